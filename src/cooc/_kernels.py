@@ -1,0 +1,193 @@
+"""The one place that chooses between the compiled kernels and their pure-Python twins.
+
+The compiled module ``cooc._kernels_c`` is used by default. ``COOC_PURE_PYTHON=1`` in the environment
+forces the twins in ``cooc._kernels_py``; if the compiled module cannot be imported, a warning is issued
+once and the twins are used. :data:`BACKEND` says which one runs: ``"cython"`` or ``"python"``.
+
+Everything else in cooc calls the functions of this module, which validate their inputs once, in
+Python, and then hand trusted arrays to whichever twin is active; both backends therefore raise the same
+errors with the same messages, and kernels never see bad input.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from . import _kernels_py
+
+__all__ = [
+    "BACKEND",
+    "KERNEL_NAMES",
+    "compiled_module",
+    "cooccurrence_csr",
+    "cosine_dense",
+    "normalize_rows_l2",
+    "set_backend",
+    "topk_cosine",
+]
+
+KERNEL_NAMES = ("cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense")
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def compiled_module() -> ModuleType | None:
+    """Import and return ``cooc._kernels_c``, or None when it is not built."""
+    try:
+        from . import _kernels_c
+    except ImportError:
+        return None
+    return _kernels_c
+
+
+def _choose() -> tuple[ModuleType, str]:
+    if _env_flag("COOC_PURE_PYTHON"):
+        return _kernels_py, "python"
+    mod = compiled_module()
+    if mod is None:
+        warnings.warn(
+            "cooc: the compiled kernels (cooc._kernels_c) are not built; using the pure-Python "
+            "backend, which gives the same results much more slowly",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return _kernels_py, "python"
+    return mod, "cython"
+
+
+_impl, BACKEND = _choose()
+
+
+def set_backend(name: str) -> None:
+    """Switch the active backend to ``"cython"`` or ``"python"`` (used by tests and benchmarks)."""
+    global _impl, BACKEND
+    if name == "python":
+        _impl, BACKEND = _kernels_py, "python"
+    elif name == "cython":
+        mod = compiled_module()
+        if mod is None:
+            raise RuntimeError("cooc: the compiled backend is not built in this installation")
+        _impl, BACKEND = mod, "cython"
+    else:
+        raise ValueError(f"backend must be 'cython' or 'python', not {name!r}")
+
+
+# --------------------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _int_array(name: str, arr: Any, dtype: type[np.integer]) -> np.ndarray:
+    a = np.asarray(arr)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _float_array(name: str, arr: Any) -> np.ndarray:
+    a = np.asarray(arr)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
+    if a.size and not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    out = np.ascontiguousarray(a, dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return out
+
+
+def _check_csr(indptr: Any, indices: Any, data: Any, n_cols: int | None) -> tuple[np.ndarray, ...]:
+    ptr = _int_array("indptr", indptr, np.int64)
+    if ptr.size == 0 or ptr[0] != 0:
+        raise ValueError("indptr must start at 0")
+    if np.any(np.diff(ptr) < 0):
+        raise ValueError("indptr must be non-decreasing")
+    ind = _int_array("indices", indices, np.int64)
+    if ind.size != ptr[-1]:
+        raise ValueError(f"indices has {ind.size} entries but indptr ends at {ptr[-1]}")
+    if ind.size and (ind.min() < 0 or (n_cols is not None and ind.max() >= n_cols)):
+        raise ValueError(f"indices must lie in [0, {n_cols})")
+    return ptr, ind.astype(np.int32), np.asarray(data)
+
+
+# --------------------------------------------------------------------------------------------------
+# the kernels, validated
+
+
+def cooccurrence_csr(ids: Any, offsets: Any, n_words: int, window: int) -> tuple[np.ndarray, ...]:
+    n_words = _check_int("n_words", n_words, 0)
+    window = _check_int("window", window, 1)
+    if n_words > _INT32_MAX:
+        raise ValueError(f"n_words must be <= {_INT32_MAX}, got {n_words}")
+    ids_a = _int_array("ids", ids, np.int64)
+    off = _int_array("offsets", offsets, np.int64)
+    if off.size == 0 or off[0] != 0:
+        raise ValueError("offsets must start at 0")
+    if off[-1] != ids_a.size:
+        raise ValueError(f"offsets must end at len(ids) = {ids_a.size}, got {off[-1]}")
+    if np.any(np.diff(off) < 0):
+        raise ValueError("offsets must be non-decreasing")
+    if ids_a.size and (ids_a.min() < 0 or ids_a.max() >= n_words):
+        raise ValueError(f"ids must lie in [0, n_words) = [0, {n_words})")
+    # A window wider than the longest sentence counts the same pairs; clamp it so no loop bound
+    # overflows.
+    longest = int(np.max(np.diff(off))) if off.size > 1 else 0
+    window = max(1, min(window, longest))
+    return _impl.cooccurrence_csr(ids_a.astype(np.int32), off, n_words, window)  # type: ignore[no-any-return]
+
+
+def normalize_rows_l2(indptr: Any, data: Any) -> np.ndarray:
+    ptr = _int_array("indptr", indptr, np.int64)
+    if ptr.size == 0 or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
+        raise ValueError("indptr must start at 0 and be non-decreasing")
+    vals = np.asarray(data)
+    if vals.ndim != 1 or vals.size != ptr[-1]:
+        raise ValueError(f"data must be one-dimensional with indptr[-1] = {ptr[-1]} entries")
+    if np.issubdtype(vals.dtype, np.integer):
+        vals = np.ascontiguousarray(vals, dtype=np.int64)
+    else:
+        vals = _float_array("data", vals)
+    return _impl.normalize_rows_l2(ptr, vals)  # type: ignore[no-any-return]
+
+
+def topk_cosine(
+    indptr: Any, indices: Any, data: Any, query: Any, k: int, exclude: int = -1
+) -> tuple[np.ndarray, np.ndarray]:
+    q = _float_array("query", query)
+    ptr, ind, vals = _check_csr(indptr, indices, data, q.size)
+    vals = _float_array("data", vals)
+    if vals.size != ind.size:
+        raise ValueError("data and indices must have the same length")
+    k = _check_int("k", k, 0)
+    exclude = _check_int("exclude", exclude, -1)
+    return _impl.topk_cosine(ptr, ind, vals, q, k, exclude)  # type: ignore[no-any-return]
+
+
+def cosine_dense(a: Any, b: Any) -> float:
+    x = _float_array("a", a)
+    y = _float_array("b", b)
+    if x.shape != y.shape:
+        raise ValueError(f"vectors must have the same length, got {x.size} and {y.size}")
+    return float(_impl.cosine_dense(x, y))
+
+
+for _name in KERNEL_NAMES:
+    globals()[_name].__doc__ = getattr(_kernels_py, _name).__doc__
+del _name

@@ -1,0 +1,454 @@
+# Compiled kernels. Directives are set once, in setup.py.
+"""Compiled kernels of cooc: typed memoryviews in, numpy arrays out, loops under ``nogil``.
+
+Each function has a pure-Python twin of the same name, signature, docstring and output dtypes in
+``_kernels_py.py``. Inputs are trusted: ``cooc._kernels`` validates them first.
+"""
+
+import numpy as np
+cimport numpy as cnp
+from libc.math cimport sqrt
+from libc.stdlib cimport malloc, free, realloc
+from libc.string cimport memset
+from libc.stdint cimport int32_t, int64_t
+
+cnp.import_array()
+
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# helpers
+
+cdef inline void _sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
+    """In-place sort: insertion sort for short runs, else an LSD radix sort on 11-bit digits."""
+    cdef Py_ssize_t i, j
+    cdef int32_t x
+    if n < 48:
+        for i in range(1, n):
+            x = a[i]
+            j = i - 1
+            while j >= 0 and a[j] > x:
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = x
+        return
+    _radix_sort_int32(a, n)
+
+
+cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
+    # Values are non-negative word ids < 2**31: three passes of 11 bits.
+    cdef int32_t* tmp = <int32_t*> malloc(n * sizeof(int32_t))
+    cdef int64_t cnt[2048]
+    cdef int32_t* src = a
+    cdef int32_t* dst = tmp
+    cdef int32_t* sw
+    cdef int32_t mx = 0
+    cdef Py_ssize_t i
+    cdef int shift, d
+    cdef int64_t total, c
+    if tmp == NULL:
+        _heapsort_int32(a, n)
+        return
+    for i in range(n):
+        if a[i] > mx:
+            mx = a[i]
+    shift = 0
+    while shift < 33 and (mx >> shift) > 0:
+        memset(cnt, 0, sizeof(cnt))
+        for i in range(n):
+            cnt[(src[i] >> shift) & 2047] += 1
+        total = 0
+        for d in range(2048):
+            c = cnt[d]
+            cnt[d] = total
+            total += c
+        for i in range(n):
+            d = (src[i] >> shift) & 2047
+            dst[cnt[d]] = src[i]
+            cnt[d] += 1
+        sw = src
+        src = dst
+        dst = sw
+        shift += 11
+    if src != a:
+        for i in range(n):
+            a[i] = src[i]
+    free(tmp)
+
+
+cdef void _heapsort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t start, end, root, child
+    cdef int32_t t
+    start = n // 2 - 1
+    end = n - 1
+    while True:
+        if start >= 0:
+            root = start
+            start -= 1
+        elif end > 0:
+            t = a[end]
+            a[end] = a[0]
+            a[0] = t
+            end -= 1
+            root = 0
+        else:
+            return
+        while True:
+            child = 2 * root + 1
+            if child > end:
+                break
+            if child + 1 <= end and a[child] < a[child + 1]:
+                child += 1
+            if a[root] < a[child]:
+                t = a[root]
+                a[root] = a[child]
+                a[child] = t
+                root = child
+            else:
+                break
+
+
+# ---------------------------------------------------------------------------------------------------
+# counting
+
+def cooccurrence_csr(ids, offsets, n_words, window):
+    """Count symmetric windowed co-occurrences into a CSR matrix.
+
+    For every position ``i`` of every sentence and every other position ``j`` of the same sentence with
+    ``|i - j| <= window``, the cell ``(ids[i], ids[j])`` gains 1. A word next to itself adds to the
+    diagonal (two per pair of positions); windows never cross a sentence end.
+
+    Parameters
+    ----------
+    ids : int32 array, shape (n_tokens,)
+        Word ids, each in ``[0, n_words)``.
+    offsets : int64 array, shape (n_sentences + 1,)
+        Sentence ``s`` is ``ids[offsets[s]:offsets[s + 1]]``; starts at 0, ends at ``n_tokens``.
+    n_words : int
+        Vocabulary size V.
+    window : int
+        Symmetric window half-width, at least 1.
+
+    Returns
+    -------
+    indptr : int64 array, shape (V + 1,)
+    indices : int32 array, shape (nnz,)
+        Column indices, sorted within each row.
+    data : int64 array, shape (nnz,)
+        Raw counts; the matrix is symmetric and stores both triangles.
+    """
+    cdef const int32_t[::1] tok = ids
+    cdef const int64_t[::1] off = offsets
+    cdef Py_ssize_t V = n_words
+    cdef Py_ssize_t w = window
+    cdef Py_ssize_t n_sent = off.shape[0] - 1
+    cdef Py_ssize_t s, i, j, lo, hi, jhi, r, k, p, nd, pos
+    cdef int32_t a, b, c
+    cdef int64_t n_pairs = 0, nnz_u = 0, nnz_m, n_diag = 0, cap, v
+
+    # Pass 1: bucket sizes of the upper triangle (each pair of positions goes to row min(a, b)).
+    start_np = np.zeros(V + 1, dtype=np.int64)
+    cdef int64_t[::1] start = start_np
+    with nogil:
+        for s in range(n_sent):
+            lo = off[s]
+            hi = off[s + 1]
+            for i in range(lo, hi):
+                a = tok[i]
+                jhi = i + w + 1
+                if jhi > hi:
+                    jhi = hi
+                for j in range(i + 1, jhi):
+                    b = tok[j]
+                    start[(a if a < b else b) + 1] += 1
+        for r in range(V):
+            start[r + 1] += start[r]
+    n_pairs = start[V]
+
+    # Pass 2: scatter the partner of each pair into its row's bucket.
+    cols_np = np.empty(n_pairs, dtype=np.int32)
+    cdef int32_t[::1] cols = cols_np
+    fill_np = start_np[:V].copy()
+    cdef int64_t[::1] fill = fill_np
+    with nogil:
+        for s in range(n_sent):
+            lo = off[s]
+            hi = off[s + 1]
+            for i in range(lo, hi):
+                a = tok[i]
+                jhi = i + w + 1
+                if jhi > hi:
+                    jhi = hi
+                for j in range(i + 1, jhi):
+                    b = tok[j]
+                    if a < b:
+                        cols[fill[a]] = b
+                        fill[a] += 1
+                    else:
+                        cols[fill[b]] = a
+                        fill[b] += 1
+    del fill_np
+
+    # Pass 3: reduce each bucket with a dense accumulator (a sparse accumulator over V), in place.
+    # The distinct sorted columns of row r overwrite the start of its own bucket region.
+    acc_np = np.zeros(max(V, 1), dtype=np.int64)
+    cdef int64_t[::1] acc = acc_np
+    uptr_np = np.zeros(V + 1, dtype=np.int64)
+    cdef int64_t[::1] uptr = uptr_np
+    cap = n_pairs if n_pairs < 1024 else (n_pairs // 4 + 1024)
+    cdef int64_t* udata = <int64_t*> malloc(cap * sizeof(int64_t) + 8)
+    cdef int64_t* grown
+    if udata == NULL:
+        raise MemoryError("cooccurrence_csr: cannot allocate the count buffer")
+    cdef bint oom = False
+    with nogil:
+        pos = 0
+        for r in range(V):
+            lo = start[r]
+            hi = start[r + 1]
+            nd = 0
+            for k in range(lo, hi):
+                c = cols[k]
+                if acc[c] == 0:
+                    cols[lo + nd] = c      # distinct columns, in first-seen order
+                    nd += 1
+                acc[c] += 1
+            _sort_int32(&cols[lo], nd)
+            if pos + nd > cap:
+                while pos + nd > cap:
+                    cap = cap * 2
+                grown = <int64_t*> realloc(udata, cap * sizeof(int64_t) + 8)
+                if grown == NULL:
+                    oom = True
+                    break
+                udata = grown
+            for k in range(nd):
+                c = cols[lo + k]
+                cols[pos + k] = c
+                udata[pos + k] = acc[c]
+                acc[c] = 0
+                if c == r:
+                    n_diag += 1
+            pos += nd
+            uptr[r + 1] = pos
+    if oom:
+        free(udata)
+        raise MemoryError("cooccurrence_csr: cannot grow the count buffer")
+    nnz_u = pos
+    del acc_np
+
+    # Pass 4: full symmetric matrix M = U + U^T. Row r of M is [column r of U above the diagonal,
+    # read as a row, in row order] + [row r of U], which is already sorted; the diagonal is doubled.
+    nnz_m = 2 * nnz_u - n_diag
+    indptr_np = np.zeros(V + 1, dtype=np.int64)
+    cdef int64_t[::1] indptr = indptr_np
+    indices_np = np.empty(nnz_m, dtype=np.int32)
+    cdef int32_t[::1] indices = indices_np
+    data_np = np.empty(nnz_m, dtype=np.int64)
+    cdef int64_t[::1] data = data_np
+    lower_np = np.zeros(V + 1, dtype=np.int64)
+    cdef int64_t[::1] lower = lower_np
+    with nogil:
+        for r in range(V):
+            for k in range(uptr[r], uptr[r + 1]):
+                if cols[k] != r:
+                    lower[cols[k] + 1] += 1
+        for r in range(V):
+            indptr[r + 1] = indptr[r] + (uptr[r + 1] - uptr[r]) + lower[r + 1]
+        for r in range(V):
+            lower[r] = indptr[r]          # next free slot of row r's lower part
+        for r in range(V):
+            p = indptr[r + 1] - (uptr[r + 1] - uptr[r])
+            for k in range(uptr[r], uptr[r + 1]):
+                c = cols[k]
+                v = udata[k]
+                indices[p] = c
+                if c == r:
+                    data[p] = 2 * v
+                else:
+                    data[p] = v
+                    indices[lower[c]] = <int32_t> r
+                    data[lower[c]] = v
+                    lower[c] += 1
+                p += 1
+    free(udata)
+    return indptr_np, indices_np, data_np
+
+
+# ---------------------------------------------------------------------------------------------------
+# normalization and similarity
+
+def normalize_rows_l2(indptr, data):
+    """Divide each CSR row by its Euclidean norm.
+
+    The norm of a row is ``sqrt(sum of squares)`` accumulated in column order; every value is divided
+    by it. A row whose norm is 0 stays all zeros.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (V + 1,)
+    data : int64 or float64 array, shape (nnz,)
+
+    Returns
+    -------
+    float64 array, shape (nnz,)
+        The normalized values, in the same positions as ``data``.
+    """
+    cdef const int64_t[::1] ptr = indptr
+    vals_np = np.ascontiguousarray(data, dtype=np.float64)
+    cdef const double[::1] vals = vals_np
+    out_np = np.zeros(vals.shape[0], dtype=np.float64)
+    cdef double[::1] out = out_np
+    cdef Py_ssize_t r, k, n_rows = ptr.shape[0] - 1
+    cdef double sq, norm, x
+    with nogil:
+        for r in range(n_rows):
+            sq = 0.0
+            for k in range(ptr[r], ptr[r + 1]):
+                x = vals[k]
+                sq = sq + x * x
+            norm = sqrt(sq)
+            if norm > 0.0:
+                for k in range(ptr[r], ptr[r + 1]):
+                    out[k] = vals[k] / norm
+    return out_np
+
+
+cdef inline bint _worse(double s1, Py_ssize_t r1, double s2, Py_ssize_t r2) noexcept nogil:
+    # True when (s1, r1) ranks below (s2, r2): lower similarity, or equal and a higher row index.
+    return s1 < s2 or (s1 == s2 and r1 > r2)
+
+
+cdef void _sift_down(double* hs, int64_t* hr, Py_ssize_t n, Py_ssize_t i) noexcept nogil:
+    # Min-heap on rank: the root is the worst of the kept candidates.
+    cdef Py_ssize_t child
+    cdef double ts
+    cdef int64_t tr
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            return
+        if child + 1 < n and _worse(hs[child + 1], hr[child + 1], hs[child], hr[child]):
+            child += 1
+        if _worse(hs[child], hr[child], hs[i], hr[i]):
+            ts = hs[i]; hs[i] = hs[child]; hs[child] = ts
+            tr = hr[i]; hr[i] = hr[child]; hr[child] = tr
+            i = child
+        else:
+            return
+
+
+def topk_cosine(indptr, indices, data, query, k, exclude):
+    """Top-k cosine similarities between a dense query and every row of a CSR matrix.
+
+    ``cos(q, r) = dot(q, r) / (|q| * |r|)`` with every sum accumulated in column order, and 0.0 when
+    either norm is 0. Results are ordered by decreasing similarity; ties go to the lower row index.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (V + 1,)
+    indices : int32 array, shape (nnz,)
+    data : float64 array, shape (nnz,)
+    query : float64 array, shape (n_cols,)
+        Dense query vector.
+    k : int
+        How many rows to return (fewer when the matrix has fewer candidate rows).
+    exclude : int
+        A row index left out of the ranking (the query word itself), or -1 for none.
+
+    Returns
+    -------
+    rows : int64 array, shape (min(k, candidates),)
+    sims : float64 array, shape (min(k, candidates),)
+    """
+    cdef const int64_t[::1] ptr = indptr
+    cdef const int32_t[::1] ind = indices
+    cdef const double[::1] val = data
+    cdef const double[::1] q = query
+    cdef Py_ssize_t n_rows = ptr.shape[0] - 1
+    cdef Py_ssize_t kk = k
+    cdef Py_ssize_t ex = exclude
+    cdef Py_ssize_t r, j, n = 0, i
+    cdef double qsq = 0.0, qnorm, dot, sq, rnorm, sim, x
+    cdef Py_ssize_t candidates = n_rows - (1 if 0 <= ex < n_rows else 0)
+    if kk > candidates:
+        kk = candidates
+    if kk < 0:
+        kk = 0
+    sims_np = np.empty(kk, dtype=np.float64)
+    rows_np = np.empty(kk, dtype=np.int64)
+    cdef double[::1] hs = sims_np
+    cdef int64_t[::1] hr = rows_np
+    if kk == 0:
+        return rows_np, sims_np
+    with nogil:
+        for j in range(q.shape[0]):
+            qsq = qsq + q[j] * q[j]
+        qnorm = sqrt(qsq)
+        for r in range(n_rows):
+            if r == ex:
+                continue
+            dot = 0.0
+            sq = 0.0
+            for j in range(ptr[r], ptr[r + 1]):
+                x = val[j]
+                dot = dot + x * q[ind[j]]
+                sq = sq + x * x
+            rnorm = sqrt(sq)
+            if qnorm == 0.0 or rnorm == 0.0:
+                sim = 0.0
+            else:
+                sim = dot / (qnorm * rnorm)
+            if n < kk:
+                # sift up
+                i = n
+                hs[i] = sim
+                hr[i] = r
+                n += 1
+                while i > 0 and _worse(hs[i], hr[i], hs[(i - 1) // 2], hr[(i - 1) // 2]):
+                    hs[i], hs[(i - 1) // 2] = hs[(i - 1) // 2], hs[i]
+                    hr[i], hr[(i - 1) // 2] = hr[(i - 1) // 2], hr[i]
+                    i = (i - 1) // 2
+            elif _worse(hs[0], hr[0], sim, r):
+                hs[0] = sim
+                hr[0] = r
+                _sift_down(&hs[0], &hr[0], n, 0)
+        # Heap-sort in place: repeatedly move the worst to the end.
+        i = n
+        while i > 1:
+            i -= 1
+            hs[0], hs[i] = hs[i], hs[0]
+            hr[0], hr[i] = hr[i], hr[0]
+            _sift_down(&hs[0], &hr[0], i, 0)
+    return rows_np, sims_np
+
+
+def cosine_dense(a, b):
+    """Cosine similarity of two dense vectors of equal length.
+
+    ``dot(a, b) / (|a| * |b|)`` with every sum accumulated left to right; 0.0 when either norm is 0,
+    never NaN.
+
+    Parameters
+    ----------
+    a, b : float64 arrays, shape (n,)
+
+    Returns
+    -------
+    float
+    """
+    cdef const double[::1] x = a
+    cdef const double[::1] y = b
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef double dot = 0.0, sa = 0.0, sb = 0.0, na, nb
+    with nogil:
+        for i in range(n):
+            dot = dot + x[i] * y[i]
+            sa = sa + x[i] * x[i]
+            sb = sb + y[i] * y[i]
+    na = sqrt(sa)
+    nb = sqrt(sb)
+    if na == 0.0 or nb == 0.0:
+        return 0.0
+    return dot / (na * nb)

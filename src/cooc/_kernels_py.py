@@ -1,0 +1,194 @@
+"""Pure-Python twins of the compiled kernels in ``_kernels_c.pyx``.
+
+Same names, signatures, docstrings and output dtypes as the compiled module; a test checks it. These are
+the fallback users really run when no compiler was available, so they are written to be reasonable pure
+Python (dict counting, no V x V structure), not a transcription of the C loops.
+
+Floating-point sums are accumulated left to right in column order, exactly like the compiled loops (and
+like the reference script on Python 3.11), so both backends give bit-identical floats.
+
+Inputs are trusted: ``cooc._kernels`` validates them before either twin runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+
+import numpy as np
+
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense"]
+
+
+def cooccurrence_csr(ids, offsets, n_words, window):
+    """Count symmetric windowed co-occurrences into a CSR matrix.
+
+    For every position ``i`` of every sentence and every other position ``j`` of the same sentence with
+    ``|i - j| <= window``, the cell ``(ids[i], ids[j])`` gains 1. A word next to itself adds to the
+    diagonal (two per pair of positions); windows never cross a sentence end.
+
+    Parameters
+    ----------
+    ids : int32 array, shape (n_tokens,)
+        Word ids, each in ``[0, n_words)``.
+    offsets : int64 array, shape (n_sentences + 1,)
+        Sentence ``s`` is ``ids[offsets[s]:offsets[s + 1]]``; starts at 0, ends at ``n_tokens``.
+    n_words : int
+        Vocabulary size V.
+    window : int
+        Symmetric window half-width, at least 1.
+
+    Returns
+    -------
+    indptr : int64 array, shape (V + 1,)
+    indices : int32 array, shape (nnz,)
+        Column indices, sorted within each row.
+    data : int64 array, shape (nnz,)
+        Raw counts; the matrix is symmetric and stores both triangles.
+    """
+    ids_list = ids.tolist()
+    bounds = offsets.tolist()
+    pairs = Counter()
+    for s in range(len(bounds) - 1):
+        sent = ids_list[bounds[s]:bounds[s + 1]]
+        for d in range(1, min(window, len(sent) - 1) + 1):
+            pairs.update(zip(sent, sent[d:]))
+    rows = [None] * n_words
+    for (a, b), c in pairs.items():
+        ra = rows[a]
+        if ra is None:
+            ra = rows[a] = {}
+        ra[b] = ra.get(b, 0) + c
+        rb = rows[b]
+        if rb is None:
+            rb = rows[b] = {}
+        rb[a] = rb.get(a, 0) + c
+    indptr = [0] * (n_words + 1)
+    indices = []
+    data = []
+    for r in range(n_words):
+        row = rows[r]
+        if row:
+            for col in sorted(row):
+                indices.append(col)
+                data.append(row[col])
+        indptr[r + 1] = len(indices)
+    return (
+        np.array(indptr, dtype=np.int64),
+        np.array(indices, dtype=np.int32),
+        np.array(data, dtype=np.int64),
+    )
+
+
+def normalize_rows_l2(indptr, data):
+    """Divide each CSR row by its Euclidean norm.
+
+    The norm of a row is ``sqrt(sum of squares)`` accumulated in column order; every value is divided
+    by it. A row whose norm is 0 stays all zeros.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (V + 1,)
+    data : int64 or float64 array, shape (nnz,)
+
+    Returns
+    -------
+    float64 array, shape (nnz,)
+        The normalized values, in the same positions as ``data``.
+    """
+    values = [float(x) for x in data.tolist()]
+    bounds = indptr.tolist()
+    out = [0.0] * len(values)
+    for r in range(len(bounds) - 1):
+        lo, hi = bounds[r], bounds[r + 1]
+        sq = 0.0
+        for k in range(lo, hi):
+            x = values[k]
+            sq += x * x
+        norm = math.sqrt(sq)
+        if norm > 0.0:
+            for k in range(lo, hi):
+                out[k] = values[k] / norm
+    return np.array(out, dtype=np.float64)
+
+
+def topk_cosine(indptr, indices, data, query, k, exclude):
+    """Top-k cosine similarities between a dense query and every row of a CSR matrix.
+
+    ``cos(q, r) = dot(q, r) / (|q| * |r|)`` with every sum accumulated in column order, and 0.0 when
+    either norm is 0. Results are ordered by decreasing similarity; ties go to the lower row index.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (V + 1,)
+    indices : int32 array, shape (nnz,)
+    data : float64 array, shape (nnz,)
+    query : float64 array, shape (n_cols,)
+        Dense query vector.
+    k : int
+        How many rows to return (fewer when the matrix has fewer candidate rows).
+    exclude : int
+        A row index left out of the ranking (the query word itself), or -1 for none.
+
+    Returns
+    -------
+    rows : int64 array, shape (min(k, candidates),)
+    sims : float64 array, shape (min(k, candidates),)
+    """
+    q = query.tolist()
+    qsq = 0.0
+    for x in q:
+        qsq += x * x
+    qnorm = math.sqrt(qsq)
+    bounds = indptr.tolist()
+    cols = indices.tolist()
+    vals = data.tolist()
+    sims = []
+    for r in range(len(bounds) - 1):
+        if r == exclude:
+            continue
+        dot = 0.0
+        sq = 0.0
+        for j in range(bounds[r], bounds[r + 1]):
+            v = vals[j]
+            dot += v * q[cols[j]]
+            sq += v * v
+        rnorm = math.sqrt(sq)
+        if qnorm == 0.0 or rnorm == 0.0:
+            sims.append((0.0, r))
+        else:
+            sims.append((dot / (qnorm * rnorm), r))
+    best = heapq.nsmallest(k, sims, key=lambda t: (-t[0], t[1]))
+    return (
+        np.array([r for _, r in best], dtype=np.int64),
+        np.array([s for s, _ in best], dtype=np.float64),
+    )
+
+
+def cosine_dense(a, b):
+    """Cosine similarity of two dense vectors of equal length.
+
+    ``dot(a, b) / (|a| * |b|)`` with every sum accumulated left to right; 0.0 when either norm is 0,
+    never NaN.
+
+    Parameters
+    ----------
+    a, b : float64 arrays, shape (n,)
+
+    Returns
+    -------
+    float
+    """
+    dot = 0.0
+    sa = 0.0
+    sb = 0.0
+    for x, y in zip(a.tolist(), b.tolist()):
+        dot += x * y
+        sa += x * x
+        sb += y * y
+    na = math.sqrt(sa)
+    nb = math.sqrt(sb)
+    if na == 0.0 or nb == 0.0:
+        return 0.0
+    return dot / (na * nb)

@@ -1,0 +1,374 @@
+"""The pretrained model: vocabulary, raw counts and L2-normalized co-occurrence rows.
+
+:func:`pretrain` builds it from text; :func:`random_embeddings` builds the no-pretraining baseline.
+:class:`Embeddings` follows gensim's ``KeyedVectors`` conventions.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _kernels
+from .text import STOPWORDS, preprocess
+from .vocab import Vocabulary, encode
+
+__all__ = ["Embeddings", "pretrain", "random_embeddings"]
+
+logger = logging.getLogger(__name__)
+
+
+class Embeddings:
+    """Word vectors keyed by word, in the manner of gensim's ``KeyedVectors``.
+
+    Parameters
+    ----------
+    index_to_key : sequence of str
+        The vocabulary; word ``i`` owns row ``i``.
+    vectors : scipy.sparse CSR matrix or ndarray, shape (V, dim)
+        One vector per word (rows L2-normalized for co-occurrence models).
+    counts : scipy.sparse CSR matrix of int64, shape (V, V), optional
+        Raw co-occurrence counts the vectors were made from.
+    stopwords : frozenset of str or None
+        The stopwords removed when the model was built; documents are tokenized the same way.
+    frequencies : array of int64, shape (V,), optional
+        Corpus frequency of each word.
+    window : int, optional
+        Co-occurrence window the model was built with.
+
+    Attributes
+    ----------
+    index_to_key : list of str
+    key_to_index : dict of str to int
+    vectors, counts, stopwords, frequencies, window : as given
+    """
+
+    def __init__(
+        self,
+        index_to_key: Sequence[str],
+        vectors: Any,
+        counts: sp.csr_matrix | None = None,
+        *,
+        stopwords: Iterable[str] | None = STOPWORDS,
+        frequencies: Any = None,
+        window: int | None = None,
+    ) -> None:
+        self.index_to_key: list[str] = list(index_to_key)
+        self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.index_to_key)}
+        if len(self.key_to_index) != len(self.index_to_key):
+            raise ValueError("index_to_key must hold distinct words")
+        if sp.issparse(vectors):
+            vectors = sp.csr_matrix(vectors, dtype=np.float64)
+        else:
+            vectors = np.asarray(vectors, dtype=np.float64)
+            if vectors.ndim != 2:
+                raise ValueError(f"vectors must be two-dimensional, got shape {vectors.shape}")
+        if vectors.shape[0] != len(self.index_to_key):
+            raise ValueError(
+                f"vectors has {vectors.shape[0]} rows but the vocabulary has {len(self.index_to_key)} words"
+            )
+        self.vectors = vectors
+        self.counts = counts
+        self.stopwords: frozenset[str] | None = None if stopwords is None else frozenset(stopwords)
+        self.frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.int64)
+        self.window = window
+        self._csr: sp.csr_matrix | None = None
+
+    # -- mapping protocol -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.index_to_key)
+
+    def __repr__(self) -> str:
+        kind = "sparse" if sp.issparse(self.vectors) else "dense"
+        return f"<Embeddings: {len(self)} words, dim {self.vector_size}, {kind}>"
+
+    @property
+    def vector_size(self) -> int:
+        """Length of each word vector."""
+        return int(self.vectors.shape[1])
+
+    def get_index(self, word: str) -> int:
+        """Row index of ``word``; KeyError naming the word when it is not in the vocabulary."""
+        try:
+            return self.key_to_index[word]
+        except KeyError:
+            raise KeyError(f"word {word!r} is not in the vocabulary") from None
+        except TypeError:
+            raise TypeError(f"a word must be a str, not {type(word).__name__}") from None
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        """The vector of ``word`` as a dense float64 array of shape (vector_size,)."""
+        return self.get_vector(word)
+
+    def get_vector(self, word: str) -> np.ndarray:
+        """The vector of ``word`` as a dense float64 array of shape (vector_size,)."""
+        i = self.get_index(word)
+        if sp.issparse(self.vectors):
+            out = np.zeros(self.vector_size, dtype=np.float64)
+            lo, hi = self.vectors.indptr[i], self.vectors.indptr[i + 1]
+            out[self.vectors.indices[lo:hi]] = self.vectors.data[lo:hi]
+            return out
+        return np.array(self.vectors[i], dtype=np.float64)
+
+    # -- similarity --------------------------------------------------------------------------------
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words (0.0 when either vector is zero).
+
+        Examples
+        --------
+        >>> emb = pretrain(["good food", "good wine", "bad food"])
+        >>> round(emb.similarity("food", "wine"), 3)
+        0.707
+        """
+        return _kernels.cosine_dense(self[w1], self[w2])
+
+    def _rows_csr(self) -> sp.csr_matrix:
+        if self._csr is None:
+            m = self.vectors if sp.issparse(self.vectors) else sp.csr_matrix(self.vectors)
+            m = sp.csr_matrix(m, dtype=np.float64)
+            m.sort_indices()
+            self._csr = m
+        return self._csr
+
+    def most_similar(self, word: str | np.ndarray, topn: int = 5) -> list[tuple[str, float]]:
+        """The ``topn`` words nearest to ``word`` by cosine similarity.
+
+        Ties in similarity are broken by vocabulary order; the word itself is left out. A vector may be
+        given instead of a word, in which case no word is left out.
+
+        Parameters
+        ----------
+        word : str or array of shape (vector_size,)
+        topn : int
+
+        Returns
+        -------
+        list of (str, float)
+            Best first.
+
+        Examples
+        --------
+        >>> emb = pretrain(["good food", "good wine", "bad food"])
+        >>> emb.most_similar("wine", topn=2)
+        [('food', 0.7071067811865475), ('bad', 0.0)]
+        """
+        if isinstance(word, str):
+            exclude = self.get_index(word)
+            query = self[word]
+        else:
+            exclude = -1
+            query = np.asarray(word, dtype=np.float64)
+            if query.shape != (self.vector_size,):
+                raise ValueError(f"query vector must have shape ({self.vector_size},), got {query.shape}")
+        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
+            raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
+        m = self._rows_csr()
+        rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, int(topn), exclude)
+        return [(self.index_to_key[r], float(s)) for r, s in zip(rows.tolist(), sims.tolist())]
+
+    def to_scipy(self) -> sp.csr_matrix:
+        """The vectors as a scipy.sparse CSR matrix (float64, rows L2-normalized)."""
+        return self._rows_csr()
+
+
+def _as_sentences(sentences: Any) -> list[str]:
+    if isinstance(sentences, str):
+        return sentences.splitlines()
+    if isinstance(sentences, (bytes, bytearray)):
+        raise TypeError("sentences must be text (str), not bytes; decode it first")
+    try:
+        items = list(sentences)
+    except TypeError:
+        raise TypeError(
+            f"sentences must be an iterable of str, not {type(sentences).__name__}"
+        ) from None
+    for i, s in enumerate(items):
+        if not isinstance(s, str):
+            raise TypeError(f"sentence {i} must be a str, not {type(s).__name__}")
+    return items
+
+
+def _check_window(window: Any) -> int:
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    if window < 1:
+        raise ValueError(f"window must be a positive integer, got {window}")
+    return int(window)
+
+
+def pretrain(
+    sentences: Iterable[str] | str,
+    window: int = 3,
+    *,
+    stopwords: Iterable[str] | None = STOPWORDS,
+    min_count: int = 1,
+    max_vocab_size: int | None = None,
+) -> Embeddings:
+    """Count windowed co-occurrences and L2-normalize each row: the reference's pretraining stage.
+
+    Each sentence is tokenized with :func:`cooc.preprocess`; for every token, every other token at most
+    ``window`` positions away in the same sentence adds 1 to their cell. A word's vector is its row of
+    counts divided by the row's Euclidean norm.
+
+    Parameters
+    ----------
+    sentences : iterable of str, or str
+        One context unit per item (a str is split into lines). Windows never cross an item's end.
+    window : int, default 3
+        Symmetric window half-width, at least 1.
+    stopwords : iterable of str or None
+        Removed before counting; the reference's 28 words by default; ``None`` keeps every token.
+    min_count : int, default 1
+        Words seen fewer times are removed before windowing, so their neighbours become adjacent
+        (as in gensim and GloVe).
+    max_vocab_size : int or None
+        Keep only this many most frequent words (ties broken by word order), also before windowing.
+
+    Returns
+    -------
+    Embeddings
+        Vocabulary sorted alphabetically, ``counts`` (CSR, int64) and ``vectors`` (CSR, float64).
+
+    Raises
+    ------
+    ValueError
+        For an empty corpus (nothing left after tokenizing and removing stopwords) or a bad parameter.
+
+    Examples
+    --------
+    >>> emb = pretrain(["the cat sat on the mat", "the dog sat on the log"])
+    >>> emb.index_to_key
+    ['cat', 'dog', 'log', 'mat', 'sat']
+    >>> emb.most_similar("cat", topn=1)
+    [('dog', 0.9999999999999998)]
+    """
+    window = _check_window(window)
+    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    if max_vocab_size is not None and (
+        isinstance(max_vocab_size, bool)
+        or not isinstance(max_vocab_size, (int, np.integer))
+        or max_vocab_size < 1
+    ):
+        raise ValueError(f"max_vocab_size must be an integer >= 1 or None, got {max_vocab_size!r}")
+    stop = None if stopwords is None else frozenset(stopwords)
+    texts = _as_sentences(sentences)
+    token_lists = [preprocess(s, stop) for s in texts]
+    vocab = Vocabulary.from_token_lists(token_lists)
+    if len(vocab) == 0:
+        raise ValueError(
+            f"empty corpus: no tokens left after tokenizing and removing stopwords "
+            f"({len(texts)} sentence(s) given)"
+        )
+    vocab = _prune(vocab, min_count, max_vocab_size)
+    ids, offsets = encode(token_lists, vocab.index)
+    n = len(vocab)
+    indptr, indices, data = _kernels.cooccurrence_csr(ids, offsets, n, window)
+    counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    normalized = _kernels.normalize_rows_l2(indptr, data)
+    vectors = sp.csr_matrix((normalized, indices.copy(), indptr.copy()), shape=(n, n))
+    logger.info(
+        "pretrained on %d sentences, %d tokens: V=%d, %d non-zeros (window %d, backend %s)",
+        len(texts), ids.size, n, data.size, window, _kernels.BACKEND,
+    )
+    return Embeddings(
+        vocab.words, vectors, counts, stopwords=stop, frequencies=vocab.frequencies, window=window
+    )
+
+
+def _prune(vocab: Vocabulary, min_count: int, max_vocab_size: int | None) -> Vocabulary:
+    keep = vocab.frequencies >= min_count
+    if max_vocab_size is not None and int(keep.sum()) > max_vocab_size:
+        order = np.lexsort((np.arange(len(vocab)), -vocab.frequencies))  # by frequency, then word
+        order = order[keep[order]][:max_vocab_size]
+        keep = np.zeros(len(vocab), dtype=bool)
+        keep[order] = True
+    if keep.all():
+        return vocab
+    if not keep.any():
+        raise ValueError(
+            f"min_count={min_count} leaves no vocabulary: the most frequent word occurs "
+            f"{int(vocab.frequencies.max())} time(s)"
+        )
+    idx = np.flatnonzero(keep)
+    return Vocabulary([vocab.words[i] for i in idx], vocab.frequencies[idx])
+
+
+def random_embeddings(
+    vocab: Sequence[str] | Embeddings,
+    dim: int | None = None,
+    seed: int = 42,
+    *,
+    method: str = "numpy",
+) -> Embeddings:
+    """Random Gaussian unit vectors: the no-pretraining baseline.
+
+    Parameters
+    ----------
+    vocab : sequence of str or Embeddings
+        The words (an Embeddings gives its ``index_to_key`` and stopwords).
+    dim : int or None
+        Vector length; ``None`` means the vocabulary size, as in the reference.
+    seed : int
+    method : {"numpy", "reference"}
+        ``"numpy"`` draws with ``numpy.random.default_rng(seed)``. ``"reference"`` reproduces the
+        reference script exactly: Python's ``random.Random(seed)``, ``gauss(0, 1)`` for each component,
+        word after word in vocabulary order (slow for large vocabularies: V x dim Python calls).
+
+    Returns
+    -------
+    Embeddings
+        Dense vectors, each divided by its norm.
+
+    Examples
+    --------
+    >>> emb = random_embeddings(["bad", "good"], dim=3, seed=0)
+    >>> emb.vectors.shape
+    (2, 3)
+    """
+    stop: frozenset[str] | None = STOPWORDS
+    if isinstance(vocab, Embeddings):
+        stop = vocab.stopwords
+        words = list(vocab.index_to_key)
+    else:
+        if isinstance(vocab, str):
+            raise TypeError("vocab must be a sequence of words, not a single str")
+        words = list(vocab)
+    if not words:
+        raise ValueError("vocab is empty")
+    if dim is None:
+        dim = len(words)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise ValueError(f"dim must be a positive integer or None, got {dim!r}")
+    if method == "reference":
+        rng = random.Random(seed)
+        rows = []
+        for _ in words:
+            vec = [rng.gauss(0, 1) for _ in range(dim)]
+            sq = 0.0
+            for x in vec:
+                sq += x * x
+            mag = math.sqrt(sq)
+            rows.append([x / mag for x in vec] if mag > 0 else vec)
+        mat = np.array(rows, dtype=np.float64)
+    elif method == "numpy":
+        mat = np.random.default_rng(seed).standard_normal((len(words), int(dim)))
+        norms = np.linalg.norm(mat, axis=1, keepdims=True)
+        np.divide(mat, norms, out=mat, where=norms > 0)
+    else:
+        raise ValueError(f"method must be 'numpy' or 'reference', not {method!r}")
+    return Embeddings(words, mat, stopwords=stop)
