@@ -214,7 +214,15 @@ def cooccurrence_csr(ids, offsets, n_words, window):
                     cols[lo + nd] = c      # distinct columns, in first-seen order
                     nd += 1
                 acc[c] += 1
-            _sort_int32(&cols[lo], nd)
+            if nd * 16 > V - r:
+                # Dense enough: a sequential scan of acc[r:V] is cheaper than sorting.
+                k = lo
+                for c in range(r, V):
+                    if acc[c] != 0:
+                        cols[k] = c
+                        k += 1
+            else:
+                _sort_int32(&cols[lo], nd)
             if pos + nd > cap:
                 while pos + nd > cap:
                     cap = cap * 2

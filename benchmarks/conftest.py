@@ -1,0 +1,6 @@
+"""Benchmarks share generated corpora from ``corpora.py``."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
