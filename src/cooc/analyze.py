@@ -57,10 +57,10 @@ def analyze(emb: Embeddings, groups: Mapping[str, Sequence[str]]) -> GroupSimila
     Examples
     --------
     >>> from cooc import pretrain
-    >>> emb = pretrain(["good great food", "bad awful food", "good great wine"])
+    >>> emb = pretrain(["good movie", "great movie", "bad film", "awful film"])
     >>> res = analyze(emb, {"pos": ["good", "great"], "neg": ["bad", "awful"]})
-    >>> round(res.within["pos"], 3), round(res.between[("pos", "neg")], 3)
-    (0.816, 0.408)
+    >>> round(res.within["pos"], 3), round(res.within["neg"], 3), res.between[("pos", "neg")]
+    (1.0, 1.0, 0.0)
     """
     if not isinstance(emb, Embeddings):
         raise TypeError(f"expected cooc.Embeddings, got {type(emb).__name__}")

@@ -45,7 +45,7 @@ def document_vector(text: str, emb: Embeddings) -> np.ndarray:
     >>> from cooc import pretrain
     >>> emb = pretrain(["good food", "good wine"])
     >>> document_vector("good and unknown", emb).round(3).tolist()
-    [0.0, 0.707, 0.707]
+    [0.707, 0.0, 0.707]
     """
     emb = _check_embeddings(emb)
     if not isinstance(text, str):
@@ -92,9 +92,10 @@ def classify(
     Examples
     --------
     >>> from cooc import pretrain
-    >>> emb = pretrain(["good great food", "bad awful food"])
-    >>> classify([("good", "positive"), ("bad", "negative")], emb, "great")[0]
-    'positive'
+    >>> emb = pretrain(["good movie", "great movie", "bad film", "awful film"])
+    >>> label, pos_sim, neg_sim = classify([("good", "positive"), ("bad", "negative")], emb, "great")
+    >>> label, round(pos_sim, 3), round(neg_sim, 3)
+    ('positive', 1.0, 0.0)
     """
     emb = _check_embeddings(emb)
     pos: list[np.ndarray] = []
@@ -134,7 +135,7 @@ class NearestCentroid:
     Examples
     --------
     >>> from cooc import pretrain
-    >>> emb = pretrain(["good great food", "bad awful food"])
+    >>> emb = pretrain(["good movie", "great movie", "bad film", "awful film"])
     >>> clf = NearestCentroid(emb).fit(["good", "bad"], ["pos", "neg"])
     >>> clf.predict(["great", "awful"]).tolist()
     ['pos', 'neg']

@@ -163,8 +163,8 @@ class Embeddings:
         Examples
         --------
         >>> emb = pretrain(["good food", "good wine", "bad food"])
-        >>> emb.most_similar("wine", topn=2)
-        [('food', 0.7071067811865475), ('bad', 0.0)]
+        >>> [(w, round(s, 3)) for w, s in emb.most_similar("wine", topn=2)]
+        [('food', 0.707), ('bad', 0.0)]
         """
         if isinstance(word, str):
             exclude = self.get_index(word)
@@ -254,7 +254,7 @@ def pretrain(
     >>> emb.index_to_key
     ['cat', 'dog', 'log', 'mat', 'sat']
     >>> emb.most_similar("cat", topn=1)
-    [('dog', 0.9999999999999998)]
+    [('dog', 0.5)]
     """
     window = _check_window(window)
     if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
