@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["cooc.text", "cooc.embeddings", "cooc.classify", "cooc.analyze", "cooc.vocab"]
+MODULES = ["cooc.text", "cooc.embeddings", "cooc.classify", "cooc.analyze"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_readme_tour_runs():
