@@ -26,12 +26,21 @@ __all__ = [
     "compiled_module",
     "cooccurrence_csr",
     "cosine_dense",
+    "csr_add",
     "normalize_rows_l2",
     "set_backend",
+    "tokenize_chunk",
     "topk_cosine",
 ]
 
-KERNEL_NAMES = ("cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense")
+KERNEL_NAMES = (
+    "cooccurrence_csr",
+    "normalize_rows_l2",
+    "topk_cosine",
+    "cosine_dense",
+    "tokenize_chunk",
+    "csr_add",
+)
 _INT32_MAX = np.iinfo(np.int32).max
 
 
@@ -186,6 +195,27 @@ def cosine_dense(a: Any, b: Any) -> float:
     if x.shape != y.shape:
         raise ValueError(f"vectors must have the same length, got {x.size} and {y.size}")
     return float(_impl.cosine_dense(x, y))
+
+
+def tokenize_chunk(text: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    return _impl.tokenize_chunk(text)  # type: ignore[no-any-return]
+
+
+def csr_add(
+    indptr_a: Any, indices_a: Any, data_a: Any, indptr_b: Any, indices_b: Any, data_b: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pa, ia, da = _check_csr(indptr_a, indices_a, data_a, None)
+    pb, ib, db = _check_csr(indptr_b, indices_b, data_b, None)
+    if pa.size != pb.size:
+        raise ValueError(f"matrices have {pa.size - 1} and {pb.size - 1} rows")
+    for name, d, i in (("data_a", da, ia), ("data_b", db, ib)):
+        if d.ndim != 1 or d.size != i.size or (d.size and not np.issubdtype(d.dtype, np.integer)):
+            raise ValueError(f"{name} must be integers, one per index")
+    return _impl.csr_add(  # type: ignore[no-any-return]
+        pa, ia, np.ascontiguousarray(da, dtype=np.int64), pb, ib, np.ascontiguousarray(db, dtype=np.int64)
+    )
 
 
 for _name in KERNEL_NAMES:

@@ -14,7 +14,7 @@ from libc.stdint cimport int32_t, int64_t
 
 cnp.import_array()
 
-__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense"]
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "tokenize_chunk", "csr_add"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -460,3 +460,246 @@ def cosine_dense(a, b):
     if na == 0.0 or nb == 0.0:
         return 0.0
     return dot / (na * nb)
+
+
+# ---------------------------------------------------------------------------------------------------
+# tokenizing
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void* PyUnicode_DATA(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    bint Py_UNICODE_ISALPHA(Py_UCS4 ch) nogil
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcmp
+
+ctypedef fused char_t:
+    uint8_t
+    uint16_t
+    uint32_t
+
+cdef uint8_t _ALPHA_LATIN1[256]
+for _c in range(256):
+    _ALPHA_LATIN1[_c] = 1 if chr(_c).isalpha() else 0
+
+cdef struct _Slot:
+    int64_t start      # position of the token's first character; -1 marks an empty slot
+    int64_t count
+    uint64_t hash
+    int32_t length
+    int32_t id
+
+
+cdef inline bint _is_alpha(Py_UCS4 ch) noexcept nogil:
+    if ch < 256:
+        return _ALPHA_LATIN1[ch]
+    return Py_UNICODE_ISALPHA(ch)
+
+
+cdef int _grow(_Slot** table, int64_t* cap) noexcept nogil:
+    cdef int64_t new_cap = cap[0] * 2, i, j, mask = new_cap - 1
+    cdef _Slot* new = <_Slot*> malloc(new_cap * sizeof(_Slot))
+    cdef _Slot* old = table[0]
+    if new == NULL:
+        return -1
+    for i in range(new_cap):
+        new[i].start = -1
+    for i in range(cap[0]):
+        if old[i].start >= 0:
+            j = <int64_t> (old[i].hash & <uint64_t> mask)
+            while new[j].start >= 0:
+                j = (j + 1) & mask
+            new[j] = old[i]
+    free(old)
+    table[0] = new
+    cap[0] = new_cap
+    return 0
+
+
+cdef int _scan(const char_t* s, Py_ssize_t n, _Slot** table, int64_t* cap, int64_t* n_words,
+               int32_t* ids, int64_t* n_tokens, int64_t* offsets) noexcept nogil:
+    """Tokenize s[0:n]; returns -1 when memory runs out."""
+    cdef Py_ssize_t i = 0, start
+    cdef int64_t line = 0, j, mask
+    cdef uint64_t h
+    cdef Py_UCS4 ch
+    cdef _Slot* t
+    cdef int32_t length
+    offsets[0] = 0
+    while i < n:
+        ch = s[i]
+        if not _is_alpha(ch):
+            if ch == 10:
+                line += 1
+                offsets[line] = n_tokens[0]
+            i += 1
+            continue
+        start = i
+        h = 14695981039346656037ULL
+        while i < n:
+            ch = s[i]
+            if not _is_alpha(ch):
+                break
+            h = (h ^ <uint64_t> ch) * 1099511628211ULL
+            i += 1
+        length = <int32_t> (i - start)
+        if 2 * (n_words[0] + 1) > cap[0]:
+            if _grow(table, cap) < 0:
+                return -1
+        t = table[0]
+        mask = cap[0] - 1
+        j = <int64_t> (h & <uint64_t> mask)
+        while t[j].start >= 0:
+            if t[j].hash == h and t[j].length == length and memcmp(
+                    &s[t[j].start], &s[start], length * sizeof(char_t)) == 0:
+                break
+            j = (j + 1) & mask
+        if t[j].start < 0:
+            t[j].start = start
+            t[j].length = length
+            t[j].hash = h
+            t[j].count = 0
+            t[j].id = <int32_t> n_words[0]
+            n_words[0] += 1
+        t[j].count += 1
+        ids[n_tokens[0]] = t[j].id
+        n_tokens[0] += 1
+    offsets[line + 1] = n_tokens[0]
+    return 0
+
+
+def tokenize_chunk(text):
+    """Tokenize a chunk of lines into chunk-local word ids.
+
+    The chunk is lowercased (``str.lower``) and split into maximal runs of alphabetic characters
+    (``str.isalpha``); every ``"\\n"`` ends a line, and each line is one sentence.
+
+    Parameters
+    ----------
+    text : str
+        One or more lines joined by ``"\\n"``.
+
+    Returns
+    -------
+    words : list of str
+        The distinct tokens, in order of first appearance; token ``words[k]`` has local id ``k``.
+    counts : int64 array, shape (len(words),)
+        How often each token occurs.
+    ids : int32 array, shape (n_tokens,)
+        Local id of every token, in text order.
+    offsets : int64 array, shape (n_lines + 1,)
+        Line ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
+    """
+    lowered = text.lower()
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(lowered)
+    cdef int kind = PyUnicode_KIND(lowered)
+    cdef const void* data = PyUnicode_DATA(lowered)
+    cdef Py_ssize_t n_lines = lowered.count("\n") + 1
+    ids_np = np.empty(n // 2 + 1, dtype=np.int32)
+    offsets_np = np.empty(n_lines + 1, dtype=np.int64)
+    cdef int32_t[::1] ids = ids_np
+    cdef int64_t[::1] offsets = offsets_np
+    cdef int64_t cap = 1024, n_words = 0, n_tokens = 0, i
+    cdef _Slot* table = <_Slot*> malloc(cap * sizeof(_Slot))
+    cdef int rc
+    if table == NULL:
+        raise MemoryError("tokenize_chunk: cannot allocate the word table")
+    for i in range(cap):
+        table[i].start = -1
+    with nogil:
+        if kind == 1:
+            rc = _scan(<const uint8_t*> data, n, &table, &cap, &n_words, &ids[0], &n_tokens, &offsets[0])
+        elif kind == 2:
+            rc = _scan(<const uint16_t*> data, n, &table, &cap, &n_words, &ids[0], &n_tokens, &offsets[0])
+        else:
+            rc = _scan(<const uint32_t*> data, n, &table, &cap, &n_words, &ids[0], &n_tokens, &offsets[0])
+    if rc < 0:
+        free(table)
+        raise MemoryError("tokenize_chunk: cannot grow the word table")
+    counts_np = np.empty(n_words, dtype=np.int64)
+    starts_np = np.empty(n_words, dtype=np.int64)
+    lengths_np = np.empty(n_words, dtype=np.int64)
+    cdef int64_t[::1] counts = counts_np
+    cdef int64_t[::1] starts = starts_np
+    cdef int64_t[::1] lengths = lengths_np
+    for i in range(cap):
+        if table[i].start >= 0:
+            counts[table[i].id] = table[i].count
+            starts[table[i].id] = table[i].start
+            lengths[table[i].id] = table[i].length
+    free(table)
+    words = [lowered[a:a + b] for a, b in zip(starts_np.tolist(), lengths_np.tolist())]
+    return words, counts_np, ids_np[:n_tokens].copy(), offsets_np
+
+
+# ---------------------------------------------------------------------------------------------------
+# merging partial counts
+
+def csr_add(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b):
+    """Sum two CSR matrices of the same shape with sorted indices and int64 values.
+
+    Parameters
+    ----------
+    indptr_a, indptr_b : int64 arrays, shape (V + 1,)
+    indices_a, indices_b : int32 arrays
+        Sorted within each row.
+    data_a, data_b : int64 arrays
+
+    Returns
+    -------
+    indptr : int64 array, shape (V + 1,)
+    indices : int32 array
+        Sorted within each row; the union of both patterns.
+    data : int64 array
+        Exact integer sums.
+    """
+    cdef const int64_t[::1] pa = indptr_a
+    cdef const int32_t[::1] ia = indices_a
+    cdef const int64_t[::1] da = data_a
+    cdef const int64_t[::1] pb = indptr_b
+    cdef const int32_t[::1] ib = indices_b
+    cdef const int64_t[::1] db = data_b
+    cdef Py_ssize_t n_rows = pa.shape[0] - 1, r
+    cdef int64_t ka, kb, ea, eb, k = 0
+    indptr_np = np.zeros(n_rows + 1, dtype=np.int64)
+    cdef int64_t[::1] ptr = indptr_np
+    indices_np = np.empty(ia.shape[0] + ib.shape[0], dtype=np.int32)
+    data_np = np.empty(ia.shape[0] + ib.shape[0], dtype=np.int64)
+    cdef int32_t[::1] ind = indices_np
+    cdef int64_t[::1] dat = data_np
+    with nogil:
+        for r in range(n_rows):
+            ka = pa[r]
+            ea = pa[r + 1]
+            kb = pb[r]
+            eb = pb[r + 1]
+            while ka < ea and kb < eb:
+                if ia[ka] < ib[kb]:
+                    ind[k] = ia[ka]
+                    dat[k] = da[ka]
+                    ka += 1
+                elif ib[kb] < ia[ka]:
+                    ind[k] = ib[kb]
+                    dat[k] = db[kb]
+                    kb += 1
+                else:
+                    ind[k] = ia[ka]
+                    dat[k] = da[ka] + db[kb]
+                    ka += 1
+                    kb += 1
+                k += 1
+            while ka < ea:
+                ind[k] = ia[ka]
+                dat[k] = da[ka]
+                ka += 1
+                k += 1
+            while kb < eb:
+                ind[k] = ib[kb]
+                dat[k] = db[kb]
+                kb += 1
+                k += 1
+            ptr[r + 1] = k
+    if k < ind.shape[0]:
+        return indptr_np, indices_np[:k].copy(), data_np[:k].copy()
+    return indptr_np, indices_np, data_np

@@ -18,7 +18,9 @@ from collections import Counter
 
 import numpy as np
 
-__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense"]
+from .text import _SEPARATORS
+
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "tokenize_chunk", "csr_add"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window):
@@ -192,3 +194,84 @@ def cosine_dense(a, b):
     if na == 0.0 or nb == 0.0:
         return 0.0
     return dot / (na * nb)
+
+
+def tokenize_chunk(text):
+    """Tokenize a chunk of lines into chunk-local word ids.
+
+    The chunk is lowercased (``str.lower``) and split into maximal runs of alphabetic characters
+    (``str.isalpha``); every ``"\\n"`` ends a line, and each line is one sentence.
+
+    Parameters
+    ----------
+    text : str
+        One or more lines joined by ``"\\n"``.
+
+    Returns
+    -------
+    words : list of str
+        The distinct tokens, in order of first appearance; token ``words[k]`` has local id ``k``.
+    counts : int64 array, shape (len(words),)
+        How often each token occurs.
+    ids : int32 array, shape (n_tokens,)
+        Local id of every token, in text order.
+    offsets : int64 array, shape (n_lines + 1,)
+        Line ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
+    """
+    index = {}
+    counts = []
+    ids = []
+    offsets = [0]
+    for line in text.lower().split("\n"):
+        for tok in line.translate(_SEPARATORS).split():
+            k = index.get(tok)
+            if k is None:
+                k = index[tok] = len(index)
+                counts.append(0)
+            counts[k] += 1
+            ids.append(k)
+        offsets.append(len(ids))
+    return (
+        list(index),
+        np.array(counts, dtype=np.int64),
+        np.array(ids, dtype=np.int32),
+        np.array(offsets, dtype=np.int64),
+    )
+
+
+def csr_add(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b):
+    """Sum two CSR matrices of the same shape with sorted indices and int64 values.
+
+    Parameters
+    ----------
+    indptr_a, indptr_b : int64 arrays, shape (V + 1,)
+    indices_a, indices_b : int32 arrays
+        Sorted within each row.
+    data_a, data_b : int64 arrays
+
+    Returns
+    -------
+    indptr : int64 array, shape (V + 1,)
+    indices : int32 array
+        Sorted within each row; the union of both patterns.
+    data : int64 array
+        Exact integer sums.
+    """
+    pa, ia, da = indptr_a.tolist(), indices_a.tolist(), data_a.tolist()
+    pb, ib, db = indptr_b.tolist(), indices_b.tolist(), data_b.tolist()
+    indptr = [0]
+    indices = []
+    data = []
+    for r in range(len(pa) - 1):
+        row = dict(zip(ia[pa[r]:pa[r + 1]], da[pa[r]:pa[r + 1]]))
+        for c, v in zip(ib[pb[r]:pb[r + 1]], db[pb[r]:pb[r + 1]]):
+            row[c] = row.get(c, 0) + v
+        for c in sorted(row):
+            indices.append(c)
+            data.append(row[c])
+        indptr.append(len(indices))
+    return (
+        np.array(indptr, dtype=np.int64),
+        np.array(indices, dtype=np.int32),
+        np.array(data, dtype=np.int64),
+    )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,7 @@ import scipy.sparse as sp
 
 from . import _kernels
 from .text import STOPWORDS, preprocess
-from .vocab import Vocabulary, encode
+from .counting import check_n_jobs, count_pairs, parse_memory, select_vocabulary, tokenize_chunks
 
 __all__ = ["Embeddings", "pretrain", "random_embeddings"]
 
@@ -185,23 +187,6 @@ class Embeddings:
         return self._rows_csr()
 
 
-def _as_sentences(sentences: Any) -> list[str]:
-    if isinstance(sentences, str):
-        return sentences.splitlines()
-    if isinstance(sentences, (bytes, bytearray)):
-        raise TypeError("sentences must be text (str), not bytes; decode it first")
-    try:
-        items = list(sentences)
-    except TypeError:
-        raise TypeError(
-            f"sentences must be an iterable of str, not {type(sentences).__name__}"
-        ) from None
-    for i, s in enumerate(items):
-        if not isinstance(s, str):
-            raise TypeError(f"sentence {i} must be a str, not {type(s).__name__}")
-    return items
-
-
 def _check_window(window: Any) -> int:
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
         raise ValueError(f"window must be a positive integer, got {window!r}")
@@ -210,24 +195,41 @@ def _check_window(window: Any) -> int:
     return int(window)
 
 
+def _check_positive(name: str, value: Any, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        extra = " or None" if allow_none else ""
+        raise ValueError(f"{name} must be an integer >= 1{extra}, got {value!r}")
+    return int(value)
+
+
 def pretrain(
-    sentences: Iterable[str] | str,
+    sentences: Any,
     window: int = 3,
     *,
     stopwords: Iterable[str] | None = STOPWORDS,
     min_count: int = 1,
     max_vocab_size: int | None = None,
+    memory_limit: int | str | None = None,
+    n_jobs: int = 1,
+    tmp_dir: str | os.PathLike[str] | None = None,
+    chunk_chars: int = 1 << 22,
+    progress: Callable[[int], None] | None = None,
 ) -> Embeddings:
     """Count windowed co-occurrences and L2-normalize each row: the reference's pretraining stage.
 
-    Each sentence is tokenized with :func:`cooc.preprocess`; for every token, every other token at most
-    ``window`` positions away in the same sentence adds 1 to their cell. A word's vector is its row of
-    counts divided by the row's Euclidean norm.
+    Text is lowercased and split into maximal runs of letters (:func:`cooc.tokenize`); stopwords are
+    removed; for every token, every other token at most ``window`` positions away in the same sentence
+    adds 1 to their cell. A word's vector is its row of counts divided by the row's Euclidean norm.
 
     Parameters
     ----------
-    sentences : iterable of str, or str
-        One context unit per item (a str is split into lines). Windows never cross an item's end.
+    sentences : iterable of str, str, path, list of paths, or LineCorpus
+        An iterable of str is one sentence (context unit) per item; a ``str`` is text whose lines are
+        the sentences; a ``pathlib.Path`` (or a list of them, or a :class:`cooc.LineCorpus`) names
+        files, plain or ``.gz`` / ``.bz2`` / ``.xz``, one sentence per line. Windows never cross a
+        sentence end. A one-shot generator is read once; an exhausted one is an error.
     window : int, default 3
         Symmetric window half-width, at least 1.
     stopwords : iterable of str or None
@@ -237,6 +239,17 @@ def pretrain(
         (as in gensim and GloVe).
     max_vocab_size : int or None
         Keep only this many most frequent words (ties broken by word order), also before windowing.
+    memory_limit : int, str or None
+        Working-memory budget for counting, e.g. ``"2GB"`` (the finished matrix is not included).
+        Above it, partial counts are spilled to ``tmp_dir`` and merged; results are identical.
+    n_jobs : int, default 1
+        Threads for tokenizing and counting (-1: every core); results are identical for any value.
+    tmp_dir : path or None
+        Where spilled runs go (the system temporary directory by default); always cleaned up.
+    chunk_chars : int
+        Characters of text tokenized per chunk.
+    progress : callable or None
+        Called with the number of characters tokenized after each chunk.
 
     Returns
     -------
@@ -246,7 +259,8 @@ def pretrain(
     Raises
     ------
     ValueError
-        For an empty corpus (nothing left after tokenizing and removing stopwords) or a bad parameter.
+        For an empty corpus (nothing left after tokenizing and removing stopwords), an exhausted
+        generator, or a bad parameter.
 
     Examples
     --------
@@ -256,56 +270,40 @@ def pretrain(
     >>> emb.most_similar("cat", topn=1)
     [('dog', 0.5)]
     """
+    try:
+        from .corpus import iter_chunks
+    except ImportError:  # TEMPORARY until corpus.py lands
+        from .counting import _simple_chunks as iter_chunks
+
     window = _check_window(window)
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
-    if max_vocab_size is not None and (
-        isinstance(max_vocab_size, bool)
-        or not isinstance(max_vocab_size, (int, np.integer))
-        or max_vocab_size < 1
-    ):
-        raise ValueError(f"max_vocab_size must be an integer >= 1 or None, got {max_vocab_size!r}")
+    min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
+    max_vocab_size = _check_positive("max_vocab_size", max_vocab_size, allow_none=True)
+    chunk_chars = _check_positive("chunk_chars", chunk_chars)  # type: ignore[assignment]
+    budget = parse_memory(memory_limit)
+    jobs = check_n_jobs(n_jobs)
     stop = None if stopwords is None else frozenset(stopwords)
-    texts = _as_sentences(sentences)
-    token_lists = [preprocess(s, stop) for s in texts]
-    vocab = Vocabulary.from_token_lists(token_lists)
-    if len(vocab) == 0:
-        raise ValueError(
-            f"empty corpus: no tokens left after tokenizing and removing stopwords "
-            f"({len(texts)} sentence(s) given)"
-        )
-    vocab = _prune(vocab, min_count, max_vocab_size)
-    ids, offsets = encode(token_lists, vocab.index)
+    if isinstance(stopwords, str):
+        raise TypeError("stopwords must be a collection of words, not a single str")
+
+    t0 = time.perf_counter()
+    tokens = tokenize_chunks(iter_chunks(sentences, chunk_chars), n_jobs=jobs, progress=progress)
+    vocab, ids, offsets = select_vocabulary(tokens, stop, min_count, max_vocab_size)
     n = len(vocab)
-    indptr, indices, data = _kernels.cooccurrence_csr(ids, offsets, n, window)
+    indptr, indices, data = count_pairs(
+        ids, offsets, n, window, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir
+    )
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
     normalized = _kernels.normalize_rows_l2(indptr, data)
     vectors = sp.csr_matrix((normalized, indices.copy(), indptr.copy()), shape=(n, n))
     logger.info(
-        "pretrained on %d sentences, %d tokens: V=%d, %d non-zeros (window %d, backend %s)",
-        len(texts), ids.size, n, data.size, window, _kernels.BACKEND,
+        "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
+        "%.2f s, backend %s",
+        tokens.n_sentences, tokens.n_tokens, ids.size, n, data.size, window,
+        time.perf_counter() - t0, _kernels.BACKEND,
     )
     return Embeddings(
         vocab.words, vectors, counts, stopwords=stop, frequencies=vocab.frequencies, window=window
     )
-
-
-def _prune(vocab: Vocabulary, min_count: int, max_vocab_size: int | None) -> Vocabulary:
-    keep = vocab.frequencies >= min_count
-    if max_vocab_size is not None and int(keep.sum()) > max_vocab_size:
-        order = np.lexsort((np.arange(len(vocab)), -vocab.frequencies))  # by frequency, then word
-        order = order[keep[order]][:max_vocab_size]
-        keep = np.zeros(len(vocab), dtype=bool)
-        keep[order] = True
-    if keep.all():
-        return vocab
-    if not keep.any():
-        raise ValueError(
-            f"min_count={min_count} leaves no vocabulary: the most frequent word occurs "
-            f"{int(vocab.frequencies.max())} time(s)"
-        )
-    idx = np.flatnonzero(keep)
-    return Vocabulary([vocab.words[i] for i in idx], vocab.frequencies[idx])
 
 
 def random_embeddings(

@@ -1,0 +1,356 @@
+"""From text chunks to an exact co-occurrence matrix, for corpora larger than the demo.
+
+The flow is one direction:
+
+1. :func:`tokenize_chunks` runs the tokenizer kernel on chunks of lines (in ``n_jobs`` threads; the
+   kernel releases the GIL) and merges the chunk-local vocabularies into one, keeping each chunk's
+   token ids: the text is read once.
+2. :func:`select_vocabulary` drops stopwords, rare words (``min_count``) and the tail beyond
+   ``max_vocab_size``, sorts what is left and maps the provisional ids to final ones; dropped words
+   are removed before windowing.
+3. :func:`count_pairs` splits the corpus at sentence ends into segments sized to the memory budget,
+   counts each segment with the compiled kernel (in threads), and sums the partial matrices exactly.
+   When the partial sums outgrow the budget they are spilled to a temporary directory as sorted runs
+   and merged at the end, a bounded number of files at a time. Temporary files are removed on success,
+   on error and on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _kernels
+from .vocab import Vocabulary
+
+__all__ = ["TokenizedCorpus", "count_pairs", "parse_memory", "select_vocabulary", "tokenize_chunks"]
+
+logger = logging.getLogger(__name__)
+
+#: Bytes of working memory per counted pair of positions in one segment (pair buffer, partial
+#: counts and the segment's output matrix), used to size segments to ``memory_limit``.
+BYTES_PER_PAIR = 40
+#: Bytes per stored non-zero of a CSR matrix of counts (int32 index + int64 count).
+BYTES_PER_NONZERO = 12
+#: At most this many spilled runs are open at once while merging.
+MAX_OPEN_RUNS = 32
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+          "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40,
+          "tib": 1 << 40}
+
+
+def parse_memory(value: Any) -> int | None:
+    """Parse a memory budget: an int (bytes), or a string like ``"256MB"``, ``"2GB"``, ``"1.5GiB"``.
+
+    ``None`` means no budget. Units are powers of 1024.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"memory_limit must be a size like '2GB' or a number of bytes, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        n = int(value)
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-zA-Z]*)\s*", value)
+        if not m or m.group(2).lower() not in _UNITS:
+            raise ValueError(f"memory_limit must be a size like '256MB' or '2GB', got {value!r}")
+        n = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+    else:
+        raise ValueError(f"memory_limit must be a size like '2GB' or a number of bytes, got {value!r}")
+    if n < 1 << 20:
+        raise ValueError(f"memory_limit must be at least 1MB, got {value!r}")
+    return n
+
+
+def check_n_jobs(n_jobs: Any) -> int:
+    """Validate ``n_jobs``: a positive int, or -1 for every core."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    return os.cpu_count() or 1 if n_jobs == -1 else int(n_jobs)
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. tokenizing
+
+
+@dataclass
+class TokenizedCorpus:
+    """Token ids of a corpus under a provisional vocabulary (first-seen order)."""
+
+    words: list[str] = field(default_factory=list)
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    chunks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    n_sentences: int = 0
+    n_chars: int = 0
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.counts.sum())
+
+
+def _in_order(func: Callable[[str], Any], items: Iterable[str], n_jobs: int) -> Iterator[tuple[str, Any]]:
+    """``(item, func(item))`` in input order, computed by ``n_jobs`` threads with bounded look-ahead."""
+    if n_jobs <= 1:
+        for item in items:
+            yield item, func(item)
+        return
+    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="cooc") as pool:
+        pending: list[tuple[str, Any]] = []
+        for item in items:
+            pending.append((item, pool.submit(func, item)))
+            if len(pending) >= 2 * n_jobs:
+                first, fut = pending.pop(0)
+                yield first, fut.result()
+        for item, fut in pending:
+            yield item, fut.result()
+
+
+def tokenize_chunks(
+    chunks: Iterable[str], *, n_jobs: int = 1, progress: Callable[[int], None] | None = None
+) -> TokenizedCorpus:
+    """Tokenize chunks of lines (one sentence per line) into ids of one provisional vocabulary."""
+    out = TokenizedCorpus()
+    index: dict[str, int] = {}
+    counts = np.zeros(1024, dtype=np.int64)
+    for chunk, (words, local_counts, ids, offsets) in _in_order(_kernels.tokenize_chunk, chunks, n_jobs):
+        setdefault = index.setdefault
+        gids = np.fromiter((setdefault(w, len(index)) for w in words), dtype=np.int64, count=len(words))
+        if len(index) > counts.size:
+            counts = np.concatenate([counts, np.zeros(max(len(index), 2 * counts.size) - counts.size, np.int64)])
+        counts[gids] += local_counts
+        out.chunks.append((gids.astype(np.int32)[ids], offsets))
+        out.n_sentences += offsets.size - 1
+        out.n_chars += len(chunk)
+        if progress is not None:
+            progress(len(chunk))
+    out.words = list(index)
+    out.counts = counts[: len(index)].copy()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. vocabulary
+
+
+def select_vocabulary(
+    tokens: TokenizedCorpus,
+    stopwords: frozenset[str] | None,
+    min_count: int,
+    max_vocab_size: int | None,
+) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
+    """Choose the final sorted vocabulary and re-map every chunk to it.
+
+    Returns
+    -------
+    vocabulary : Vocabulary
+    ids : int32 array
+        Final ids of the kept tokens of the whole corpus, in order.
+    offsets : int64 array
+        Sentence offsets into ``ids``.
+    """
+    words = tokens.words
+    freq = tokens.counts
+    keep = np.ones(len(words), dtype=bool)
+    if stopwords:
+        keep &= np.fromiter((w not in stopwords for w in words), dtype=bool, count=len(words))
+    if not keep.any():
+        raise ValueError(
+            f"empty corpus: no tokens left after tokenizing and removing stopwords "
+            f"({tokens.n_sentences} sentence(s), {tokens.n_chars} characters read)"
+        )
+    keep &= freq >= min_count
+    if not keep.any():
+        raise ValueError(
+            f"min_count={min_count} leaves no vocabulary: the most frequent word occurs "
+            f"{int(freq[np.fromiter((w not in (stopwords or ()) for w in words), bool, len(words))].max())} time(s)"
+        )
+    if max_vocab_size is not None and int(keep.sum()) > max_vocab_size:
+        cand = np.flatnonzero(keep)
+        # most frequent first; equal frequencies by word order
+        order = sorted(cand.tolist(), key=lambda i: (-int(freq[i]), words[i]))[:max_vocab_size]
+        keep[:] = False
+        keep[order] = True
+    kept = np.flatnonzero(keep)
+    kept_words = [words[i] for i in kept.tolist()]
+    order = sorted(range(len(kept_words)), key=kept_words.__getitem__)
+    mapping = np.full(len(words), -1, dtype=np.int32)
+    mapping[kept[order]] = np.arange(len(order), dtype=np.int32)
+    vocab = Vocabulary([kept_words[i] for i in order], freq[kept[order]])
+
+    parts: list[np.ndarray] = []
+    offs: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    base = 0
+    for ids, offsets in tokens.chunks:
+        mapped = mapping[ids]
+        mask = mapped >= 0
+        kept_ids = mapped[mask]
+        csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+        offs.append(csum[offsets[1:]] + base)
+        parts.append(kept_ids)
+        base += kept_ids.size
+    tokens.chunks.clear()  # the provisional ids are no longer needed
+    ids_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    return vocab, ids_all.astype(np.int32, copy=False), np.concatenate(offs)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. counting
+
+
+def pairs_per_sentence(offsets: np.ndarray, window: int) -> np.ndarray:
+    """Unordered pairs of positions within ``window`` of each other, per sentence (int64)."""
+    length = np.diff(offsets)
+    w = np.minimum(length, window)
+    # sum over d = 1..w of (L - d) = w * L - w * (w + 1) / 2
+    return np.maximum(w * length - w * (w + 1) // 2, 0)
+
+
+def segment_bounds(offsets: np.ndarray, window: int, max_pairs: int, min_segments: int) -> list[tuple[int, int]]:
+    """Split sentences into consecutive ranges of at most ``max_pairs`` pairs (a single larger
+    sentence is its own segment), and into at least ``min_segments`` ranges when there are enough."""
+    pairs = pairs_per_sentence(offsets, window)
+    total = int(pairs.sum())
+    n_sent = pairs.size
+    target = max(1, min(max_pairs, -(-total // max(1, min_segments))))
+    cum = np.cumsum(pairs)
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    done = 0
+    while start < n_sent:
+        # the last sentence whose cumulative pairs stay within done + target
+        end = int(np.searchsorted(cum, done + target, side="right"))
+        end = max(end, start + 1)
+        end = min(end, n_sent)
+        bounds.append((start, end))
+        done = int(cum[end - 1])
+        start = end
+    return bounds or [(0, 0)]
+
+
+class _Runs:
+    """Partial sums of counts: one in memory, the rest spilled to ``directory`` as sorted runs."""
+
+    def __init__(self, n_words: int, budget: int | None, tmp_dir: str | os.PathLike[str] | None) -> None:
+        self.n_words = n_words
+        self.budget = budget
+        self.tmp_parent = tmp_dir
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.current: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.files: list[Path] = []
+        self.n_spilled = 0
+
+    def add(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        self.current = part if self.current is None else _kernels.csr_add(*self.current, *part)
+        if self.budget is not None and self.current[1].size * BYTES_PER_NONZERO > self.budget // 2:
+            self._spill(self.current)
+            self.current = None
+
+    def _dir(self) -> Path:
+        if self.tmp is None:
+            self.tmp = tempfile.TemporaryDirectory(prefix="cooc-runs-", dir=self.tmp_parent)
+            logger.info("spilling partial counts to %s", self.tmp.name)
+        return Path(self.tmp.name)
+
+    def _spill(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Path:
+        path = self._dir() / f"run-{self.n_spilled:06d}.npz"
+        self.n_spilled += 1
+        np.savez(path, indptr=part[0], indices=part[1], data=part[2])
+        self.files.append(path)
+        return path
+
+    def _merge_files(self, files: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        total: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        for path in files:
+            with np.load(path, allow_pickle=False) as z:
+                part = (z["indptr"], z["indices"], z["data"])
+            total = part if total is None else _kernels.csr_add(*total, *part)
+            path.unlink()
+        assert total is not None
+        return total
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.current is not None and self.files:
+            self._spill(self.current)
+            self.current = None
+        # Merge spilled runs a bounded number at a time, then the survivors.
+        while len(self.files) > MAX_OPEN_RUNS:
+            batch, self.files = self.files[:MAX_OPEN_RUNS], self.files[MAX_OPEN_RUNS:]
+            merged = self._merge_files(batch)
+            self.files.append(self._spill(merged))
+        if self.files:
+            self.current = self._merge_files(self.files)
+            self.files = []
+        if self.current is None:
+            empty = np.zeros(self.n_words + 1, dtype=np.int64)
+            return empty, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+        return self.current
+
+    def close(self) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+            self.tmp = None
+
+
+def count_pairs(
+    ids: np.ndarray,
+    offsets: np.ndarray,
+    n_words: int,
+    window: int,
+    *,
+    n_jobs: int = 1,
+    memory_limit: int | None = None,
+    tmp_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact symmetric co-occurrence counts as CSR parts (int64 indptr, int32 indices, int64 data).
+
+    The result does not depend on ``n_jobs`` or ``memory_limit``: partial counts are integers and
+    their sums are exact.
+    """
+    max_pairs = max(1, memory_limit // BYTES_PER_PAIR) if memory_limit else 1 << 62
+    max_pairs = min(max_pairs, (1 << 31) - 1)  # keeps every segment's per-cell counts far from overflow
+    bounds = segment_bounds(offsets, window, max_pairs, n_jobs if n_jobs > 1 else 1)
+    runs = _Runs(n_words, memory_limit, tmp_dir)
+
+    def count(b: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lo, hi = offsets[b[0]], offsets[b[1]]
+        return _kernels.cooccurrence_csr(ids[lo:hi], offsets[b[0]: b[1] + 1] - lo, n_words, window)
+
+    try:
+        for b, part in _in_order(count, bounds, n_jobs):  # type: ignore[arg-type]
+            runs.add(part)
+            if progress is not None:
+                progress(int(offsets[b[1]] - offsets[b[0]]))
+        if len(bounds) > 1:
+            logger.info("counted %d segments, %d spilled runs", len(bounds), runs.n_spilled)
+        return runs.result()
+    finally:
+        runs.close()
+
+
+def _simple_chunks(source: Any, chunk_chars: int) -> Iterator[str]:  # TEMPORARY until corpus.py lands
+    if isinstance(source, str):
+        yield source
+        return
+    buf: list[str] = []
+    n = 0
+    for i, s in enumerate(source):
+        if not isinstance(s, str):
+            raise TypeError(f"sentence {i} must be a str, not {type(s).__name__}")
+        buf.append(s.replace("\n", " "))
+        n += len(s)
+        if n >= chunk_chars:
+            yield "\n".join(buf)
+            buf, n = [], 0
+    if buf:
+        yield "\n".join(buf)
