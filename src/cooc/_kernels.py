@@ -29,7 +29,7 @@ __all__ = [
     "csr_add",
     "normalize_rows_l2",
     "set_backend",
-    "tokenize_chunk",
+    "new_word_table",
     "topk_cosine",
 ]
 
@@ -38,7 +38,7 @@ KERNEL_NAMES = (
     "normalize_rows_l2",
     "topk_cosine",
     "cosine_dense",
-    "tokenize_chunk",
+    "WordTable",
     "csr_add",
 )
 _INT32_MAX = np.iinfo(np.int32).max
@@ -197,10 +197,9 @@ def cosine_dense(a: Any, b: Any) -> float:
     return float(_impl.cosine_dense(x, y))
 
 
-def tokenize_chunk(text: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, not {type(text).__name__}")
-    return _impl.tokenize_chunk(text)  # type: ignore[no-any-return]
+def new_word_table() -> Any:
+    """A new, empty ``WordTable`` of the active backend (its ``encode`` takes one ``str`` chunk)."""
+    return _impl.WordTable()
 
 
 def csr_add(
@@ -219,5 +218,6 @@ def csr_add(
 
 
 for _name in KERNEL_NAMES:
-    globals()[_name].__doc__ = getattr(_kernels_py, _name).__doc__
+    if _name in globals():
+        globals()[_name].__doc__ = getattr(_kernels_py, _name).__doc__
 del _name

@@ -14,7 +14,7 @@ from libc.stdint cimport int32_t, int64_t
 
 cnp.import_array()
 
-__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "tokenize_chunk", "csr_add"]
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -466,6 +466,7 @@ def cosine_dense(a, b):
 # tokenizing
 
 cdef extern from "Python.h":
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
     int PyUnicode_KIND(object o)
     void* PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
@@ -484,8 +485,7 @@ for _c in range(256):
     _ALPHA_LATIN1[_c] = 1 if chr(_c).isalpha() else 0
 
 cdef struct _Slot:
-    int64_t start      # position of the token's first character; -1 marks an empty slot
-    int64_t count
+    int64_t start      # offset of the word's characters in the arena; -1 marks an empty slot
     uint64_t hash
     int32_t length
     int32_t id
@@ -497,140 +497,216 @@ cdef inline bint _is_alpha(Py_UCS4 ch) noexcept nogil:
     return Py_UNICODE_ISALPHA(ch)
 
 
-cdef int _grow(_Slot** table, int64_t* cap) noexcept nogil:
-    cdef int64_t new_cap = cap[0] * 2, i, j, mask = new_cap - 1
-    cdef _Slot* new = <_Slot*> malloc(new_cap * sizeof(_Slot))
-    cdef _Slot* old = table[0]
-    if new == NULL:
-        return -1
-    for i in range(new_cap):
-        new[i].start = -1
-    for i in range(cap[0]):
-        if old[i].start >= 0:
-            j = <int64_t> (old[i].hash & <uint64_t> mask)
-            while new[j].start >= 0:
-                j = (j + 1) & mask
-            new[j] = old[i]
-    free(old)
-    table[0] = new
-    cap[0] = new_cap
-    return 0
+cdef class WordTable:
+    """A growing vocabulary that turns text into word ids, for corpora read in chunks.
 
+    Each call to :meth:`encode` lowercases a chunk of lines (``str.lower``), splits it into maximal runs
+    of alphabetic characters (``str.isalpha``) and gives every new word the next id, in order of first
+    appearance; every ``"\\n"`` ends a line, and each line is one sentence. Frequencies accumulate over
+    calls. One table must not be used by two threads at once; use one table per thread.
+    """
 
-cdef int _scan(const char_t* s, Py_ssize_t n, _Slot** table, int64_t* cap, int64_t* n_words,
-               int32_t* ids, int64_t* n_tokens, int64_t* offsets) noexcept nogil:
-    """Tokenize s[0:n]; returns -1 when memory runs out."""
-    cdef Py_ssize_t i = 0, start
-    cdef int64_t line = 0, j, mask
-    cdef uint64_t h
-    cdef Py_UCS4 ch
-    cdef _Slot* t
-    cdef int32_t length
-    offsets[0] = 0
-    while i < n:
-        ch = s[i]
-        if not _is_alpha(ch):
-            if ch == 10:
-                line += 1
-                offsets[line] = n_tokens[0]
-            i += 1
-            continue
-        start = i
-        h = 14695981039346656037ULL
+    cdef _Slot* slots
+    cdef int64_t cap
+    cdef int64_t n_words
+    cdef Py_UCS4* arena
+    cdef int64_t arena_len
+    cdef int64_t arena_cap
+    cdef int64_t* freq
+    cdef int64_t freq_cap
+    cdef int64_t* word_start
+    cdef int32_t* word_len
+
+    def __cinit__(self):
+        cdef int64_t i
+        self.cap = 1024
+        self.slots = <_Slot*> malloc(self.cap * sizeof(_Slot))
+        self.arena_cap = 1 << 16
+        self.arena = <Py_UCS4*> malloc(self.arena_cap * sizeof(Py_UCS4))
+        self.freq_cap = 512
+        self.freq = <int64_t*> malloc(self.freq_cap * sizeof(int64_t))
+        self.word_start = <int64_t*> malloc(self.freq_cap * sizeof(int64_t))
+        self.word_len = <int32_t*> malloc(self.freq_cap * sizeof(int32_t))
+        if (self.slots == NULL or self.arena == NULL or self.freq == NULL or self.word_start == NULL
+                or self.word_len == NULL):
+            raise MemoryError("WordTable: out of memory")
+        for i in range(self.cap):
+            self.slots[i].start = -1
+        self.n_words = 0
+        self.arena_len = 0
+
+    def __dealloc__(self):
+        free(self.slots)
+        free(self.arena)
+        free(self.freq)
+        free(self.word_start)
+        free(self.word_len)
+
+    def __len__(self):
+        return self.n_words
+
+    cdef int _grow_slots(self) noexcept nogil:
+        cdef int64_t new_cap = self.cap * 2, i, j, mask = new_cap - 1
+        cdef _Slot* new = <_Slot*> malloc(new_cap * sizeof(_Slot))
+        if new == NULL:
+            return -1
+        for i in range(new_cap):
+            new[i].start = -1
+        for i in range(self.cap):
+            if self.slots[i].start >= 0:
+                j = <int64_t> (self.slots[i].hash & <uint64_t> mask)
+                while new[j].start >= 0:
+                    j = (j + 1) & mask
+                new[j] = self.slots[i]
+        free(self.slots)
+        self.slots = new
+        self.cap = new_cap
+        return 0
+
+    cdef int _add_word(self, int64_t start, int32_t length) noexcept nogil:
+        cdef int64_t new_cap
+        cdef void* p
+        if self.n_words == self.freq_cap:
+            new_cap = self.freq_cap * 2
+            p = realloc(self.freq, new_cap * sizeof(int64_t))
+            if p == NULL:
+                return -1
+            self.freq = <int64_t*> p
+            p = realloc(self.word_start, new_cap * sizeof(int64_t))
+            if p == NULL:
+                return -1
+            self.word_start = <int64_t*> p
+            p = realloc(self.word_len, new_cap * sizeof(int32_t))
+            if p == NULL:
+                return -1
+            self.word_len = <int32_t*> p
+            self.freq_cap = new_cap
+        self.freq[self.n_words] = 0
+        self.word_start[self.n_words] = start
+        self.word_len[self.n_words] = length
+        self.n_words += 1
+        return 0
+
+    cdef int _scan(self, const char_t* s, Py_ssize_t n, int32_t* ids, int64_t* n_tokens,
+                   int64_t* offsets) noexcept nogil:
+        cdef Py_ssize_t i = 0, start, q
+        cdef int64_t line = 0, j, mask, new_cap
+        cdef uint64_t h
+        cdef Py_UCS4 ch
+        cdef Py_UCS4* stored
+        cdef int32_t length
+        cdef bint same
+        cdef void* p
+        offsets[0] = 0
         while i < n:
             ch = s[i]
             if not _is_alpha(ch):
-                break
-            h = (h ^ <uint64_t> ch) * 1099511628211ULL
-            i += 1
-        length = <int32_t> (i - start)
-        if 2 * (n_words[0] + 1) > cap[0]:
-            if _grow(table, cap) < 0:
-                return -1
-        t = table[0]
-        mask = cap[0] - 1
-        j = <int64_t> (h & <uint64_t> mask)
-        while t[j].start >= 0:
-            if t[j].hash == h and t[j].length == length and memcmp(
-                    &s[t[j].start], &s[start], length * sizeof(char_t)) == 0:
-                break
-            j = (j + 1) & mask
-        if t[j].start < 0:
-            t[j].start = start
-            t[j].length = length
-            t[j].hash = h
-            t[j].count = 0
-            t[j].id = <int32_t> n_words[0]
-            n_words[0] += 1
-        t[j].count += 1
-        ids[n_tokens[0]] = t[j].id
-        n_tokens[0] += 1
-    offsets[line + 1] = n_tokens[0]
-    return 0
+                if ch == 10:
+                    line += 1
+                    offsets[line] = n_tokens[0]
+                i += 1
+                continue
+            start = i
+            h = 14695981039346656037ULL
+            while i < n:
+                ch = s[i]
+                if not _is_alpha(ch):
+                    break
+                h = (h ^ <uint64_t> ch) * 1099511628211ULL
+                i += 1
+            length = <int32_t> (i - start)
+            if 2 * (self.n_words + 1) > self.cap:
+                if self._grow_slots() < 0:
+                    return -1
+            mask = self.cap - 1
+            j = <int64_t> (h & <uint64_t> mask)
+            while self.slots[j].start >= 0:
+                if self.slots[j].hash == h and self.slots[j].length == length:
+                    stored = &self.arena[self.slots[j].start]
+                    same = True
+                    for q in range(length):
+                        if stored[q] != s[start + q]:
+                            same = False
+                            break
+                    if same:
+                        break
+                j = (j + 1) & mask
+            if self.slots[j].start < 0:
+                if self.arena_len + length > self.arena_cap:
+                    new_cap = self.arena_cap * 2
+                    while self.arena_len + length > new_cap:
+                        new_cap *= 2
+                    p = realloc(self.arena, new_cap * sizeof(Py_UCS4))
+                    if p == NULL:
+                        return -1
+                    self.arena = <Py_UCS4*> p
+                    self.arena_cap = new_cap
+                for q in range(length):
+                    self.arena[self.arena_len + q] = s[start + q]
+                if self._add_word(self.arena_len, length) < 0:
+                    return -1
+                self.slots[j].start = self.arena_len
+                self.slots[j].length = length
+                self.slots[j].hash = h
+                self.slots[j].id = <int32_t> (self.n_words - 1)
+                self.arena_len += length
+            self.freq[self.slots[j].id] += 1
+            ids[n_tokens[0]] = self.slots[j].id
+            n_tokens[0] += 1
+        offsets[line + 1] = n_tokens[0]
+        return 0
 
+    def encode(self, text):
+        """Tokenize a chunk of lines into word ids of this table.
 
-def tokenize_chunk(text):
-    """Tokenize a chunk of lines into chunk-local word ids.
+        Parameters
+        ----------
+        text : str
+            One or more lines joined by ``"\\n"``.
 
-    The chunk is lowercased (``str.lower``) and split into maximal runs of alphabetic characters
-    (``str.isalpha``); every ``"\\n"`` ends a line, and each line is one sentence.
+        Returns
+        -------
+        ids : int32 array, shape (n_tokens,)
+            The id of every token, in text order; new words get the next ids.
+        offsets : int64 array, shape (n_lines + 1,)
+            Line ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
+        """
+        lowered = text.lower()
+        cdef Py_ssize_t n = PyUnicode_GET_LENGTH(lowered)
+        cdef int kind = PyUnicode_KIND(lowered)
+        cdef const void* data = PyUnicode_DATA(lowered)
+        cdef Py_ssize_t n_lines = lowered.count("\n") + 1
+        ids_np = np.empty(n // 2 + 1, dtype=np.int32)
+        offsets_np = np.empty(n_lines + 1, dtype=np.int64)
+        cdef int32_t[::1] ids = ids_np
+        cdef int64_t[::1] offsets = offsets_np
+        cdef int64_t n_tokens = 0
+        cdef int rc
+        with nogil:
+            if kind == 1:
+                rc = self._scan(<const uint8_t*> data, n, &ids[0], &n_tokens, &offsets[0])
+            elif kind == 2:
+                rc = self._scan(<const uint16_t*> data, n, &ids[0], &n_tokens, &offsets[0])
+            else:
+                rc = self._scan(<const uint32_t*> data, n, &ids[0], &n_tokens, &offsets[0])
+        if rc < 0:
+            raise MemoryError("WordTable.encode: out of memory")
+        return ids_np[:n_tokens].copy(), offsets_np
 
-    Parameters
-    ----------
-    text : str
-        One or more lines joined by ``"\\n"``.
+    def words(self):
+        """The words of the table, ``words()[k]`` having id ``k`` (list of str)."""
+        cdef int64_t k
+        return [PyUnicode_FromKindAndData(4, &self.arena[self.word_start[k]], self.word_len[k])
+                for k in range(self.n_words)]
 
-    Returns
-    -------
-    words : list of str
-        The distinct tokens, in order of first appearance; token ``words[k]`` has local id ``k``.
-    counts : int64 array, shape (len(words),)
-        How often each token occurs.
-    ids : int32 array, shape (n_tokens,)
-        Local id of every token, in text order.
-    offsets : int64 array, shape (n_lines + 1,)
-        Line ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
-    """
-    lowered = text.lower()
-    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(lowered)
-    cdef int kind = PyUnicode_KIND(lowered)
-    cdef const void* data = PyUnicode_DATA(lowered)
-    cdef Py_ssize_t n_lines = lowered.count("\n") + 1
-    ids_np = np.empty(n // 2 + 1, dtype=np.int32)
-    offsets_np = np.empty(n_lines + 1, dtype=np.int64)
-    cdef int32_t[::1] ids = ids_np
-    cdef int64_t[::1] offsets = offsets_np
-    cdef int64_t cap = 1024, n_words = 0, n_tokens = 0, i
-    cdef _Slot* table = <_Slot*> malloc(cap * sizeof(_Slot))
-    cdef int rc
-    if table == NULL:
-        raise MemoryError("tokenize_chunk: cannot allocate the word table")
-    for i in range(cap):
-        table[i].start = -1
-    with nogil:
-        if kind == 1:
-            rc = _scan(<const uint8_t*> data, n, &table, &cap, &n_words, &ids[0], &n_tokens, &offsets[0])
-        elif kind == 2:
-            rc = _scan(<const uint16_t*> data, n, &table, &cap, &n_words, &ids[0], &n_tokens, &offsets[0])
-        else:
-            rc = _scan(<const uint32_t*> data, n, &table, &cap, &n_words, &ids[0], &n_tokens, &offsets[0])
-    if rc < 0:
-        free(table)
-        raise MemoryError("tokenize_chunk: cannot grow the word table")
-    counts_np = np.empty(n_words, dtype=np.int64)
-    starts_np = np.empty(n_words, dtype=np.int64)
-    lengths_np = np.empty(n_words, dtype=np.int64)
-    cdef int64_t[::1] counts = counts_np
-    cdef int64_t[::1] starts = starts_np
-    cdef int64_t[::1] lengths = lengths_np
-    for i in range(cap):
-        if table[i].start >= 0:
-            counts[table[i].id] = table[i].count
-            starts[table[i].id] = table[i].start
-            lengths[table[i].id] = table[i].length
-    free(table)
-    words = [lowered[a:a + b] for a, b in zip(starts_np.tolist(), lengths_np.tolist())]
-    return words, counts_np, ids_np[:n_tokens].copy(), offsets_np
+    def counts(self):
+        """How often each word was seen over all :meth:`encode` calls (int64 array, shape (len(self),))."""
+        out = np.empty(self.n_words, dtype=np.int64)
+        cdef int64_t[::1] o = out
+        cdef int64_t k
+        for k in range(self.n_words):
+            o[k] = self.freq[k]
+        return out
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 
 from .text import _SEPARATORS
 
-__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "tokenize_chunk", "csr_add"]
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window):
@@ -196,47 +196,59 @@ def cosine_dense(a, b):
     return dot / (na * nb)
 
 
-def tokenize_chunk(text):
-    """Tokenize a chunk of lines into chunk-local word ids.
+class WordTable:
+    """A growing vocabulary that turns text into word ids, for corpora read in chunks.
 
-    The chunk is lowercased (``str.lower``) and split into maximal runs of alphabetic characters
-    (``str.isalpha``); every ``"\\n"`` ends a line, and each line is one sentence.
-
-    Parameters
-    ----------
-    text : str
-        One or more lines joined by ``"\\n"``.
-
-    Returns
-    -------
-    words : list of str
-        The distinct tokens, in order of first appearance; token ``words[k]`` has local id ``k``.
-    counts : int64 array, shape (len(words),)
-        How often each token occurs.
-    ids : int32 array, shape (n_tokens,)
-        Local id of every token, in text order.
-    offsets : int64 array, shape (n_lines + 1,)
-        Line ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
+    Each call to :meth:`encode` lowercases a chunk of lines (``str.lower``), splits it into maximal runs
+    of alphabetic characters (``str.isalpha``) and gives every new word the next id, in order of first
+    appearance; every ``"\\n"`` ends a line, and each line is one sentence. Frequencies accumulate over
+    calls. One table must not be used by two threads at once; use one table per thread.
     """
-    index = {}
-    counts = []
-    ids = []
-    offsets = [0]
-    for line in text.lower().split("\n"):
-        for tok in line.translate(_SEPARATORS).split():
-            k = index.get(tok)
-            if k is None:
-                k = index[tok] = len(index)
-                counts.append(0)
-            counts[k] += 1
-            ids.append(k)
-        offsets.append(len(ids))
-    return (
-        list(index),
-        np.array(counts, dtype=np.int64),
-        np.array(ids, dtype=np.int32),
-        np.array(offsets, dtype=np.int64),
-    )
+
+    def __init__(self):
+        self._index = {}
+        self._freq = []
+
+    def __len__(self):
+        return len(self._index)
+
+    def encode(self, text):
+        """Tokenize a chunk of lines into word ids of this table.
+
+        Parameters
+        ----------
+        text : str
+            One or more lines joined by ``"\\n"``.
+
+        Returns
+        -------
+        ids : int32 array, shape (n_tokens,)
+            The id of every token, in text order; new words get the next ids.
+        offsets : int64 array, shape (n_lines + 1,)
+            Line ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
+        """
+        index = self._index
+        freq = self._freq
+        ids = []
+        offsets = [0]
+        for line in text.lower().split("\n"):
+            for tok in line.translate(_SEPARATORS).split():
+                k = index.get(tok)
+                if k is None:
+                    k = index[tok] = len(index)
+                    freq.append(0)
+                freq[k] += 1
+                ids.append(k)
+            offsets.append(len(ids))
+        return np.array(ids, dtype=np.int32), np.array(offsets, dtype=np.int64)
+
+    def words(self):
+        """The words of the table, ``words()[k]`` having id ``k`` (list of str)."""
+        return list(self._index)
+
+    def counts(self):
+        """How often each word was seen over all :meth:`encode` calls (int64 array, shape (len(self),))."""
+        return np.array(self._freq, dtype=np.int64)
 
 
 def csr_add(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b):

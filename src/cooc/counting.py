@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -118,23 +119,55 @@ def _in_order(func: Callable[[str], Any], items: Iterable[str], n_jobs: int) -> 
 def tokenize_chunks(
     chunks: Iterable[str], *, n_jobs: int = 1, progress: Callable[[int], None] | None = None
 ) -> TokenizedCorpus:
-    """Tokenize chunks of lines (one sentence per line) into ids of one provisional vocabulary."""
+    """Tokenize chunks of lines (one sentence per line) into ids of one provisional vocabulary.
+
+    Each thread owns a word table of its own; the tables are merged once at the end, so no Python
+    object is made per token, nor per word per chunk.
+    """
     out = TokenizedCorpus()
-    index: dict[str, int] = {}
-    counts = np.zeros(1024, dtype=np.int64)
-    for chunk, (words, local_counts, ids, offsets) in _in_order(_kernels.tokenize_chunk, chunks, n_jobs):
-        setdefault = index.setdefault
-        gids = np.fromiter((setdefault(w, len(index)) for w in words), dtype=np.int64, count=len(words))
-        if len(index) > counts.size:
-            counts = np.concatenate([counts, np.zeros(max(len(index), 2 * counts.size) - counts.size, np.int64)])
-        counts[gids] += local_counts
-        out.chunks.append((gids.astype(np.int32)[ids], offsets))
+    tables = queue.SimpleQueue()
+    all_tables = [_kernels.new_word_table() for _ in range(max(1, n_jobs))]
+    for i in range(len(all_tables)):
+        tables.put(i)
+
+    def encode(chunk: str) -> tuple[int, np.ndarray, np.ndarray]:
+        if not isinstance(chunk, str):
+            raise TypeError(f"text chunks must be str, not {type(chunk).__name__}")
+        t = tables.get()
+        try:
+            ids, offsets = all_tables[t].encode(chunk)
+        finally:
+            tables.put(t)
+        return t, ids, offsets
+
+    chunk_tables: list[int] = []
+    for chunk, (t, ids, offsets) in _in_order(encode, chunks, n_jobs):
+        out.chunks.append((ids, offsets))
+        chunk_tables.append(t)
         out.n_sentences += offsets.size - 1
         out.n_chars += len(chunk)
         if progress is not None:
             progress(len(chunk))
+    # Merge the tables: table 0's ids stay, the others' words are looked up once each.
+    words = all_tables[0].words()
+    counts = [all_tables[0].counts()]
+    index = {w: i for i, w in enumerate(words)}
+    maps = [np.arange(len(words), dtype=np.int32)]
+    for table in all_tables[1:]:
+        tw = table.words()
+        setdefault = index.setdefault
+        m = np.fromiter((setdefault(w, len(index)) for w in tw), dtype=np.int32, count=len(tw))
+        maps.append(m)
+        extra = np.zeros(len(index), dtype=np.int64)
+        np.add.at(extra, m, table.counts())
+        counts.append(extra)
+    total = np.zeros(len(index), dtype=np.int64)
+    for c in counts:
+        total[: c.size] += c
+    if len(all_tables) > 1:
+        out.chunks = [(maps[t][ids], off) for t, (ids, off) in zip(chunk_tables, out.chunks)]
     out.words = list(index)
-    out.counts = counts[: len(index)].copy()
+    out.counts = total
     return out
 
 
