@@ -42,3 +42,36 @@ def _word(i: int) -> str:
         i, r = divmod(i, 26)
         out += letters[r]
     return out
+
+
+def write_zipf_text(path, n_tokens: int, vocab_size: int, seed: int = 0, block: int = 1_000_000) -> int:
+    """Write a Zipf-like corpus, one sentence per line, to ``path``; returns its size in bytes.
+
+    Deterministic in ``seed``; words are made-up letter strings, sentences 5 to 40 tokens long.
+    """
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, vocab_size + 1)
+    p /= p.sum()
+    cdf = np.cumsum(p)
+    perm = rng.permutation(vocab_size)
+    words = np.array([_word(i).encode() for i in range(vocab_size)], dtype=object)
+    written = 0
+    with open(path, "wb") as f:
+        left = n_tokens
+        while left > 0:
+            n = min(block, left)
+            ranks = np.minimum(np.searchsorted(cdf, rng.random(n)), vocab_size - 1)
+            toks = words[perm[ranks]]
+            seps = np.full(n, b" ", dtype=object)
+            lengths = rng.integers(5, 41, size=n // 5 + 1)
+            ends = np.cumsum(lengths) - 1
+            seps[ends[ends < n]] = b"\n"
+            seps[-1] = b"\n"
+            out = np.empty(2 * n, dtype=object)
+            out[0::2] = toks
+            out[1::2] = seps
+            data = b"".join(out.tolist())
+            f.write(data)
+            written += len(data)
+            left -= n
+    return written

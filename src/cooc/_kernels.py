@@ -28,9 +28,11 @@ __all__ = [
     "cosine_dense",
     "csr_add",
     "normalize_rows_l2",
+    "row_norms",
     "set_backend",
     "new_word_table",
     "topk_cosine",
+    "topk_cosine_sparse",
 ]
 
 KERNEL_NAMES = (
@@ -40,6 +42,8 @@ KERNEL_NAMES = (
     "cosine_dense",
     "WordTable",
     "csr_add",
+    "topk_cosine_sparse",
+    "row_norms",
 )
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -214,6 +218,38 @@ def csr_add(
             raise ValueError(f"{name} must be integers, one per index")
     return _impl.csr_add(  # type: ignore[no-any-return]
         pa, ia, np.ascontiguousarray(da, dtype=np.int64), pb, ib, np.ascontiguousarray(db, dtype=np.int64)
+    )
+
+
+def row_norms(indptr: Any, data: Any) -> np.ndarray:
+    ptr = _int_array("indptr", indptr, np.int64)
+    if ptr.size == 0 or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
+        raise ValueError("indptr must start at 0 and be non-decreasing")
+    vals = _float_array("data", data)
+    if vals.size != ptr[-1]:
+        raise ValueError(f"data must have indptr[-1] = {ptr[-1]} entries, got {vals.size}")
+    return _impl.row_norms(ptr, vals)  # type: ignore[no-any-return]
+
+
+def topk_cosine_sparse(
+    t_indptr: Any, t_indices: Any, t_data: Any, norms: Any, q_indices: Any, q_data: Any,
+    k: int, exclude: int = -1,
+) -> tuple[np.ndarray, np.ndarray]:
+    rn = _float_array("row_norms", norms)
+    tp, ti, td = _check_csr(t_indptr, t_indices, t_data, rn.size)
+    td = _float_array("t_data", td)
+    if td.size != ti.size:
+        raise ValueError("t_data and t_indices must have the same length")
+    qi = _int_array("q_indices", q_indices, np.int64)
+    qd = _float_array("q_data", q_data)
+    if qi.size != qd.size:
+        raise ValueError("q_indices and q_data must have the same length")
+    if qi.size and (qi.min() < 0 or qi.max() >= tp.size - 1 or np.any(np.diff(qi) <= 0)):
+        raise ValueError(f"q_indices must be sorted, distinct and in [0, {tp.size - 1})")
+    k = _check_int("k", k, 0)
+    exclude = _check_int("exclude", exclude, -1)
+    return _impl.topk_cosine_sparse(  # type: ignore[no-any-return]
+        tp, ti, td, rn, qi.astype(np.int32), qd, k, exclude
     )
 
 

@@ -14,7 +14,8 @@ from libc.stdint cimport int32_t, int64_t
 
 cnp.import_array()
 
-__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add"]
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
+           "topk_cosine_sparse", "row_norms"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -779,3 +780,119 @@ def csr_add(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b):
     if k < ind.shape[0]:
         return indptr_np, indices_np[:k].copy(), data_np[:k].copy()
     return indptr_np, indices_np, data_np
+
+
+# ---------------------------------------------------------------------------------------------------
+# neighbours through the transpose
+
+def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data, k, exclude):
+    """Top-k cosine similarities between a sparse query and every row of a matrix, via its transpose.
+
+    Only the rows that share a column with the query are visited: for each query column ``c`` (in
+    increasing order) the transpose's row ``c`` adds ``q[c] * M[r, c]`` to row ``r``. The sums are
+    therefore accumulated in column order and equal :func:`topk_cosine` bit for bit. Rows sharing no
+    column score 0.0; results are ordered by decreasing similarity, ties by lower row index.
+
+    Parameters
+    ----------
+    t_indptr : int64 array, shape (n_cols + 1,)
+    t_indices : int32 array, shape (nnz,)
+    t_data : float64 array, shape (nnz,)
+        The transpose of the matrix, as CSR with sorted indices.
+    row_norms : float64 array, shape (n_rows,)
+        Euclidean norm of every row of the matrix, summed in column order.
+    q_indices : int32 array, shape (q_nnz,)
+        Sorted column indices of the query's non-zeros.
+    q_data : float64 array, shape (q_nnz,)
+    k : int
+    exclude : int
+        A row index left out of the ranking, or -1 for none.
+
+    Returns
+    -------
+    rows : int64 array, shape (min(k, candidates),)
+    sims : float64 array, shape (min(k, candidates),)
+    """
+    cdef const int64_t[::1] tp = t_indptr
+    cdef const int32_t[::1] ti = t_indices
+    cdef const double[::1] td = t_data
+    cdef const double[::1] rn = row_norms
+    cdef const int32_t[::1] qi = q_indices
+    cdef const double[::1] qd = q_data
+    cdef Py_ssize_t n_rows = rn.shape[0], kk = k, ex = exclude, i, j, r, n = 0
+    cdef double qsq = 0.0, qnorm, qc, sim
+    cdef Py_ssize_t candidates = n_rows - (1 if 0 <= ex < n_rows else 0)
+    if kk > candidates:
+        kk = candidates
+    if kk < 0:
+        kk = 0
+    sims_np = np.empty(kk, dtype=np.float64)
+    rows_np = np.empty(kk, dtype=np.int64)
+    if kk == 0:
+        return rows_np, sims_np
+    acc_np = np.zeros(n_rows, dtype=np.float64)
+    cdef double[::1] acc = acc_np
+    cdef double[::1] hs = sims_np
+    cdef int64_t[::1] hr = rows_np
+    with nogil:
+        for i in range(qi.shape[0]):
+            qsq = qsq + qd[i] * qd[i]
+        qnorm = sqrt(qsq)
+        for i in range(qi.shape[0]):
+            qc = qd[i]
+            for j in range(tp[qi[i]], tp[qi[i] + 1]):
+                acc[ti[j]] = acc[ti[j]] + td[j] * qc
+        for r in range(n_rows):
+            if r == ex:
+                continue
+            if qnorm == 0.0 or rn[r] == 0.0:
+                sim = 0.0
+            else:
+                sim = acc[r] / (qnorm * rn[r])
+            if n < kk:
+                i = n
+                hs[i] = sim
+                hr[i] = r
+                n += 1
+                while i > 0 and _worse(hs[i], hr[i], hs[(i - 1) // 2], hr[(i - 1) // 2]):
+                    hs[i], hs[(i - 1) // 2] = hs[(i - 1) // 2], hs[i]
+                    hr[i], hr[(i - 1) // 2] = hr[(i - 1) // 2], hr[i]
+                    i = (i - 1) // 2
+            elif _worse(hs[0], hr[0], sim, r):
+                hs[0] = sim
+                hr[0] = r
+                _sift_down(&hs[0], &hr[0], n, 0)
+        i = n
+        while i > 1:
+            i -= 1
+            hs[0], hs[i] = hs[i], hs[0]
+            hr[0], hr[i] = hr[i], hr[0]
+            _sift_down(&hs[0], &hr[0], i, 0)
+    return rows_np, sims_np
+
+
+def row_norms(indptr, data):
+    """Euclidean norm of every CSR row, its squares summed in column order.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (n_rows + 1,)
+    data : float64 array, shape (nnz,)
+
+    Returns
+    -------
+    float64 array, shape (n_rows,)
+    """
+    cdef const int64_t[::1] ptr = indptr
+    cdef const double[::1] val = data
+    cdef Py_ssize_t r, j, n_rows = ptr.shape[0] - 1
+    cdef double sq
+    out_np = np.empty(n_rows, dtype=np.float64)
+    cdef double[::1] out = out_np
+    with nogil:
+        for r in range(n_rows):
+            sq = 0.0
+            for j in range(ptr[r], ptr[r + 1]):
+                sq = sq + val[j] * val[j]
+            out[r] = sqrt(sq)
+    return out_np

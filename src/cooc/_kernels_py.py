@@ -20,7 +20,8 @@ import numpy as np
 
 from .text import _SEPARATORS
 
-__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add"]
+__all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
+           "topk_cosine_sparse", "row_norms"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window):
@@ -287,3 +288,78 @@ def csr_add(indptr_a, indices_a, data_a, indptr_b, indices_b, data_b):
         np.array(indices, dtype=np.int32),
         np.array(data, dtype=np.int64),
     )
+
+
+def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data, k, exclude):
+    """Top-k cosine similarities between a sparse query and every row of a matrix, via its transpose.
+
+    Only the rows that share a column with the query are visited: for each query column ``c`` (in
+    increasing order) the transpose's row ``c`` adds ``q[c] * M[r, c]`` to row ``r``. The sums are
+    therefore accumulated in column order and equal :func:`topk_cosine` bit for bit. Rows sharing no
+    column score 0.0; results are ordered by decreasing similarity, ties by lower row index.
+
+    Parameters
+    ----------
+    t_indptr : int64 array, shape (n_cols + 1,)
+    t_indices : int32 array, shape (nnz,)
+    t_data : float64 array, shape (nnz,)
+        The transpose of the matrix, as CSR with sorted indices.
+    row_norms : float64 array, shape (n_rows,)
+        Euclidean norm of every row of the matrix, summed in column order.
+    q_indices : int32 array, shape (q_nnz,)
+        Sorted column indices of the query's non-zeros.
+    q_data : float64 array, shape (q_nnz,)
+    k : int
+    exclude : int
+        A row index left out of the ranking, or -1 for none.
+
+    Returns
+    -------
+    rows : int64 array, shape (min(k, candidates),)
+    sims : float64 array, shape (min(k, candidates),)
+    """
+    tp, ti, td = t_indptr.tolist(), t_indices.tolist(), t_data.tolist()
+    norms = row_norms.tolist()
+    q = list(zip(q_indices.tolist(), q_data.tolist()))
+    qsq = 0.0
+    for _, v in q:
+        qsq += v * v
+    qnorm = math.sqrt(qsq)
+    acc = {}
+    for c, qc in q:
+        for j in range(tp[c], tp[c + 1]):
+            r = ti[j]
+            acc[r] = acc.get(r, 0.0) + td[j] * qc
+    def score(r):
+        if qnorm == 0.0 or norms[r] == 0.0:
+            return 0.0
+        return acc.get(r, 0.0) / (qnorm * norms[r])
+    rows = (r for r in range(len(norms)) if r != exclude)
+    best = heapq.nsmallest(k, ((score(r), r) for r in rows), key=lambda t: (-t[0], t[1]))
+    return (
+        np.array([r for _, r in best], dtype=np.int64),
+        np.array([s for s, _ in best], dtype=np.float64),
+    )
+
+
+def row_norms(indptr, data):
+    """Euclidean norm of every CSR row, its squares summed in column order.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (n_rows + 1,)
+    data : float64 array, shape (nnz,)
+
+    Returns
+    -------
+    float64 array, shape (n_rows,)
+    """
+    bounds = indptr.tolist()
+    vals = data.tolist()
+    out = []
+    for r in range(len(bounds) - 1):
+        sq = 0.0
+        for j in range(bounds[r], bounds[r + 1]):
+            sq += vals[j] * vals[j]
+        out.append(math.sqrt(sq))
+    return np.array(out, dtype=np.float64)

@@ -81,6 +81,7 @@ class Embeddings:
         self.frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.int64)
         self.window = window
         self._csr: sp.csr_matrix | None = None
+        self._t: tuple[sp.csr_matrix, np.ndarray] | None = None
 
     # -- mapping protocol -------------------------------------------------------------------------
 
@@ -178,9 +179,46 @@ class Embeddings:
                 raise ValueError(f"query vector must have shape ({self.vector_size},), got {query.shape}")
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
-        m = self._rows_csr()
-        rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, int(topn), exclude)
+        if sp.issparse(self.vectors):
+            t, norms = self._transpose()
+            m = self._rows_csr()
+            if exclude >= 0:
+                lo, hi = m.indptr[exclude], m.indptr[exclude + 1]
+                q_idx, q_val = m.indices[lo:hi], m.data[lo:hi]
+            else:
+                q_idx = np.flatnonzero(query)
+                q_val = query[q_idx]
+            rows, sims = _kernels.topk_cosine_sparse(
+                t.indptr, t.indices, t.data, norms, q_idx, q_val, int(topn), exclude
+            )
+        else:
+            m = self._rows_csr()
+            rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, int(topn), exclude)
         return [(self.index_to_key[r], float(s)) for r, s in zip(rows.tolist(), sims.tolist())]
+
+    def _transpose(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The transposed vectors (CSR) and the row norms, built once for fast neighbour queries."""
+        if self._t is None:
+            m = self._rows_csr()
+            t = sp.csr_matrix(m.T, dtype=np.float64)
+            t.sort_indices()
+            self._t = (t, _kernels.row_norms(m.indptr, m.data))
+        return self._t
+
+    def most_similar_batch(
+        self, words: Sequence[str], topn: int = 5, n_jobs: int = 1
+    ) -> list[list[tuple[str, float]]]:
+        """:meth:`most_similar` for many words, in ``n_jobs`` threads (the kernels release the GIL)."""
+        from .counting import _in_order, check_n_jobs
+
+        if isinstance(words, str):
+            raise TypeError("words must be a sequence of str, not a single str")
+        for w in words:
+            self.get_index(w)
+        if sp.issparse(self.vectors):
+            self._transpose()
+        jobs = check_n_jobs(n_jobs)
+        return [r for _, r in _in_order(lambda w: self.most_similar(w, topn), list(words), jobs)]
 
     def to_scipy(self) -> sp.csr_matrix:
         """The vectors as a scipy.sparse CSR matrix (float64, rows L2-normalized)."""

@@ -1,0 +1,158 @@
+"""Large corpora: pretrain from raw text to normalized CSR, against a numpy/scipy baseline.
+
+    python -m pytest benchmarks/test_bench_large.py --benchmark-only --benchmark-group-by=group
+
+Sizes: 1M and 10M tokens by default; add 50M with ``COOC_BENCH_50M=1`` (minutes, several GB).
+Extra figures (ns per counted pair, MB/s tokenized, peak RSS, ms per neighbour query) are stored in
+each benchmark's ``extra_info`` and printed by ``--benchmark-verbose``/``--benchmark-json``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cooc
+from cooc import _kernels
+from cooc.counting import pairs_per_sentence
+
+from corpora import SMOKE, write_zipf_text
+
+HERE = Path(__file__).parent
+SIZES = [20_000] if SMOKE else [1_000_000, 10_000_000] + ([50_000_000] if os.environ.get("COOC_BENCH_50M") else [])
+VOCAB = {20_000: 2_000, 1_000_000: 50_000, 10_000_000: 200_000, 50_000_000: 400_000}
+
+
+@pytest.fixture(scope="session")
+def corpus_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpora")
+    files = {}
+    for n in SIZES:
+        path = root / f"zipf-{n}.txt"
+        write_zipf_text(path, n, VOCAB[n], seed=n)
+        files[n] = path
+    return files
+
+
+def _label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+
+
+def peak_rss_mb(code: str) -> float:
+    """Run ``code`` in a fresh interpreter and return its peak resident memory in MB."""
+    prog = code + "\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True,
+                         cwd=HERE, env={**os.environ, "PYTHONPATH": str(HERE)})
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+@pytest.mark.parametrize("n", SIZES, ids=_label)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pretrain_cooc(benchmark, corpus_files, n, jobs):
+    benchmark.group = f"pretrain-{_label(n)}"
+    _kernels.set_backend("cython")
+    path = corpus_files[n]
+    emb = benchmark.pedantic(cooc.pretrain, args=(cooc.LineCorpus(path),),
+                             kwargs={"stopwords": None, "n_jobs": jobs}, rounds=1 if n > 10**7 else 3,
+                             iterations=1, warmup_rounds=0)
+    benchmark.extra_info.update(tokens=n, vocab=len(emb), nnz=int(emb.counts.nnz), jobs=jobs)
+    if not SMOKE:
+        benchmark.extra_info["peak_rss_mb"] = peak_rss_mb(
+            f"import cooc; cooc.pretrain(cooc.LineCorpus({str(path)!r}), stopwords=None, n_jobs={jobs})")
+
+
+@pytest.mark.parametrize("n", SIZES, ids=_label)
+def test_pretrain_numpy_scipy(benchmark, corpus_files, n):
+    from baseline import numpy_scipy_pretrain
+
+    benchmark.group = f"pretrain-{_label(n)}"
+    path = corpus_files[n]
+    words, counts, vectors = benchmark.pedantic(numpy_scipy_pretrain, args=(str(path),), rounds=1,
+                                                iterations=1)
+    # like with like: the same cells as cooc
+    emb = cooc.pretrain(cooc.LineCorpus(path), stopwords=None)
+    order = np.argsort(np.array(words, dtype=object))
+    assert [words[i] for i in order] == emb.index_to_key
+    assert (counts[order][:, order] != emb.counts).nnz == 0
+    benchmark.extra_info.update(tokens=n, vocab=len(words))
+    if not SMOKE:
+        benchmark.extra_info["peak_rss_mb"] = peak_rss_mb(
+            f"from baseline import numpy_scipy_pretrain; numpy_scipy_pretrain({str(path)!r})")
+
+
+@pytest.mark.parametrize("n", SIZES[:1], ids=_label)
+def test_pretrain_pure_twin(benchmark, corpus_files, n):
+    benchmark.group = f"pretrain-{_label(n)}"
+    _kernels.set_backend("python")
+    try:
+        emb = benchmark.pedantic(cooc.pretrain, args=(cooc.LineCorpus(corpus_files[n]),),
+                                 kwargs={"stopwords": None}, rounds=1, iterations=1)
+    finally:
+        _kernels.set_backend("cython")
+    assert len(emb) > 0
+
+
+@pytest.mark.parametrize("n", SIZES, ids=_label)
+def test_stage_tokenize(benchmark, corpus_files, n):
+    """Tokenizing alone (compiled word table), reported as MB/s."""
+    benchmark.group = f"stages-{_label(n)}"
+    text = corpus_files[n].read_text(encoding="utf-8")
+
+    def run():
+        table = _kernels.new_word_table()
+        for i in range(0, len(text), 1 << 22):
+            table.encode(text[i:i + (1 << 22)])
+        return table
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    benchmark.extra_info["MB_per_s"] = len(text.encode()) / 1e6 / benchmark.stats.stats.min
+
+
+@pytest.mark.parametrize("n", SIZES, ids=_label)
+def test_stage_count(benchmark, corpus_files, n):
+    """Counting alone (ids -> CSR), reported as ns per counted pair of positions."""
+    from cooc.counting import count_pairs, select_vocabulary, tokenize_chunks
+
+    benchmark.group = f"stages-{_label(n)}"
+    tokens = tokenize_chunks(cooc.LineCorpus(corpus_files[n]).iter_chunks())
+    vocab, ids, offsets = select_vocabulary(tokens, None, 1, None)
+    benchmark.pedantic(count_pairs, args=(ids, offsets, len(vocab), 3), rounds=3, iterations=1)
+    pairs = int(pairs_per_sentence(offsets, 3).sum())
+    benchmark.extra_info["ns_per_pair"] = benchmark.stats.stats.min / pairs * 1e9
+
+
+@pytest.mark.parametrize("n", SIZES[-1:], ids=_label)
+def test_spill_equals_in_memory(benchmark, corpus_files, n):
+    """A tight memory budget forces spilled runs and a merge; the counts are identical."""
+    benchmark.group = f"spill-{_label(n)}"
+    full = cooc.pretrain(cooc.LineCorpus(corpus_files[n]), stopwords=None)
+    limited = benchmark.pedantic(
+        cooc.pretrain, args=(cooc.LineCorpus(corpus_files[n]),),
+        kwargs={"stopwords": None, "memory_limit": "2MB" if SMOKE else "256MB"}, rounds=1, iterations=1)
+    assert limited.index_to_key == full.index_to_key
+    assert (limited.counts != full.counts).nnz == 0
+
+
+@pytest.fixture(scope="module")
+def big_model(corpus_files):
+    return cooc.pretrain(cooc.LineCorpus(corpus_files[SIZES[-1]]), stopwords=None)
+
+
+def test_neighbors_topk(benchmark, big_model):
+    """Top-10 neighbours of frequent and rare words, per query."""
+    benchmark.group = "neighbors"
+    rng = np.random.default_rng(0)
+    words = [big_model.index_to_key[i] for i in rng.integers(0, len(big_model), 20)]
+
+    def run():
+        for w in words:
+            big_model.most_similar(w, topn=10)
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    benchmark.extra_info.update(vocab=len(big_model), ms_per_query=benchmark.stats.stats.min / len(words) * 1e3)
