@@ -18,6 +18,7 @@ from typing import Any
 from . import _kernels
 from .analyze import GroupSimilarity, analyze
 from .classify import NearestCentroid, classify, document_vector
+from .corpus import LineCorpus
 from .embeddings import Embeddings, pretrain, random_embeddings
 from .text import STOPWORDS, preprocess, tokenize
 
@@ -31,6 +32,7 @@ __all__ = [
     "STOPWORDS",
     "Embeddings",
     "GroupSimilarity",
+    "LineCorpus",
     "NearestCentroid",
     "analyze",
     "classify",

@@ -370,20 +370,3 @@ def count_pairs(
     finally:
         runs.close()
 
-
-def _simple_chunks(source: Any, chunk_chars: int) -> Iterator[str]:  # TEMPORARY until corpus.py lands
-    if isinstance(source, str):
-        yield source
-        return
-    buf: list[str] = []
-    n = 0
-    for i, s in enumerate(source):
-        if not isinstance(s, str):
-            raise TypeError(f"sentence {i} must be a str, not {type(s).__name__}")
-        buf.append(s.replace("\n", " "))
-        n += len(s)
-        if n >= chunk_chars:
-            yield "\n".join(buf)
-            buf, n = [], 0
-    if buf:
-        yield "\n".join(buf)

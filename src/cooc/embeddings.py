@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from . import _kernels
 from .text import STOPWORDS, preprocess
+from .corpus import LineCorpus, iter_chunks
 from .counting import check_n_jobs, count_pairs, parse_memory, select_vocabulary, tokenize_chunks
 
 __all__ = ["Embeddings", "pretrain", "random_embeddings"]
@@ -287,7 +288,8 @@ def pretrain(
     chunk_chars : int
         Characters of text tokenized per chunk.
     progress : callable or None
-        Called with the number of characters tokenized after each chunk.
+        Called after each chunk with the number of bytes read (for a :class:`cooc.LineCorpus`) or of
+        characters tokenized (for other inputs).
 
     Returns
     -------
@@ -308,11 +310,6 @@ def pretrain(
     >>> emb.most_similar("cat", topn=1)
     [('dog', 0.5)]
     """
-    try:
-        from .corpus import iter_chunks
-    except ImportError:  # TEMPORARY until corpus.py lands
-        from .counting import _simple_chunks as iter_chunks
-
     window = _check_window(window)
     min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
     max_vocab_size = _check_positive("max_vocab_size", max_vocab_size, allow_none=True)
@@ -324,7 +321,12 @@ def pretrain(
         raise TypeError("stopwords must be a collection of words, not a single str")
 
     t0 = time.perf_counter()
-    tokens = tokenize_chunks(iter_chunks(sentences, chunk_chars), n_jobs=jobs, progress=progress)
+    if isinstance(sentences, LineCorpus):  # progress in bytes read, compressed or not
+        chunks = sentences.iter_chunks(chunk_chars, progress=progress)
+        progress = None
+    else:
+        chunks = iter_chunks(sentences, chunk_chars)
+    tokens = tokenize_chunks(chunks, n_jobs=jobs, progress=progress)
     vocab, ids, offsets = select_vocabulary(tokens, stop, min_count, max_vocab_size)
     n = len(vocab)
     indptr, indices, data = count_pairs(
