@@ -20,6 +20,7 @@ from .analyze import GroupSimilarity, analyze
 from .classify import NearestCentroid, classify, document_vector
 from .corpus import LineCorpus
 from .embeddings import Embeddings, pretrain, random_embeddings
+from .io import ModelFileError, load
 from .text import STOPWORDS, preprocess, tokenize
 
 try:
@@ -33,10 +34,12 @@ __all__ = [
     "Embeddings",
     "GroupSimilarity",
     "LineCorpus",
+    "ModelFileError",
     "NearestCentroid",
     "analyze",
     "classify",
     "document_vector",
+    "load",
     "preprocess",
     "pretrain",
     "random_embeddings",

@@ -3,15 +3,20 @@
 Subcommands:
 
 - ``cooc demo [--charts DIR]``: the reference walk-through.
+- ``cooc pretrain CORPUS... -o MODEL.npz``: count co-occurrences of text files into a model file.
+- ``cooc neighbors MODEL.npz WORD... [-k N]``: nearest neighbours of words in a model.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import time
 from collections.abc import Sequence
 
 from . import __version__, _kernels
+from .text import STOPWORDS
 
 __all__ = ["main"]
 
@@ -34,6 +39,95 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A tqdm bar on stderr when tqdm is installed and the output is a terminal or asked for."""
+
+    def __init__(self, total: int | None, quiet: bool) -> None:
+        self.bar = None
+        if quiet:
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, desc="tokenizing", file=sys.stderr,
+                        leave=False)
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _cmd_pretrain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .corpus import LineCorpus
+    from .embeddings import pretrain
+    from .io import save
+
+    out = Path(args.output)
+    if out.is_dir():
+        raise CliError(f"output {out} is a directory")
+    if not out.parent.exists():
+        raise CliError(f"output directory {out.parent} does not exist")
+    corpus = LineCorpus(args.corpus, encoding=args.encoding, errors=args.errors)
+    stopwords = None if args.no_stopwords else STOPWORDS
+    progress = _Progress(corpus.total_bytes, args.quiet)
+    t0 = time.perf_counter()
+    try:
+        emb = pretrain(
+            corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
+            memory_limit=args.memory_limit, n_jobs=args.jobs, stopwords=stopwords, progress=progress,
+        )
+    finally:
+        progress.close()
+    save(emb, out)
+    seconds = time.perf_counter() - t0
+    tokens = int(emb.frequencies.sum()) if emb.frequencies is not None else 0
+    nnz = emb.counts.nnz if emb.counts is not None else 0
+    print(
+        f"cooc pretrain: {tokens:,} tokens, V={len(emb):,}, {nnz:,} non-zeros, {seconds:.2f} s, "
+        f"{tokens / max(seconds, 1e-9):,.0f} tokens/s -> {out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_neighbors(args: argparse.Namespace) -> int:
+    from .io import load
+
+    emb = load(args.model)
+    status = 0
+    for word in args.words:
+        if word not in emb:
+            print(f"cooc neighbors: error: word {word!r} is not in the vocabulary", file=sys.stderr)
+            status = 2
+            continue
+        pairs = emb.most_similar(word, topn=args.k)
+        print(f"{word}\t" + "\t".join(f"{w} {s:.4f}" for w, s in pairs))
+    return status
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    if text.strip() == "-1":
+        return -1
+    return _positive_int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cooc",
@@ -51,6 +145,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="also save the two bar charts as PNG files in DIR (needs matplotlib: cooc[plot])",
     )
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("pretrain", help="count co-occurrences of text files (one sentence per line)")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text files: plain, .gz, .bz2 or .xz")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.npz", help="model file to write")
+    p.add_argument("--window", type=_positive_int, default=3, help="window half-width (default 3)")
+    p.add_argument("--min-count", type=_positive_int, default=1, help="drop rarer words (default 1)")
+    p.add_argument("--max-vocab", type=_positive_int, default=None, help="keep the N most frequent words")
+    p.add_argument("--memory-limit", default=None, metavar="SIZE",
+                   help="working-memory budget for counting, e.g. 2GB; above it partial counts spill to disk")
+    p.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="threads (-1: all cores)")
+    p.add_argument("--no-stopwords", action="store_true", help="keep the 28 stopwords")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of the corpus (default utf-8)")
+    p.add_argument("--errors", default="strict", choices=["strict", "replace", "ignore"],
+                   help="what to do with undecodable bytes (default: stop with an error)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_pretrain)
+
+    p = sub.add_parser("neighbors", help="nearest neighbours of words in a model file")
+    p.add_argument("model", metavar="MODEL.npz")
+    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("-k", type=_positive_int, default=10, help="how many neighbours (default 10)")
+    p.set_defaults(func=_cmd_neighbors)
     return parser
 
 
@@ -58,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cooc`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="cooc: %(message)s", stream=sys.stderr)
     try:
         return int(args.func(args))
     except CliError as exc:

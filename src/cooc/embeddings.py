@@ -144,7 +144,9 @@ class Embeddings:
         if self._csr is None:
             m = self.vectors if sp.issparse(self.vectors) else sp.csr_matrix(self.vectors)
             m = sp.csr_matrix(m, dtype=np.float64)
-            m.sort_indices()
+            if not m.has_sorted_indices:
+                m = m.copy()  # never reorder the caller's arrays
+                m.sort_indices()
             self._csr = m
         return self._csr
 
@@ -220,6 +222,22 @@ class Embeddings:
             self._transpose()
         jobs = check_n_jobs(n_jobs)
         return [r for _, r in _in_order(lambda w: self.most_similar(w, topn), list(words), jobs)]
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], *, compress: bool = False) -> Any:
+        """Write the model to ``path`` as a pickle-free ``.npz`` (atomically); see :func:`cooc.load`."""
+        from .io import save
+
+        return save(self, path, compress=compress)
+
+    def save_word2vec_format(
+        self, path: str | os.PathLike[str], binary: bool = False, *, force: bool = False
+    ) -> Any:
+        """Write the vectors in word2vec's text (or binary) format, readable by gensim."""
+        from .io import save_word2vec_format
+
+        return save_word2vec_format(self, path, binary=binary, force=force)
 
     def to_scipy(self) -> sp.csr_matrix:
         """The vectors as a scipy.sparse CSR matrix (float64, rows L2-normalized)."""
