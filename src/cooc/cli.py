@@ -14,11 +14,19 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import __version__, _kernels
 from .text import STOPWORDS
 
 __all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class CliError(Exception):
@@ -129,7 +137,7 @@ def _jobs(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cooc",
         description="Word co-occurrence representations: pretrain, classify, analyze.",
     )
@@ -184,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, KeyError, OSError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"cooc {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"cooc {args.command}: error: out of memory; try a --memory-limit below the free memory",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"cooc {args.command}: interrupted", file=sys.stderr)

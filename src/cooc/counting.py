@@ -319,7 +319,7 @@ class _Runs:
         while len(self.files) > MAX_OPEN_RUNS:
             batch, self.files = self.files[:MAX_OPEN_RUNS], self.files[MAX_OPEN_RUNS:]
             merged = self._merge_files(batch)
-            self.files.append(self._spill(merged))
+            self._spill(merged)  # appended to self.files
         if self.files:
             self.current = self._merge_files(self.files)
             self.files = []

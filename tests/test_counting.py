@@ -1,0 +1,195 @@
+"""The large-corpus pipeline: compiled tokenizing, vocabulary control, segmented / threaded / spilled
+counting. Every configuration must give the same vocabulary and the same integer counts."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cooc
+from cooc import _kernels, counting
+from cooc.text import tokenize
+
+from oracle import cooccurrence_counts
+
+
+def make_sentences(n: int, vocab: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    words = [f"w{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)}" for i in range(vocab)]
+    p = 1.0 / np.arange(1, vocab + 1)
+    p /= p.sum()
+    out = []
+    for _ in range(n):
+        length = int(rng.integers(0, 30))
+        out.append(" ".join(words[i] for i in rng.choice(vocab, size=length, p=p)))
+    return out
+
+
+def dense_counts(emb: cooc.Embeddings) -> dict[tuple[str, str], int]:
+    coo = emb.counts.tocoo()
+    words = emb.index_to_key
+    return {(words[r], words[c]): int(v) for r, c, v in zip(coo.row, coo.col, coo.data)}
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    return make_sentences(3000, 800, seed=7)
+
+
+@pytest.fixture(scope="module")
+def reference(sentences):
+    return cooc.pretrain(sentences, stopwords=None)
+
+
+def test_pipeline_matches_oracle(backend, sentences):
+    emb = cooc.pretrain(sentences[:400], window=2, stopwords=None)
+    expected = cooccurrence_counts([tokenize(s) for s in sentences[:400]], 2)
+    assert dense_counts(emb) == expected
+    assert emb.counts.dtype == np.int64
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+@pytest.mark.parametrize("chunk_chars", [64, 4096, 1 << 22])
+def test_threads_and_chunks_do_not_change_counts(sentences, reference, jobs, chunk_chars):
+    emb = cooc.pretrain(sentences, stopwords=None, n_jobs=jobs, chunk_chars=chunk_chars)
+    assert emb.index_to_key == reference.index_to_key
+    assert (emb.counts != reference.counts).nnz == 0
+    assert np.array_equal(emb.vectors.data, reference.vectors.data)
+
+
+def test_spilled_counts_equal_in_memory(sentences, reference, tmp_path, monkeypatch):
+    # A budget far below what the corpus needs (the per-item sizes are inflated so that 1MB is tiny):
+    # many segments, many spilled runs, merged a few files at a time.
+    monkeypatch.setattr(counting, "BYTES_PER_PAIR", 4000)
+    monkeypatch.setattr(counting, "BYTES_PER_NONZERO", 400)
+    monkeypatch.setattr(counting, "MAX_OPEN_RUNS", 3)
+    spilled = []
+    original = counting._Runs._spill
+
+    def spy(self, part):
+        path = original(self, part)
+        spilled.append(path)
+        return path
+
+    monkeypatch.setattr(counting._Runs, "_spill", spy)
+    emb = cooc.pretrain(sentences, stopwords=None, memory_limit="1MB", tmp_dir=tmp_path, n_jobs=2)
+    assert len(spilled) > 3, "the budget should have forced several spilled runs"
+    assert emb.index_to_key == reference.index_to_key
+    assert (emb.counts != reference.counts).nnz == 0
+    assert list(tmp_path.iterdir()) == [], "temporary runs must be removed"
+
+
+def test_interrupted_run_leaves_no_temporary_files(sentences, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    original = counting._Runs._spill
+
+    def interrupt(self, part):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, part)
+
+    monkeypatch.setattr(counting, "BYTES_PER_PAIR", 4000)
+    monkeypatch.setattr(counting, "BYTES_PER_NONZERO", 400)
+    monkeypatch.setattr(counting._Runs, "_spill", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        cooc.pretrain(sentences, stopwords=None, memory_limit="1MB", tmp_dir=tmp_path)
+    assert calls["n"] == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("opener,suffix", [(open, ".txt"), (gzip.open, ".gz"), (bz2.open, ".bz2"),
+                                           (lzma.open, ".xz")])
+def test_compressed_files_equal_plain(sentences, reference, tmp_path, opener, suffix):
+    path = tmp_path / f"corpus{suffix}"
+    with opener(path, "wt", encoding="utf-8") as f:
+        f.write("\n".join(sentences) + "\n")
+    emb = cooc.pretrain(path, stopwords=None)
+    assert emb.index_to_key == reference.index_to_key
+    assert (emb.counts != reference.counts).nnz == 0
+    both = cooc.pretrain([path, path], stopwords=None)
+    assert (both.counts != 2 * reference.counts).nnz == 0
+
+
+def test_min_count_and_max_vocab_are_applied_before_windowing():
+    text = ["alpha rare beta", "alpha beta gamma", "alpha gamma"]
+    emb = cooc.pretrain(text, window=1, min_count=2, stopwords=None)
+    assert emb.index_to_key == ["alpha", "beta", "gamma"]
+    # "rare" is gone before windowing, so alpha and beta become adjacent in the first sentence
+    assert emb.counts[emb.key_to_index["alpha"], emb.key_to_index["beta"]] == 2
+    top2 = cooc.pretrain(text, window=1, max_vocab_size=2, stopwords=None)
+    assert top2.index_to_key == ["alpha", "beta"]  # alpha 3; beta and gamma 2: ties by word order
+    assert list(top2.frequencies) == [3, 2]
+
+
+def test_vocabulary_errors():
+    with pytest.raises(ValueError, match="min_count=5 leaves no vocabulary"):
+        cooc.pretrain(["a b c", "b c"], min_count=5, stopwords=None)
+    with pytest.raises(ValueError, match="empty corpus"):
+        cooc.pretrain(["the and of", "a an"])
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(ValueError):
+            cooc.pretrain(["a b"], min_count=bad)
+    with pytest.raises(ValueError, match="n_jobs"):
+        cooc.pretrain(["a b"], n_jobs=0)
+    with pytest.raises(ValueError, match="memory_limit"):
+        cooc.pretrain(["a b"], memory_limit="lots")
+
+
+@pytest.mark.parametrize("value,expected", [("256MB", 256 << 20), ("2GB", 2 << 30), ("1.5GiB", 3 << 29),
+                                            (1 << 20, 1 << 20), (None, None)])
+def test_parse_memory(value, expected):
+    assert counting.parse_memory(value) == expected
+
+
+def test_counts_above_2_to_the_32_stay_exact(backend):
+    big = 3 * 2**32 + 5
+    indptr = np.array([0, 2, 3], dtype=np.int64)
+    a = (indptr, np.array([0, 1, 0], dtype=np.int32), np.array([big, 1, 7], dtype=np.int64))
+    b = (indptr, np.array([0, 1, 1], dtype=np.int32), np.array([big, 2, 9], dtype=np.int64))
+    p, i, d = _kernels.csr_add(*a, *b)
+    assert p.tolist() == [0, 2, 4]
+    assert i.tolist() == [0, 1, 0, 1]
+    assert d.tolist() == [2 * big, 3, 7, 9]
+    assert d.dtype == np.int64
+    norm = _kernels.normalize_rows_l2(p, d)
+    assert norm[0] == pytest.approx(2 * big / np.hypot(2 * big, 3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet="abAΣσİß é\n\t1-", max_size=30), max_size=20),
+       st.integers(min_value=1, max_value=5))
+def test_word_table_matches_tokenize_on_both_backends(texts, window):
+    results = []
+    for name in ("python", "cython"):
+        if name == "cython" and _kernels.compiled_module() is None:
+            continue
+        _kernels.set_backend(name)
+        table = _kernels.new_word_table()
+        encoded = [table.encode(t) for t in texts]
+        words = table.words()
+        for t, (ids, offsets) in zip(texts, encoded):
+            lines = t.split("\n")
+            assert offsets.size == len(lines) + 1
+            for s, line in enumerate(lines):
+                assert [words[k] for k in ids[offsets[s]:offsets[s + 1]]] == tokenize(line)
+        results.append((words, table.counts().tolist(), [(a.tolist(), b.tolist()) for a, b in encoded]))
+    _kernels.set_backend("cython" if _kernels.compiled_module() is not None else "python")
+    assert all(r == results[0] for r in results)
+
+
+def test_segments_cover_every_sentence_once():
+    offsets = np.array([0, 0, 5, 6, 40, 41, 41, 90], dtype=np.int64)
+    for max_pairs in (1, 10, 100, 10**9):
+        for min_segments in (1, 2, 5):
+            bounds = counting.segment_bounds(offsets, 3, max_pairs, min_segments)
+            flat = [s for lo, hi in bounds for s in range(lo, hi)]
+            assert flat == list(range(offsets.size - 1))
