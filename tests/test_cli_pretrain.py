@@ -1,0 +1,76 @@
+"""`cooc pretrain` and `cooc neighbors`: results on stdout, one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+import cooc
+from cooc.cli import main
+
+CORPUS = [
+    "the excellent restaurant served wonderful food all evening",
+    "the terrible service at the awful restaurant disappointed everyone",
+    "wonderful results came from great effort and dedication",
+    "the garden produced excellent flowers in the warm spring",
+]
+
+
+@pytest.fixture
+def corpus_file(tmp_path):
+    path = tmp_path / "corpus.txt.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write("\n".join(CORPUS) + "\n")
+    return path
+
+
+def test_pretrain_writes_a_model_equal_to_the_api(corpus_file, tmp_path, capsys):
+    out = tmp_path / "model.npz"
+    assert main(["pretrain", str(corpus_file), "-o", str(out), "--window", "2", "--jobs", "2", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "tokens" in err and "non-zeros" in err and "tokens/s" in err
+    model = cooc.load(out)
+    expected = cooc.pretrain(CORPUS, window=2)
+    assert model.index_to_key == expected.index_to_key
+    assert (model.counts != expected.counts).nnz == 0
+    assert model.window == 2
+
+
+def test_neighbors_prints_the_api_result(corpus_file, tmp_path, capsys):
+    out = tmp_path / "model.npz"
+    assert main(["pretrain", str(corpus_file), "-o", str(out), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["neighbors", str(out), "excellent", "-k", "3"]) == 0
+    line = capsys.readouterr().out.strip()
+    expected = cooc.pretrain(CORPUS).most_similar("excellent", topn=3)
+    assert line == "excellent\t" + "\t".join(f"{w} {s:.4f}" for w, s in expected)
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["pretrain", "{missing}", "-o", "{out}"], "not found"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--window", "0"], "--window"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--memory-limit", "lots"], "memory_limit"),
+        (["pretrain", "{corpus}", "-o", "{tmp}"], "directory"),
+        (["neighbors", "{corpus}", "word"], "cannot load"),
+        (["neighbors", "{model}", "nosuchword"], "nosuchword"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(argv, message, corpus_file, tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    assert main(["pretrain", str(corpus_file), "-o", str(model), "-q"]) == 0
+    capsys.readouterr()
+    fill = {"missing": str(tmp_path / "nope.txt"), "out": str(tmp_path / "o.npz"), "corpus": str(corpus_file),
+            "tmp": str(tmp_path), "model": str(model)}
+    args = [a.format(**fill) for a in argv]
+    try:
+        status = main(args)
+    except SystemExit as exc:  # argparse usage errors
+        status = exc.code
+    assert status == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert message in err
+    assert not (tmp_path / "o.npz").exists()
