@@ -105,6 +105,13 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
+def _check_exclude(exclude: Any, n_rows: int) -> int:
+    exclude = _check_int("exclude", exclude, -1)
+    if exclude >= n_rows:
+        raise ValueError(f"exclude must be -1 or a row index in [0, {n_rows}), got {exclude}")
+    return exclude
+
+
 def _int_array(name: str, arr: Any, dtype: type[np.integer]) -> np.ndarray:
     a = np.asarray(arr)
     if a.ndim != 1:
@@ -174,7 +181,10 @@ def normalize_rows_l2(indptr: Any, data: Any) -> np.ndarray:
     if vals.ndim != 1 or vals.size != ptr[-1]:
         raise ValueError(f"data must be one-dimensional with indptr[-1] = {ptr[-1]} entries")
     if np.issubdtype(vals.dtype, np.integer):
-        vals = np.ascontiguousarray(vals, dtype=np.int64)
+        if vals.dtype.kind == "u" and vals.size and int(vals.max()) > np.iinfo(np.int64).max:
+            vals = np.ascontiguousarray(vals, dtype=np.float64)  # exact as float(x), never wrapped
+        else:
+            vals = np.ascontiguousarray(vals, dtype=np.int64)
     else:
         vals = _float_array("data", vals)
     return _impl.normalize_rows_l2(ptr, vals)  # type: ignore[no-any-return]
@@ -188,8 +198,8 @@ def topk_cosine(
     vals = _float_array("data", vals)
     if vals.size != ind.size:
         raise ValueError("data and indices must have the same length")
-    k = _check_int("k", k, 0)
-    exclude = _check_int("exclude", exclude, -1)
+    k = min(_check_int("k", k, 0), ptr.size - 1)
+    exclude = _check_exclude(exclude, ptr.size - 1)
     return _impl.topk_cosine(ptr, ind, vals, q, k, exclude)  # type: ignore[no-any-return]
 
 
@@ -232,10 +242,10 @@ def row_norms(indptr: Any, data: Any) -> np.ndarray:
 
 
 def topk_cosine_sparse(
-    t_indptr: Any, t_indices: Any, t_data: Any, norms: Any, q_indices: Any, q_data: Any,
+    t_indptr: Any, t_indices: Any, t_data: Any, row_norms: Any, q_indices: Any, q_data: Any,
     k: int, exclude: int = -1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    rn = _float_array("row_norms", norms)
+    rn = _float_array("row_norms", row_norms)
     tp, ti, td = _check_csr(t_indptr, t_indices, t_data, rn.size)
     td = _float_array("t_data", td)
     if td.size != ti.size:
@@ -246,8 +256,8 @@ def topk_cosine_sparse(
         raise ValueError("q_indices and q_data must have the same length")
     if qi.size and (qi.min() < 0 or qi.max() >= tp.size - 1 or np.any(np.diff(qi) <= 0)):
         raise ValueError(f"q_indices must be sorted, distinct and in [0, {tp.size - 1})")
-    k = _check_int("k", k, 0)
-    exclude = _check_int("exclude", exclude, -1)
+    k = min(_check_int("k", k, 0), rn.size)
+    exclude = _check_exclude(exclude, rn.size)
     return _impl.topk_cosine_sparse(  # type: ignore[no-any-return]
         tp, ti, td, rn, qi.astype(np.int32), qd, k, exclude
     )
