@@ -33,7 +33,16 @@ import numpy as np
 from . import _kernels
 from .vocab import Vocabulary
 
-__all__ = ["TokenizedCorpus", "count_pairs", "parse_memory", "select_vocabulary", "tokenize_chunks"]
+__all__ = [
+    "TokenizedCorpus",
+    "count_pairs",
+    "parse_memory",
+    "partition_counts",
+    "partition_word_counts",
+    "remap_chunks",
+    "select_vocabulary",
+    "tokenize_chunks",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -220,20 +229,31 @@ def select_vocabulary(
     mapping[kept[order]] = np.arange(len(order), dtype=np.int32)
     vocab = Vocabulary([kept_words[i] for i in order], freq[kept[order]])
 
+    ids_all, offsets_all = remap_chunks(tokens.chunks, mapping)
+    tokens.chunks.clear()  # the provisional ids are no longer needed
+    return vocab, ids_all, offsets_all
+
+
+def remap_chunks(
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map provisional ids through ``mapping`` (-1: dropped) and join the chunks into one corpus.
+
+    Dropped tokens are removed before windowing, so their neighbours become adjacent.
+    """
     parts: list[np.ndarray] = []
     offs: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
     base = 0
-    for ids, offsets in tokens.chunks:
+    for ids, offsets in chunks:
         mapped = mapping[ids]
         mask = mapped >= 0
-        kept_ids = mapped[mask]
+        kept = mapped[mask]
         csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
         offs.append(csum[offsets[1:]] + base)
-        parts.append(kept_ids)
-        base += kept_ids.size
-    tokens.chunks.clear()  # the provisional ids are no longer needed
+        parts.append(kept)
+        base += kept.size
     ids_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-    return vocab, ids_all.astype(np.int32, copy=False), np.concatenate(offs)
+    return ids_all.astype(np.int32, copy=False), np.concatenate(offs)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -370,3 +390,37 @@ def count_pairs(
     finally:
         runs.close()
 
+
+
+# ------------------------------------------------------------------------------------------------
+# building blocks for distributed counting (cooc.dask): the same steps, one partition at a time
+
+
+def partition_word_counts(chunks: Iterable[str]) -> tuple[list[str], np.ndarray]:
+    """Words of some chunks and how often each occurs (first-seen order), for a vocabulary pass."""
+    table = _kernels.new_word_table()
+    for chunk in chunks:
+        if not isinstance(chunk, str):
+            raise TypeError(f"text chunks must be str, not {type(chunk).__name__}")
+        table.encode(chunk)
+    return table.words(), table.counts()
+
+
+def partition_counts(
+    chunks: Iterable[str], index: dict[str, int], window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Co-occurrence counts of some chunks under a fixed vocabulary (``word -> final id``).
+
+    Words missing from ``index`` are dropped before windowing, as in :func:`cooc.pretrain`; the
+    result is CSR parts of shape ``(len(index), len(index))``, exact int64 counts.
+    """
+    table = _kernels.new_word_table()
+    encoded = []
+    for chunk in chunks:
+        if not isinstance(chunk, str):
+            raise TypeError(f"text chunks must be str, not {type(chunk).__name__}")
+        encoded.append(table.encode(chunk))
+    words = table.words()
+    mapping = np.fromiter((index.get(w, -1) for w in words), dtype=np.int32, count=len(words))
+    ids, offsets = remap_chunks(encoded, mapping)
+    return count_pairs(ids, offsets, len(index), window)
