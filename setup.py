@@ -2,11 +2,20 @@
 
 Environment switches (build time):
 
-- ``COOC_PURE_PYTHON=1``   build no extension: the package runs on its pure-Python twins.
-- ``COOC_CYTHON_DEBUG=1``  compile with bounds and wraparound checks on (debug test runs).
-- ``CIBUILDWHEEL=1``       a wheel build: a failed compile is an error, never a silent fallback.
+- ``COOC_PURE_PYTHON=1``    build no extension: the package runs on its pure-Python twins.
+- ``COOC_CYTHON_DEBUG=1``   compile with bounds and wraparound checks on (debug test runs).
+- ``CIBUILDWHEEL=1``        a wheel build: a failed compile is an error, never a silent fallback.
+- ``COOC_REQUIRE_CYTHON=1`` the same, outside cibuildwheel (CI, packagers).
 
-Without ``CIBUILDWHEEL``, a missing compiler is reported and the install goes on with the pure twins.
+Without ``CIBUILDWHEEL`` / ``COOC_REQUIRE_CYTHON``, a missing or broken compiler (or a missing Cython in
+a build without isolation) is reported and the install goes on with the pure twins; ``import cooc`` then
+warns once that the compiled kernels are not built, and ``cooc.BACKEND == "python"``.
+
+The ``.pyx`` is translated to C only when ``build_ext`` runs, into ``build/cython/``: an sdist never
+contains generated C, and the source tree stays clean.
+
+No OpenMP: the kernels are single-threaded loops that release the GIL; parallelism comes from Python
+threads calling them (``cooc.pretrain(..., n_jobs=...)``), so the same code builds on every platform.
 """
 
 import os
@@ -24,6 +33,8 @@ DEBUG = _flag("COOC_CYTHON_DEBUG")
 PURE = _flag("COOC_PURE_PYTHON")
 MANDATORY = _flag("CIBUILDWHEEL") or _flag("COOC_REQUIRE_CYTHON")
 
+PYX = "src/cooc/_kernels_c.pyx"
+
 DIRECTIVES = {
     "language_level": 3,
     "embedsignature": True,
@@ -31,6 +42,12 @@ DIRECTIVES = {
     "wraparound": DEBUG,
     "initializedcheck": DEBUG,
     "cdivision": not DEBUG,
+    # Free-threaded CPython (3.13t, 3.14t): the module does not need the GIL. Every kernel allocates
+    # its outputs in Python, then loops under nogil on its own buffers and on read-only views of its
+    # inputs; the only module state (a Latin-1 letter table) is written once at import. A WordTable
+    # is mutable state and is documented as one table per thread (its encode already runs without
+    # the GIL on regular builds). tests/test_packaging.py runs the kernels from several threads.
+    "freethreading_compatible": True,
 }
 
 # No -march=native and no -ffast-math: wheels run on any CPU of their platform, and the kernels must
@@ -38,53 +55,73 @@ DIRECTIVES = {
 if sys.platform == "win32":
     COMPILE_ARGS = ["/O2", "/fp:precise"]
 else:
-    COMPILE_ARGS = ["-O3", "-ffp-contract=off", "-fno-fast-math"]
+    # -g0: no debug info in released binaries (Python's own CFLAGS may carry -g); it halves the wheel.
+    COMPILE_ARGS = ["-O3", "-g0", "-ffp-contract=off", "-fno-fast-math"]
     if DEBUG:
         COMPILE_ARGS = ["-O0", "-g", "-ffp-contract=off"]
 
 
-def extensions():
-    if PURE:
-        return []
-    from Cython.Build import cythonize
-    import numpy
-
-    ext = Extension(
+def _extension():
+    return Extension(
         "cooc._kernels_c",
-        ["src/cooc/_kernels_c.pyx"],
-        include_dirs=[numpy.get_include()],
+        [PYX],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS,
     )
-    return cythonize([ext], compiler_directives=DIRECTIVES, quiet=True)
+
+
+def _cythonize(ext):
+    """Translate the extension's .pyx to C in build/cython/ (needs Cython and numpy: build requirements)."""
+    from Cython.Build import cythonize
+    import numpy
+
+    if not any(src.endswith(".pyx") for src in ext.sources):
+        return
+    (translated,) = cythonize(
+        [_extension()], compiler_directives=DIRECTIVES, build_dir=os.path.join("build", "cython"), quiet=True
+    )
+    ext.sources = list(translated.sources)
+    ext.include_dirs = [*ext.include_dirs, numpy.get_include()]
 
 
 class OptionalBuildExt(build_ext):
-    """Fall back to the pure-Python twins when the compiler fails, unless the build is a wheel build."""
+    """Cythonize, then compile; fall back to the pure-Python twins on failure unless MANDATORY.
+
+    A compile error reaches ``run`` (the extension is not ``optional``), so it is handled once, here.
+    """
 
     def run(self):
         try:
+            for ext in self.extensions:
+                _cythonize(ext)
             super().run()
-        except Exception as exc:  # noqa: BLE001 - any compiler failure
-            self._fallback(exc)
-
-    def build_extension(self, ext):
-        try:
-            super().build_extension(ext)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a missing Cython or numpy, any compiler failure
             self._fallback(exc)
 
     def _fallback(self, exc):
         if MANDATORY:
+            sys.stderr.write(
+                "\n*** cooc: the compiled kernels are mandatory in this build (CIBUILDWHEEL or "
+                "COOC_REQUIRE_CYTHON is set) and could not be built: %s\n\n" % (exc,)
+            )
             raise
+        self.extensions[:] = []
         sys.stderr.write(
-            "\n*** cooc: could not compile the Cython kernels (%s).\n"
-            "*** cooc: installing the pure-Python backend; it gives the same results, much slower.\n\n"
-            % (exc,)
+            "\n*** cooc: could not build the compiled kernels (%s: %s).\n"
+            "*** cooc: installing the pure-Python backend: same results, much slower.\n"
+            "*** cooc: `import cooc` will warn about it, and cooc.BACKEND will be 'python'.\n"
+            "*** cooc: install a C compiler and reinstall (pip install --no-cache-dir ...) for speed.\n\n"
+            % (type(exc).__name__, exc)
         )
 
 
 if PURE:
+    # An explicit request wins over CIBUILDWHEEL / COOC_REQUIRE_CYTHON (which only forbid a silent fallback).
     sys.stderr.write("cooc: COOC_PURE_PYTHON=1 at build time: installing the pure-Python backend only\n")
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
+# The placeholder lists the .pyx as the extension's source (so the sdist ships it) and marks the
+# distribution as having an extension (platform wheel tags); build_ext above cythonizes it.
+setup(
+    ext_modules=[] if PURE else [_extension()],
+    cmdclass={"build_ext": OptionalBuildExt},
+)
