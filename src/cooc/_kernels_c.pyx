@@ -38,7 +38,9 @@ cdef inline void _sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
 
 
 cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
-    # Values are non-negative word ids < 2**31: three passes of 11 bits.
+    # Values are non-negative word ids < 2**31. LSD radix sort on 8-bit digits for short arrays (a
+    # small histogram to clear per call) and 11-bit digits for long ones; only the digits the largest
+    # value needs are sorted.
     cdef int32_t* tmp = <int32_t*> malloc(n * sizeof(int32_t))
     cdef int64_t cnt[2048]
     cdef int32_t* src = a
@@ -46,7 +48,9 @@ cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
     cdef int32_t* sw
     cdef int32_t mx = 0
     cdef Py_ssize_t i
-    cdef int shift, d
+    cdef int shift, d, bits = 8 if n < 65536 else 11
+    cdef int nbins = 1 << bits
+    cdef int32_t mask = nbins - 1
     cdef int64_t total, c
     if tmp == NULL:
         _heapsort_int32(a, n)
@@ -55,23 +59,23 @@ cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
         if a[i] > mx:
             mx = a[i]
     shift = 0
-    while shift < 33 and (mx >> shift) > 0:
-        memset(cnt, 0, sizeof(cnt))
+    while shift < 32 and (mx >> shift) > 0:
+        memset(cnt, 0, nbins * sizeof(int64_t))
         for i in range(n):
-            cnt[(src[i] >> shift) & 2047] += 1
+            cnt[(src[i] >> shift) & mask] += 1
         total = 0
-        for d in range(2048):
+        for d in range(nbins):
             c = cnt[d]
             cnt[d] = total
             total += c
         for i in range(n):
-            d = (src[i] >> shift) & 2047
+            d = (src[i] >> shift) & mask
             dst[cnt[d]] = src[i]
             cnt[d] += 1
         sw = src
         src = dst
         dst = sw
-        shift += 11
+        shift += bits
     if src != a:
         for i in range(n):
             a[i] = src[i]
@@ -113,6 +117,24 @@ cdef void _heapsort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
 # ---------------------------------------------------------------------------------------------------
 # counting
 
+cdef extern from "Python.h":
+    int PyErr_CheckSignals()
+
+
+cdef bint _signalled() noexcept nogil:
+    # Ctrl-C reaches long loops: take the GIL briefly and run the signal handlers. True when one raised
+    # (the exception is then replaced by the caller's KeyboardInterrupt).
+    cdef int rc
+    with gil:
+        rc = PyErr_CheckSignals()
+        if rc != 0:
+            PyErr_Clear()
+    return rc != 0
+
+
+cdef extern from "Python.h":
+    void PyErr_Clear()
+
 def cooccurrence_csr(ids, offsets, n_words, window):
     """Count symmetric windowed co-occurrences into a CSR matrix.
 
@@ -151,8 +173,12 @@ def cooccurrence_csr(ids, offsets, n_words, window):
     # Pass 1: bucket sizes of the upper triangle (each pair of positions goes to row min(a, b)).
     start_np = np.zeros(V + 1, dtype=np.int64)
     cdef int64_t[::1] start = start_np
+    cdef bint interrupted = False
     with nogil:
         for s in range(n_sent):
+            if (s & 0x3FFF) == 0 and _signalled():
+                interrupted = True
+                break
             lo = off[s]
             hi = off[s + 1]
             for i in range(lo, hi):
@@ -165,6 +191,8 @@ def cooccurrence_csr(ids, offsets, n_words, window):
                     start[(a if a < b else b) + 1] += 1
         for r in range(V):
             start[r + 1] += start[r]
+    if interrupted:
+        raise KeyboardInterrupt
     n_pairs = start[V]
 
     # Pass 2: scatter the partner of each pair into its row's bucket.
@@ -174,6 +202,9 @@ def cooccurrence_csr(ids, offsets, n_words, window):
     cdef int64_t[::1] fill = fill_np
     with nogil:
         for s in range(n_sent):
+            if (s & 0x3FFF) == 0 and _signalled():
+                interrupted = True
+                break
             lo = off[s]
             hi = off[s + 1]
             for i in range(lo, hi):
@@ -190,6 +221,8 @@ def cooccurrence_csr(ids, offsets, n_words, window):
                         cols[fill[b]] = a
                         fill[b] += 1
     del fill_np
+    if interrupted:
+        raise KeyboardInterrupt
 
     # Pass 3: reduce each bucket with a dense accumulator (a sparse accumulator over V), in place.
     # The distinct sorted columns of row r overwrite the start of its own bucket region.
@@ -206,6 +239,9 @@ def cooccurrence_csr(ids, offsets, n_words, window):
     with nogil:
         pos = 0
         for r in range(V):
+            if (r & 0x3FF) == 0 and _signalled():
+                interrupted = True
+                break
             lo = start[r]
             hi = start[r + 1]
             nd = 0
@@ -241,8 +277,10 @@ def cooccurrence_csr(ids, offsets, n_words, window):
                     n_diag += 1
             pos += nd
             uptr[r + 1] = pos
-    if oom:
+    if oom or interrupted:
         free(udata)
+        if interrupted:
+            raise KeyboardInterrupt
         raise MemoryError("cooccurrence_csr: cannot grow the count buffer")
     nnz_u = pos
     del acc_np
@@ -268,6 +306,9 @@ def cooccurrence_csr(ids, offsets, n_words, window):
         for r in range(V):
             lower[r] = indptr[r]          # next free slot of row r's lower part
         for r in range(V):
+            if (r & 0x3FF) == 0 and _signalled():
+                interrupted = True
+                break
             p = indptr[r + 1] - (uptr[r + 1] - uptr[r])
             for k in range(uptr[r], uptr[r + 1]):
                 c = cols[k]
@@ -282,6 +323,8 @@ def cooccurrence_csr(ids, offsets, n_words, window):
                     lower[c] += 1
                 p += 1
     free(udata)
+    if interrupted:
+        raise KeyboardInterrupt
     return indptr_np, indices_np, data_np
 
 
