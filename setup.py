@@ -72,8 +72,8 @@ def _extension():
 
 def _cythonize(ext):
     """Translate the extension's .pyx to C in build/cython/ (needs Cython and numpy: build requirements)."""
-    from Cython.Build import cythonize
     import numpy
+    from Cython.Build import cythonize
 
     if not any(src.endswith(".pyx") for src in ext.sources):
         return
@@ -102,16 +102,15 @@ class OptionalBuildExt(build_ext):
         if MANDATORY:
             sys.stderr.write(
                 "\n*** cooc: the compiled kernels are mandatory in this build (CIBUILDWHEEL or "
-                "COOC_REQUIRE_CYTHON is set) and could not be built: %s\n\n" % (exc,)
+                f"COOC_REQUIRE_CYTHON is set) and could not be built: {exc}\n\n"
             )
-            raise
+            raise exc
         self.extensions[:] = []
         sys.stderr.write(
-            "\n*** cooc: could not build the compiled kernels (%s: %s).\n"
+            f"\n*** cooc: could not build the compiled kernels ({type(exc).__name__}: {exc}).\n"
             "*** cooc: installing the pure-Python backend: same results, much slower.\n"
             "*** cooc: `import cooc` will warn about it, and cooc.BACKEND will be 'python'.\n"
             "*** cooc: install a C compiler and reinstall (pip install --no-cache-dir ...) for speed.\n\n"
-            % (type(exc).__name__, exc)
         )
 
 
