@@ -201,7 +201,7 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def test_kernels_from_threads_equal_single_threaded(backend):
+def test_kernels_from_threads_equal_single_threaded(backend: str) -> None:
     tasks = _work(backend)
     expected = [task() for task in tasks]
     rounds = 2
@@ -233,7 +233,7 @@ def test_kernels_from_threads_equal_single_threaded(backend):
             assert _same(got, expected[j]), f"thread {slot}, task {j}: result differs from single-threaded"
 
 
-def test_compiled_module_keeps_the_gil_off_on_free_threaded_python(compiled_kernels):
+def test_compiled_module_keeps_the_gil_off_on_free_threaded_python(compiled_kernels: object) -> None:
     if not sysconfig.get_config_var("Py_GIL_DISABLED"):
         pytest.skip("not a free-threaded CPython build")
     code = (
