@@ -109,7 +109,7 @@ def _check_exclude(exclude: Any, n_rows: int) -> int:
     exclude = _check_int("exclude", exclude, -1)
     if exclude >= n_rows:
         raise ValueError(f"exclude must be -1 or a row index in [0, {n_rows}), got {exclude}")
-    return exclude
+    return int(exclude)
 
 
 def _int_array(name: str, arr: Any, dtype: type[np.integer]) -> np.ndarray:

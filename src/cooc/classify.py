@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
-from .embeddings import Embeddings
+from .embeddings import Embeddings, is_sparse
 from .text import preprocess
 
 __all__ = ["NearestCentroid", "classify", "document_vector"]
@@ -54,7 +54,7 @@ def document_vector(text: str, emb: Embeddings) -> np.ndarray:
     index = emb.key_to_index
     rows = [index[t] for t in preprocess(text, emb.stopwords) if t in index]
     vec = emb.vectors
-    if sp.issparse(vec):
+    if is_sparse(vec):
         ptr, ind, val = vec.indptr, vec.indices, vec.data
         for r in rows:  # accumulate word after word, as the reference does
             lo, hi = ptr[r], ptr[r + 1]
@@ -179,7 +179,7 @@ class NearestCentroid:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The class of the most similar centroid for each text (ties: first in ``classes_``)."""
         scores = self.decision_function(texts)
-        return self.classes_[np.argmax(scores, axis=1)]
+        return np.asarray(self.classes_[np.argmax(scores, axis=1)])
 
     def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
         """Mean accuracy on the given texts and labels."""

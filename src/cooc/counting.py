@@ -134,7 +134,7 @@ def tokenize_chunks(
     object is made per token, nor per word per chunk.
     """
     out = TokenizedCorpus()
-    tables = queue.SimpleQueue()
+    tables: queue.SimpleQueue[int] = queue.SimpleQueue()
     all_tables = [_kernels.new_word_table() for _ in range(max(1, n_jobs))]
     for i in range(len(all_tables)):
         tables.put(i)
@@ -265,7 +265,7 @@ def pairs_per_sentence(offsets: np.ndarray, window: int) -> np.ndarray:
     length = np.diff(offsets)
     w = np.minimum(length, window)
     # sum over d = 1..w of (L - d) = w * L - w * (w + 1) / 2
-    return np.maximum(w * length - w * (w + 1) // 2, 0)
+    return np.asarray(np.maximum(w * length - w * (w + 1) // 2, 0), dtype=np.int64)
 
 
 def segment_bounds(offsets: np.ndarray, window: int, max_pairs: int, min_segments: int) -> list[tuple[int, int]]:
@@ -377,7 +377,10 @@ def count_pairs(
 
     def count(b: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lo, hi = offsets[b[0]], offsets[b[1]]
-        return _kernels.cooccurrence_csr(ids[lo:hi], offsets[b[0]: b[1] + 1] - lo, n_words, window)
+        indptr, indices, data = _kernels.cooccurrence_csr(
+            ids[lo:hi], offsets[b[0]: b[1] + 1] - lo, n_words, window
+        )
+        return indptr, indices, data
 
     try:
         for b, part in _in_order(count, bounds, n_jobs):  # type: ignore[arg-type]

@@ -22,9 +22,14 @@ from .text import STOPWORDS, preprocess
 from .corpus import LineCorpus, iter_chunks
 from .counting import check_n_jobs, count_pairs, parse_memory, select_vocabulary, tokenize_chunks
 
-__all__ = ["Embeddings", "pretrain", "random_embeddings"]
+__all__ = ["Embeddings", "is_sparse", "pretrain", "random_embeddings"]
 
 logger = logging.getLogger(__name__)
+
+
+def is_sparse(x: Any) -> bool:
+    """True for a scipy.sparse matrix or array (a plain bool: no type narrowing to the sparse ABC)."""
+    return bool(sp.issparse(x))
 
 
 class Embeddings:
@@ -66,8 +71,8 @@ class Embeddings:
         self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.index_to_key)}
         if len(self.key_to_index) != len(self.index_to_key):
             raise ValueError("index_to_key must hold distinct words")
-        if sp.issparse(vectors):
-            vectors = sp.csr_matrix(vectors, dtype=np.float64)
+        if is_sparse(vectors):
+            vectors = sp.csr_matrix(vectors.tocsr(), dtype=np.float64)
         else:
             vectors = np.asarray(vectors, dtype=np.float64)
             if vectors.ndim != 2:
@@ -76,7 +81,7 @@ class Embeddings:
             raise ValueError(
                 f"vectors has {vectors.shape[0]} rows but the vocabulary has {len(self.index_to_key)} words"
             )
-        self.vectors = vectors
+        self.vectors: Any = vectors  # scipy.sparse CSR or a dense ndarray
         self.counts = counts
         self.stopwords: frozenset[str] | None = None if stopwords is None else frozenset(stopwords)
         self.frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.int64)
@@ -96,7 +101,7 @@ class Embeddings:
         return iter(self.index_to_key)
 
     def __repr__(self) -> str:
-        kind = "sparse" if sp.issparse(self.vectors) else "dense"
+        kind = "sparse" if is_sparse(self.vectors) else "dense"
         return f"<Embeddings: {len(self)} words, dim {self.vector_size}, {kind}>"
 
     @property
@@ -120,7 +125,7 @@ class Embeddings:
     def get_vector(self, word: str) -> np.ndarray:
         """The vector of ``word`` as a dense float64 array of shape (vector_size,)."""
         i = self.get_index(word)
-        if sp.issparse(self.vectors):
+        if is_sparse(self.vectors):
             out = np.zeros(self.vector_size, dtype=np.float64)
             lo, hi = self.vectors.indptr[i], self.vectors.indptr[i + 1]
             out[self.vectors.indices[lo:hi]] = self.vectors.data[lo:hi]
@@ -142,8 +147,7 @@ class Embeddings:
 
     def _rows_csr(self) -> sp.csr_matrix:
         if self._csr is None:
-            m = self.vectors if sp.issparse(self.vectors) else sp.csr_matrix(self.vectors)
-            m = sp.csr_matrix(m, dtype=np.float64)
+            m: Any = sp.csr_matrix(self.vectors, dtype=np.float64)
             if not m.has_sorted_indices:
                 m = m.copy()  # never reorder the caller's arrays
                 m.sort_indices()
@@ -182,12 +186,13 @@ class Embeddings:
                 raise ValueError(f"query vector must have shape ({self.vector_size},), got {query.shape}")
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
-        if sp.issparse(self.vectors):
+        if is_sparse(self.vectors):
             t, norms = self._transpose()
             m = self._rows_csr()
             if exclude >= 0:
                 lo, hi = m.indptr[exclude], m.indptr[exclude + 1]
-                q_idx, q_val = m.indices[lo:hi], m.data[lo:hi]
+                q_idx: np.ndarray = m.indices[lo:hi]
+                q_val: np.ndarray = m.data[lo:hi]
             else:
                 q_idx = np.flatnonzero(query)
                 q_val = query[q_idx]
@@ -218,7 +223,7 @@ class Embeddings:
             raise TypeError("words must be a sequence of str, not a single str")
         for w in words:
             self.get_index(w)
-        if sp.issparse(self.vectors):
+        if is_sparse(self.vectors):
             self._transpose()
         jobs = check_n_jobs(n_jobs)
         return [r for _, r in _in_order(lambda w: self.most_similar(w, topn), list(words), jobs)]

@@ -66,6 +66,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib import format as npy_format
 
+from .embeddings import is_sparse
+
 if TYPE_CHECKING:  # imported lazily at run time: embeddings.py may import this module
     from .embeddings import Embeddings
 
@@ -226,7 +228,7 @@ def _index_array(a: np.ndarray) -> np.ndarray:
 
 
 def _csr_parts(matrix: Any, what: str) -> sp.csr_matrix:
-    m = matrix if sp.issparse(matrix) else sp.csr_matrix(np.asarray(matrix))
+    m = matrix if is_sparse(matrix) else sp.csr_matrix(np.asarray(matrix))
     m = m.tocsr()
     if m.ndim != 2:
         raise ValueError(f"{what} must be two-dimensional, got shape {m.shape}")
@@ -307,7 +309,7 @@ def _model_arrays(emb: Any) -> dict[str, np.ndarray]:
         meta["counts"] = None
 
     vectors = emb.vectors
-    if sp.issparse(vectors):
+    if is_sparse(vectors):
         v = _csr_parts(vectors, "vectors")
         shares = (
             c is not None
@@ -910,7 +912,7 @@ def save_word2vec_format(
         except UnicodeEncodeError:
             raise ValueError(f"word {i} ({w!r}) cannot be encoded in UTF-8") from None
     vectors = emb.vectors
-    sparse = sp.issparse(vectors)
+    sparse = is_sparse(vectors)
     if sparse:
         m = sp.csr_matrix(vectors)
         if not m.has_canonical_format:  # duplicates must add up, as they do in the matrix
