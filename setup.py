@@ -70,7 +70,7 @@ def _extension():
     )
 
 
-def _cythonize(ext):
+def _cythonize(ext, force):
     """Translate the extension's .pyx to C in build/cython/ (needs Cython and numpy: build requirements)."""
     import numpy
     from Cython.Build import cythonize
@@ -78,7 +78,11 @@ def _cythonize(ext):
     if not any(src.endswith(".pyx") for src in ext.sources):
         return
     (translated,) = cythonize(
-        [_extension()], compiler_directives=DIRECTIVES, build_dir=os.path.join("build", "cython"), quiet=True
+        [_extension()],
+        compiler_directives=DIRECTIVES,
+        build_dir=os.path.join("build", "cython"),
+        force=force,
+        quiet=True,
     )
     ext.sources = list(translated.sources)
     ext.include_dirs = [*ext.include_dirs, numpy.get_include()]
@@ -91,12 +95,25 @@ class OptionalBuildExt(build_ext):
     """
 
     def run(self):
+        # Neither Cython nor build_ext notices a change of directives or flags: after a switch between
+        # debug and release builds in the same tree, translate and compile everything again.
+        stamp = os.path.join(self.build_temp, "cooc-build-mode")
+        mode = "debug" if DEBUG else "release"
+        try:
+            with open(stamp) as fh:
+                self.force = self.force or fh.read() != mode
+        except OSError:
+            self.force = True
         try:
             for ext in self.extensions:
-                _cythonize(ext)
+                _cythonize(ext, self.force)
             super().run()
         except Exception as exc:  # noqa: BLE001 - a missing Cython or numpy, any compiler failure
             self._fallback(exc)
+            return
+        os.makedirs(self.build_temp, exist_ok=True)
+        with open(stamp, "w") as fh:
+            fh.write(mode)
 
     def _fallback(self, exc):
         if MANDATORY:
