@@ -38,12 +38,23 @@ def test_version_comes_from_metadata():
     assert cooc.__version__ != "0+unknown"
 
 
-def test_cli_version_prints_it():
+def _console_script() -> list[str]:
+    script = Path(sysconfig.get_path("scripts")) / ("cooc.exe" if sys.platform == "win32" else "cooc")
+    if not script.exists():
+        pytest.skip(f"the console script is not installed at {script}")
+    return [str(script)]
+
+
+@pytest.mark.parametrize(
+    "command", [lambda: [sys.executable, "-m", "cooc"], _console_script], ids=["python -m cooc", "cooc"]
+)
+def test_cli_version_prints_it(command: Callable[[], list[str]]) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "cooc", "--version"], capture_output=True, text=True, timeout=120, check=False
+        [*command(), "--version"], capture_output=True, text=True, timeout=120, check=False
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[:2] == ["cooc", importlib.metadata.version("cooc")]
+    assert cooc.BACKEND in proc.stdout
 
 
 # --------------------------------------------------------------------------------------------------
