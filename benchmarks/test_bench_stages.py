@@ -14,10 +14,9 @@ tokens (at 1M, V = 31k and its tables would need about 38 GB).
 from __future__ import annotations
 
 import pytest
+from corpora import SMOKE
 
 from cooc import _kernels, bench
-
-from corpora import SMOKE
 
 SIZES = [10_000] if SMOKE else [100_000, 1_000_000]
 REFERENCE_MAX_TOKENS = 100_000

@@ -53,7 +53,7 @@ def test_json_has_every_backend_and_stage_with_real_timings(tmp_path, capsys):
     out = tmp_path / "out.json"
     assert cooc_main(["bench", "--sizes", "10k", "--repeat", "1", "--json", str(out), "-q"]) == 0
     elapsed = time.perf_counter() - t0
-    table, err = capsys.readouterr()
+    table = capsys.readouterr().out
     doc = json.loads(out.read_text(encoding="utf-8"))
 
     assert doc["format"] == "cooc-bench/1"

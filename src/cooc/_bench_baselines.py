@@ -210,7 +210,7 @@ def numpy_neighbors(
     csc.sort_indices()
     sq = vectors.multiply(vectors).sum(axis=1)
     norms = np.sqrt(np.asarray(sq, dtype=np.float64).ravel())
-    out = []
+    out: list[list[tuple[str, float]]] = []
     for word in queries:
         q = index[word]
         lo, hi = vectors.indptr[q], vectors.indptr[q + 1]
@@ -244,7 +244,7 @@ def _doc_term(texts: Sequence[str], index: dict[str, int], stopwords: frozenset[
     )
     m.sum_duplicates()
     n = np.asarray(m.sum(axis=1)).ravel()
-    return sp.diags(np.divide(1.0, n, out=np.zeros_like(n), where=n > 0)) @ m
+    return sp.csr_matrix(sp.diags(np.divide(1.0, n, out=np.zeros_like(n), where=n > 0)) @ m)
 
 
 def numpy_classify(
@@ -267,7 +267,7 @@ def numpy_classify(
     c_norm = np.linalg.norm(centroids, axis=1)
     denom = np.outer(t_norm, c_norm)
     sims = np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
-    return classes[np.argmax(sims, axis=1)]
+    return np.asarray(classes[np.argmax(sims, axis=1)])
 
 
 def numpy_pretrain(path: str | os.PathLike[str], window: int = 3) -> tuple[list[str], sp.csr_matrix, sp.csr_matrix]:

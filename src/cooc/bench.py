@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
+import functools
 import gc
 import importlib
 import json
@@ -583,7 +584,7 @@ def _measure_here(spec: dict[str, Any], stage: str) -> dict[str, Any]:
                                    time_cap=spec["time_cap"], probe=MemoryProbe()))
             finally:
                 del st
-    except Exception as exc:  # a failed measurement is reported, the others go on
+    except Exception as exc:  # noqa: BLE001 - a failed measurement is reported, the others go on
         logger.warning("%s %s %s failed: %s", spec["label"], stage, backend, exc)
         row.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
     gc.collect()
@@ -609,7 +610,7 @@ def _forked(func: Callable[[], Any]) -> tuple[bool, Any]:
             os.close(r)
             try:
                 data = json.dumps({"ok": func()}).encode()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - reported to the parent
                 data = json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
             with os.fdopen(w, "wb") as f:
                 f.write(data)
@@ -682,14 +683,15 @@ def _fmt_bytes(n: float) -> str:
 
 def _growth(stage: str, backend: str, prev: dict[str, Any], cur: dict[str, Any]) -> float:
     """How much longer a run should take at ``cur`` than at ``prev`` (for the time-cap estimate)."""
-    n = cur["n_tokens"] / prev["n_tokens"]
-    v = cur["vocabulary"] / max(1, prev["vocabulary"])
+    n = float(cur["n_tokens"]) / float(prev["n_tokens"])
+    v = float(cur["vocabulary"]) / max(1.0, float(prev["vocabulary"]))
+    nz = float(cur["nonzeros"]) / max(1.0, float(prev["nonzeros"]))
     if backend == "reference":
         return max(n, v * v)  # the dense tables grow with V^2
     if stage in ("neighbors", "classify"):
-        return max(v, cur["nonzeros"] / max(1, prev["nonzeros"]))
+        return max(v, nz)
     if stage == "normalize":
-        return cur["nonzeros"] / max(1, prev["nonzeros"])
+        return nz
     return n
 
 
@@ -720,19 +722,20 @@ def machine_facts() -> dict[str, Any]:
     physical = None
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        models = re.findall(r"^model name\s*:\s*(.+)$", text, re.M)
+        models = re.findall(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
         if models:
             cpu = models[0].strip()
-        cores = set(re.findall(r"^physical id\s*:\s*(\d+)\s*$.*?^core id\s*:\s*(\d+)\s*$", text, re.M | re.S))
+        cores = set(re.findall(r"^physical id\s*:\s*(\d+)\s*$.*?^core id\s*:\s*(\d+)\s*$", text, re.MULTILINE | re.DOTALL))
         physical = len(cores) or None
     except OSError:
         pass
     mem = None
     try:
-        m = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(encoding="ascii"), re.M)
+        m = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(encoding="ascii"), re.MULTILINE)
         mem = int(m.group(1)) * 1024 if m else None
     except OSError:
         pass
+    usable: int | None
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -798,7 +801,7 @@ def run_benchmarks(cfg: BenchConfig, progress: Callable[[str], None] | None = No
             if in_process:
                 info = prepare_size(tmp / label, n, seed=cfg.seed, window=cfg.window)
             else:  # the corpus and the inputs are made in a child, so this process stays small
-                ok, info = _forked(lambda: prepare_size(tmp / label, n, seed=cfg.seed, window=cfg.window))
+                ok, info = _forked(functools.partial(prepare_size, tmp / label, n, seed=cfg.seed, window=cfg.window))
                 if not ok:
                     raise BenchError(f"preparing the {label} corpus failed: {info}")
             logger.info("prepared %s in %.2f s", label, time.perf_counter() - t0)
@@ -810,8 +813,8 @@ def run_benchmarks(cfg: BenchConfig, progress: Callable[[str], None] | None = No
                     if reason is None:
                         todo.append(stage)
                     else:
-                        row = {"stage": stage, "backend": backend, "size": label, "n_tokens": n,
-                               "status": "skipped", "reason": reason}
+                        row: dict[str, Any] = {"stage": stage, "backend": backend, "size": label,
+                                               "n_tokens": n, "status": "skipped", "reason": reason}
                         rows.append(row)
                         if progress:
                             progress(_progress_line(row))
@@ -877,21 +880,22 @@ def format_table(doc: dict[str, Any]) -> str:
     s = doc["settings"]
     lines = [
         "cooc bench: " + _machine_line(doc["machine"]),
-        f"median / min / max of {s['repeat']} timed runs after {s['warmup']} warm-up run(s) (runs under "
-        f"{s['min_round_seconds'] * 1e3:.0f} ms are looped); window {s['window']}; jobs {s['jobs']}; "
-        f"{s['isolation']}",
+        (f"median / min / max of {s['repeat']} timed runs after {s['warmup']} warm-up run(s) (runs under "
+         f"{s['min_round_seconds'] * 1e3:.0f} ms are looped); window {s['window']}; jobs {s['jobs']}; "
+         f"{s['isolation']}"),
         "memory: " + s["memory_description"],
-        "throughput: corpus tokens/s (tokenize, count, pretrain), non-zeros/s (normalize), "
-        f"queries/s (neighbors: top-{s['neighbors_topn']} of {s['neighbors_queries']} words), docs/s "
-        f"(classify: fit + predict {s['classify_docs']} sentences)",
+        ("throughput: corpus tokens/s (tokenize, count, pretrain), non-zeros/s (normalize), "
+         f"queries/s (neighbors: top-{s['neighbors_topn']} of {s['neighbors_queries']} words), docs/s "
+         f"(classify: fit + predict {s['classify_docs']} sentences)"),
         "vs python / vs numpy: how many times faster than the pure-Python twin / the numpy-scipy baseline",
     ]
     header = (f"{'stage':<10}{'backend':<10}{'median':>10}{'min':>10}{'max':>10}  {'throughput':>16}"
               f"{'peak MB':>9}{'+MB':>8}{'vs python':>11}{'vs numpy':>10}")
     rows = doc["measurements"]
     for info in doc["corpora"]:
-        lines += ["", f"{info['label']} tokens: {info['n_tokens']:,} tokens, {info['sentences']:,} sentences, "
-                      f"V = {info['vocabulary']:,}, {info['nonzeros']:,} non-zeros, {_fmt_bytes(info['bytes'])} of text",
+        lines += ["", (f"{info['label']} tokens: {info['n_tokens']:,} tokens, {info['sentences']:,} sentences, "
+                       f"V = {info['vocabulary']:,}, {info['nonzeros']:,} non-zeros, "
+                       f"{_fmt_bytes(info['bytes'])} of text"),
                   header]
         for r in rows:
             if r["size"] != info["label"]:
