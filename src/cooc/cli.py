@@ -5,6 +5,7 @@ Subcommands:
 - ``cooc demo [--charts DIR]``: the reference walk-through.
 - ``cooc pretrain CORPUS... -o MODEL.npz``: count co-occurrences of text files into a model file.
 - ``cooc neighbors MODEL.npz WORD... [-k N]``: nearest neighbours of words in a model.
+- ``cooc bench [...]``: benchmark comparisons (see ``cooc bench --help``).
 """
 
 from __future__ import annotations
@@ -175,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("words", nargs="+", metavar="WORD")
     p.add_argument("-k", type=_positive_int, default=10, help="how many neighbours (default 10)")
     p.set_defaults(func=_cmd_neighbors)
+
+    from .bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 
