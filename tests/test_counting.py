@@ -193,3 +193,22 @@ def test_segments_cover_every_sentence_once():
             bounds = counting.segment_bounds(offsets, 3, max_pairs, min_segments)
             flat = [s for lo, hi in bounds for s in range(lo, hi)]
             assert flat == list(range(offsets.size - 1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 5])
+def test_kernel_threads_equal_oracle(backend, seed, n_threads):
+    rng = np.random.default_rng(seed)
+    vocab = int(rng.integers(1, 3000))
+    lengths = rng.integers(0, 40, size=int(rng.integers(1, 120)))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    ids = rng.integers(0, vocab, size=int(offsets[-1])).astype(np.int32)
+    window = int(rng.integers(1, 7))
+    indptr, indices, data = _kernels.cooccurrence_csr(ids, offsets, vocab, window, n_threads)
+    got = {}
+    for r in range(vocab):
+        for k in range(indptr[r], indptr[r + 1]):
+            got[(r, int(indices[k]))] = int(data[k])
+    sentences = [ids[offsets[s]:offsets[s + 1]].tolist() for s in range(len(lengths))]
+    assert got == cooccurrence_counts(sentences, window)
+    assert all(np.all(np.diff(indices[indptr[r]:indptr[r + 1]]) > 0) for r in range(vocab))

@@ -151,9 +151,12 @@ def _check_csr(indptr: Any, indices: Any, data: Any, n_cols: int | None) -> tupl
 # the kernels, validated
 
 
-def cooccurrence_csr(ids: Any, offsets: Any, n_words: int, window: int) -> tuple[np.ndarray, ...]:
+def cooccurrence_csr(
+    ids: Any, offsets: Any, n_words: int, window: int, n_threads: int = 1
+) -> tuple[np.ndarray, ...]:
     n_words = _check_int("n_words", n_words, 0)
     window = _check_int("window", window, 1)
+    n_threads = _check_int("n_threads", n_threads, 1)
     if n_words > _INT32_MAX:
         raise ValueError(f"n_words must be <= {_INT32_MAX}, got {n_words}")
     ids_a = _int_array("ids", ids, np.int64)
@@ -170,7 +173,9 @@ def cooccurrence_csr(ids: Any, offsets: Any, n_words: int, window: int) -> tuple
     # overflows.
     longest = int(np.max(np.diff(off))) if off.size > 1 else 0
     window = max(1, min(window, longest))
-    return _impl.cooccurrence_csr(ids_a.astype(np.int32), off, n_words, window)  # type: ignore[no-any-return]
+    return _impl.cooccurrence_csr(  # type: ignore[no-any-return]
+        ids_a.astype(np.int32), off, n_words, window, n_threads
+    )
 
 
 def normalize_rows_l2(indptr: Any, data: Any) -> np.ndarray:

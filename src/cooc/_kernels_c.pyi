@@ -20,7 +20,11 @@ __all__ = [
 ]
 
 def cooccurrence_csr(
-    ids: NDArray[np.int32], offsets: NDArray[np.int64], n_words: int, window: int
+    ids: NDArray[np.int32],
+    offsets: NDArray[np.int64],
+    n_words: int,
+    window: int,
+    n_threads: int = 1,
 ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int64]]: ...
 def normalize_rows_l2(
     indptr: NDArray[np.int64], data: NDArray[np.int64] | NDArray[np.float64]

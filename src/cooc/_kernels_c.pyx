@@ -5,12 +5,14 @@ Each function has a pure-Python twin of the same name, signature, docstring and 
 ``_kernels_py.py``. Inputs are trusted: ``cooc._kernels`` validates them first.
 """
 
+import threading
+
 import numpy as np
 cimport numpy as cnp
 from libc.math cimport sqrt
-from libc.stdlib cimport malloc, free, realloc
+from libc.stdlib cimport malloc, calloc, free, realloc
 from libc.string cimport memset
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 cnp.import_array()
 
@@ -21,8 +23,8 @@ __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense
 # ---------------------------------------------------------------------------------------------------
 # helpers
 
-cdef inline void _sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
-    """In-place sort: insertion sort for short runs, else an LSD radix sort on 11-bit digits."""
+cdef inline void _sort_int32(int32_t* a, Py_ssize_t n, int32_t* tmp) noexcept nogil:
+    """In-place sort: insertion sort for short runs, else an LSD radix sort (``tmp``: n slots)."""
     cdef Py_ssize_t i, j
     cdef int32_t x
     if n < 48:
@@ -34,14 +36,13 @@ cdef inline void _sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
                 j -= 1
             a[j + 1] = x
         return
-    _radix_sort_int32(a, n)
+    _radix_sort_int32(a, n, tmp)
 
 
-cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
+cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n, int32_t* tmp) noexcept nogil:
     # Values are non-negative word ids < 2**31. LSD radix sort on 8-bit digits for short arrays (a
     # small histogram to clear per call) and 11-bit digits for long ones; only the digits the largest
     # value needs are sorted.
-    cdef int32_t* tmp = <int32_t*> malloc(n * sizeof(int32_t))
     cdef int64_t cnt[2048]
     cdef int32_t* src = a
     cdef int32_t* dst = tmp
@@ -51,13 +52,17 @@ cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
     cdef int shift, d, bits = 8 if n < 65536 else 11
     cdef int nbins = 1 << bits
     cdef int32_t mask = nbins - 1
+    cdef int32_t mn = a[0]
     cdef int64_t total, c
-    if tmp == NULL:
-        _heapsort_int32(a, n)
-        return
     for i in range(n):
         if a[i] > mx:
             mx = a[i]
+        if a[i] < mn:
+            mn = a[i]
+    # sort on the offsets from the smallest value: fewer digits for a row's narrow column range
+    for i in range(n):
+        a[i] -= mn
+    mx -= mn
     shift = 0
     while shift < 32 and (mx >> shift) > 0:
         memset(cnt, 0, nbins * sizeof(int64_t))
@@ -76,42 +81,8 @@ cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
         src = dst
         dst = sw
         shift += bits
-    if src != a:
-        for i in range(n):
-            a[i] = src[i]
-    free(tmp)
-
-
-cdef void _heapsort_int32(int32_t* a, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t start, end, root, child
-    cdef int32_t t
-    start = n // 2 - 1
-    end = n - 1
-    while True:
-        if start >= 0:
-            root = start
-            start -= 1
-        elif end > 0:
-            t = a[end]
-            a[end] = a[0]
-            a[0] = t
-            end -= 1
-            root = 0
-        else:
-            return
-        while True:
-            child = 2 * root + 1
-            if child > end:
-                break
-            if child + 1 <= end and a[child] < a[child + 1]:
-                child += 1
-            if a[root] < a[child]:
-                t = a[root]
-                a[root] = a[child]
-                a[child] = t
-                root = child
-            else:
-                break
+    for i in range(n):
+        a[i] = src[i] + mn
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -135,7 +106,304 @@ cdef bint _signalled() noexcept nogil:
 cdef extern from "Python.h":
     void PyErr_Clear()
 
-def cooccurrence_csr(ids, offsets, n_words, window):
+cdef extern from *:
+    """
+    static inline int cooc_load_flag(volatile int *p) { return *p; }
+    static inline void cooc_store_flag(volatile int *p, int v) { *p = v; }
+    """
+    int cooc_load_flag(int* p) nogil
+    void cooc_store_flag(int* p, int v) nogil
+
+
+cdef class _CountJob:
+    """Shared state of one counting run; each phase method works on its own slice (thread ``t``).
+
+    Layout: pairs of positions within the window are packed as ``(min_id << 32) | max_id`` keys and
+    scattered into coarse buckets of ``2**shift`` rows (phase 1 counts, phase 3 scatters). Phase 4
+    takes a range of coarse buckets: a counting sort by row inside the (cache-sized) bucket, then a
+    dense accumulator reduces each row to its sorted distinct columns: the upper triangle U. Phase 6
+    writes M = U + U^T, every thread filling disjoint slots.
+    """
+    cdef const int32_t* tok
+    cdef const int64_t* off
+    cdef Py_ssize_t V, w, n_coarse
+    cdef int T, shift, stop, oom, main_thread_checks
+    cdef int64_t* sent_split
+    cdef int64_t* bucket_split
+    cdef int64_t* ccount
+    cdef int64_t* cstart
+    cdef uint64_t* keys
+    cdef int64_t* row_nnz
+    cdef int32_t** ucols
+    cdef int64_t** ucnt
+    cdef int64_t* ucap
+    cdef int64_t* ulen
+    cdef int64_t* ndiag
+    cdef int64_t* lowcnt
+    cdef int64_t* indptr_m
+    cdef int32_t* ind_m
+    cdef int64_t* dat_m
+
+    def __cinit__(self):
+        self.sent_split = NULL
+        self.bucket_split = NULL
+        self.ccount = NULL
+        self.cstart = NULL
+        self.keys = NULL
+        self.row_nnz = NULL
+        self.ucols = NULL
+        self.ucnt = NULL
+        self.ucap = NULL
+        self.ulen = NULL
+        self.ndiag = NULL
+        self.lowcnt = NULL
+        self.T = 0
+
+    def __dealloc__(self):
+        cdef int t
+        if self.ucols != NULL:
+            for t in range(self.T):
+                free(self.ucols[t])
+        if self.ucnt != NULL:
+            for t in range(self.T):
+                free(self.ucnt[t])
+        free(self.ucols)
+        free(self.ucnt)
+        free(self.sent_split)
+        free(self.bucket_split)
+        free(self.ccount)
+        free(self.cstart)
+        free(self.keys)
+        free(self.row_nnz)
+        free(self.ucap)
+        free(self.ulen)
+        free(self.ndiag)
+        free(self.lowcnt)
+
+    def request_stop(self):
+        cooc_store_flag(&self.stop, 1)
+
+    cdef bint _halt(self, Py_ssize_t i) noexcept nogil:
+        # Checked every 16k sentences or 1k rows: Ctrl-C in the main thread, a stop flag in workers.
+        if (i & 0x3FF) != 0:
+            return False
+        if cooc_load_flag(&self.stop):
+            return True
+        if self.main_thread_checks and _signalled():
+            cooc_store_flag(&self.stop, 1)
+            return True
+        return False
+
+    cdef void _pairs(self, int t, bint scatter) noexcept nogil:
+        cdef Py_ssize_t s, i, j, lo, hi, jhi
+        cdef int32_t a, b, r, c
+        cdef int64_t* cnt = &self.ccount[t * self.n_coarse]
+        cdef int shift = self.shift
+        cdef Py_ssize_t w = self.w
+        for s in range(self.sent_split[t], self.sent_split[t + 1]):
+            if ((s & 0x3FFF) == 0) and self._halt(0):
+                return
+            lo = self.off[s]
+            hi = self.off[s + 1]
+            for i in range(lo, hi):
+                a = self.tok[i]
+                jhi = i + w + 1
+                if jhi > hi:
+                    jhi = hi
+                for j in range(i + 1, jhi):
+                    b = self.tok[j]
+                    if a < b:
+                        r = a
+                        c = b
+                    else:
+                        r = b
+                        c = a
+                    if scatter:
+                        self.keys[cnt[r >> shift]] = (<uint64_t> r << 32) | <uint64_t> c
+                    cnt[r >> shift] += 1
+
+    def phase_count(self, int t):
+        with nogil:
+            self._pairs(t, False)
+
+    def phase_scatter(self, int t):
+        with nogil:
+            self._pairs(t, True)
+
+    cdef int _append(self, int t, int32_t c, int64_t v) noexcept nogil:
+        cdef int64_t cap
+        cdef void* p
+        cdef void* q
+        if self.ulen[t] == self.ucap[t]:
+            cap = self.ucap[t] * 2 + 1024
+            p = realloc(self.ucols[t], cap * sizeof(int32_t))
+            if p == NULL:
+                return -1
+            self.ucols[t] = <int32_t*> p
+            q = realloc(self.ucnt[t], cap * sizeof(int64_t))
+            if q == NULL:
+                return -1
+            self.ucnt[t] = <int64_t*> q
+            self.ucap[t] = cap
+        self.ucols[t][self.ulen[t]] = c
+        self.ucnt[t][self.ulen[t]] = v
+        self.ulen[t] += 1
+        return 0
+
+    cdef void _reduce(self, int t) noexcept nogil:
+        cdef Py_ssize_t V = self.V, b, k, r, R0, R1, nrow, lo, hi, nd, m
+        cdef int64_t kb, kend, biggest = 0
+        cdef int32_t c
+        cdef uint64_t key
+        cdef int64_t* acc = <int64_t*> calloc(V if V > 0 else 1, sizeof(int64_t))
+        cdef int64_t* rs = <int64_t*> malloc(((1 << self.shift) + 2) * sizeof(int64_t))
+        cdef int64_t* fp = <int64_t*> malloc(((1 << self.shift) + 2) * sizeof(int64_t))
+        cdef int32_t* lb = NULL
+        cdef int32_t* scratch = NULL
+        for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
+            if self.cstart[b + 1] - self.cstart[b] > biggest:
+                biggest = self.cstart[b + 1] - self.cstart[b]
+        lb = <int32_t*> malloc((biggest + 1) * sizeof(int32_t))
+        scratch = <int32_t*> malloc((biggest + 1) * sizeof(int32_t))
+        if acc == NULL or rs == NULL or fp == NULL or lb == NULL or scratch == NULL:
+            cooc_store_flag(&self.oom, 1)
+            free(acc); free(rs); free(fp); free(lb); free(scratch)
+            return
+        for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
+            if self._halt(0):
+                break
+            R0 = b << self.shift
+            R1 = R0 + (1 << self.shift)
+            if R1 > V:
+                R1 = V
+            nrow = R1 - R0
+            kb = self.cstart[b]
+            kend = self.cstart[b + 1]
+            # counting sort of the bucket's keys by row
+            for k in range(nrow + 1):
+                rs[k] = 0
+            for k in range(kb, kend):
+                rs[(<Py_ssize_t> (self.keys[k] >> 32)) - R0 + 1] += 1
+            for k in range(nrow):
+                rs[k + 1] += rs[k]
+            for k in range(nrow):
+                fp[k] = rs[k]
+            for k in range(kb, kend):
+                key = self.keys[k]
+                r = (<Py_ssize_t> (key >> 32)) - R0
+                lb[fp[r]] = <int32_t> (key & 0xFFFFFFFFULL)
+                fp[r] += 1
+            # each row: distinct columns with a dense accumulator, sorted
+            for r in range(R0, R1):
+                lo = rs[r - R0]
+                hi = rs[r - R0 + 1]
+                nd = 0
+                for k in range(lo, hi):
+                    c = lb[k]
+                    if acc[c] == 0:
+                        lb[lo + nd] = c
+                        nd += 1
+                    acc[c] += 1
+                if nd * 16 > V - r:
+                    m = lo
+                    for c in range(r, V):
+                        if acc[c] != 0:
+                            lb[m] = c
+                            m += 1
+                else:
+                    _sort_int32(&lb[lo], nd, scratch)
+                for k in range(lo, lo + nd):
+                    c = lb[k]
+                    if self._append(t, c, acc[c]) < 0:
+                        cooc_store_flag(&self.oom, 1)
+                        free(acc); free(rs); free(fp); free(lb); free(scratch)
+                        return
+                    if c == r:
+                        self.ndiag[t] += 1
+                    acc[c] = 0
+                self.row_nnz[r] = nd
+        free(acc); free(rs); free(fp); free(lb); free(scratch)
+
+    def phase_reduce(self, int t):
+        with nogil:
+            self._reduce(t)
+
+    cdef void _lower_counts(self, int t) noexcept nogil:
+        cdef int64_t* low = &self.lowcnt[t * self.V]
+        cdef Py_ssize_t r, R0, R1
+        cdef int64_t k = 0, e
+        cdef int32_t c
+        R0 = self.bucket_split[t] << self.shift
+        R1 = self.bucket_split[t + 1] << self.shift
+        if R1 > self.V:
+            R1 = self.V
+        for r in range(R0, R1):
+            e = k + self.row_nnz[r]
+            while k < e:
+                c = self.ucols[t][k]
+                if c != r:
+                    low[c] += 1
+                k += 1
+
+    def phase_lower_counts(self, int t):
+        with nogil:
+            self._lower_counts(t)
+
+    cdef void _fill(self, int t) noexcept nogil:
+        cdef int64_t* low = &self.lowcnt[t * self.V]   # next lower slot of each row, for this thread
+        cdef Py_ssize_t r, R0, R1
+        cdef int64_t k = 0, e, p, q, v
+        cdef int32_t c
+        R0 = self.bucket_split[t] << self.shift
+        R1 = self.bucket_split[t + 1] << self.shift
+        if R1 > self.V:
+            R1 = self.V
+        for r in range(R0, R1):
+            if self._halt(r):
+                return
+            p = self.indptr_m[r + 1] - self.row_nnz[r]
+            e = k + self.row_nnz[r]
+            while k < e:
+                c = self.ucols[t][k]
+                v = self.ucnt[t][k]
+                self.ind_m[p] = c
+                if c == r:
+                    self.dat_m[p] = 2 * v
+                else:
+                    self.dat_m[p] = v
+                    q = low[c]
+                    self.ind_m[q] = <int32_t> r
+                    self.dat_m[q] = v
+                    low[c] = q + 1
+                p += 1
+                k += 1
+
+    def phase_fill(self, int t):
+        with nogil:
+            self._fill(t)
+
+
+def _run_phase(job, name, int T):
+    """Run ``job.<name>(t)`` for t in 0..T-1: inline for one thread, else in T Python threads (the
+    phases release the GIL). Ctrl-C in the main thread stops the workers and is re-raised."""
+    if T == 1:
+        getattr(job, name)(0)
+        return
+    threads = [threading.Thread(target=getattr(job, name), args=(t,), name=f"cooc-count-{t}")
+               for t in range(T)]
+    for th in threads:
+        th.start()
+    try:
+        for th in threads:
+            th.join()
+    except BaseException:
+        job.request_stop()
+        for th in threads:
+            th.join()
+        raise
+
+
+def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     """Count symmetric windowed co-occurrences into a CSR matrix.
 
     For every position ``i`` of every sentence and every other position ``j`` of the same sentence with
@@ -152,6 +420,8 @@ def cooccurrence_csr(ids, offsets, n_words, window):
         Vocabulary size V.
     window : int
         Symmetric window half-width, at least 1.
+    n_threads : int, default 1
+        Threads to count with (the result does not depend on it; the pure-Python twin ignores it).
 
     Returns
     -------
@@ -163,167 +433,126 @@ def cooccurrence_csr(ids, offsets, n_words, window):
     """
     cdef const int32_t[::1] tok = ids
     cdef const int64_t[::1] off = offsets
-    cdef Py_ssize_t V = n_words
-    cdef Py_ssize_t w = window
-    cdef Py_ssize_t n_sent = off.shape[0] - 1
-    cdef Py_ssize_t s, i, j, lo, hi, jhi, r, k, p, nd, pos
-    cdef int32_t a, b, c
-    cdef int64_t n_pairs = 0, nnz_u = 0, nnz_m, n_diag = 0, cap, v
+    cdef Py_ssize_t V = n_words, n_sent = off.shape[0] - 1, b, r, k
+    cdef int T = n_threads, t, shift = 0
+    cdef _CountJob job = _CountJob()
+    cdef int64_t total, acc_pairs, target, n_pairs, nnz_u = 0, n_diag = 0, pos
+    if T < 1:
+        T = 1
+    if T > n_sent:
+        T = max(1, <int> n_sent)
+    while (V >> shift) > 2048:
+        shift += 1
+    job.tok = &tok[0] if tok.shape[0] > 0 else NULL
+    job.off = &off[0]
+    job.V = V
+    job.w = window
+    job.T = T
+    job.shift = shift
+    job.n_coarse = ((V - 1) >> shift) + 1 if V > 0 else 1
+    job.stop = 0
+    job.oom = 0
+    job.main_thread_checks = 1 if T == 1 else 0
+    job.sent_split = <int64_t*> calloc(T + 1, sizeof(int64_t))
+    job.bucket_split = <int64_t*> calloc(T + 1, sizeof(int64_t))
+    job.ccount = <int64_t*> calloc(T * job.n_coarse, sizeof(int64_t))
+    job.cstart = <int64_t*> calloc(job.n_coarse + 1, sizeof(int64_t))
+    job.row_nnz = <int64_t*> calloc(V + 1, sizeof(int64_t))
+    job.ucols = <int32_t**> calloc(T, sizeof(int32_t*))
+    job.ucnt = <int64_t**> calloc(T, sizeof(int64_t*))
+    job.ucap = <int64_t*> calloc(T, sizeof(int64_t))
+    job.ulen = <int64_t*> calloc(T, sizeof(int64_t))
+    job.ndiag = <int64_t*> calloc(T, sizeof(int64_t))
+    if (job.sent_split == NULL or job.bucket_split == NULL or job.ccount == NULL or job.cstart == NULL
+            or job.row_nnz == NULL or job.ucols == NULL or job.ucnt == NULL or job.ucap == NULL
+            or job.ulen == NULL or job.ndiag == NULL):
+        raise MemoryError("cooccurrence_csr: out of memory")
+    # Sentences split into T ranges of about equal tokens.
+    for t in range(1, T):
+        target = (tok.shape[0] * t) // T
+        k = job.sent_split[t - 1]
+        while k < n_sent and off[k] < target:
+            k += 1
+        job.sent_split[t] = k
+    job.sent_split[T] = n_sent
 
-    # Pass 1: bucket sizes of the upper triangle (each pair of positions goes to row min(a, b)).
-    start_np = np.zeros(V + 1, dtype=np.int64)
-    cdef int64_t[::1] start = start_np
-    cdef bint interrupted = False
-    with nogil:
-        for s in range(n_sent):
-            if (s & 0x3FFF) == 0 and _signalled():
-                interrupted = True
-                break
-            lo = off[s]
-            hi = off[s + 1]
-            for i in range(lo, hi):
-                a = tok[i]
-                jhi = i + w + 1
-                if jhi > hi:
-                    jhi = hi
-                for j in range(i + 1, jhi):
-                    b = tok[j]
-                    start[(a if a < b else b) + 1] += 1
-        for r in range(V):
-            start[r + 1] += start[r]
-    if interrupted:
+    # Phase 1: pairs per coarse bucket, per thread.
+    _run_phase(job, "phase_count", T)
+    if job.stop:
         raise KeyboardInterrupt
-    n_pairs = start[V]
-
-    # Pass 2: scatter the partner of each pair into its row's bucket.
-    cols_np = np.empty(n_pairs, dtype=np.int32)
-    cdef int32_t[::1] cols = cols_np
-    fill_np = start_np[:V].copy()
-    cdef int64_t[::1] fill = fill_np
-    with nogil:
-        for s in range(n_sent):
-            if (s & 0x3FFF) == 0 and _signalled():
-                interrupted = True
-                break
-            lo = off[s]
-            hi = off[s + 1]
-            for i in range(lo, hi):
-                a = tok[i]
-                jhi = i + w + 1
-                if jhi > hi:
-                    jhi = hi
-                for j in range(i + 1, jhi):
-                    b = tok[j]
-                    if a < b:
-                        cols[fill[a]] = b
-                        fill[a] += 1
-                    else:
-                        cols[fill[b]] = a
-                        fill[b] += 1
-    del fill_np
-    if interrupted:
+    # Phase 2: bucket regions, and each thread's first slot in each bucket.
+    total = 0
+    for b in range(job.n_coarse):
+        job.cstart[b] = total
+        for t in range(T):
+            n_pairs = job.ccount[t * job.n_coarse + b]
+            job.ccount[t * job.n_coarse + b] = total
+            total += n_pairs
+    job.cstart[job.n_coarse] = total
+    n_pairs = total
+    job.keys = <uint64_t*> malloc((n_pairs + 1) * sizeof(uint64_t))
+    if job.keys == NULL:
+        raise MemoryError(f"cooccurrence_csr: cannot allocate {n_pairs} pair keys")
+    # Phase 3: scatter the packed pairs.
+    _run_phase(job, "phase_scatter", T)
+    if job.stop:
         raise KeyboardInterrupt
+    # Phase 4: reduce coarse buckets, split into T ranges of about equal pairs.
+    acc_pairs = 0
+    t = 1
+    for b in range(job.n_coarse):
+        while t < T and acc_pairs >= (n_pairs * t) // T:
+            job.bucket_split[t] = b
+            t += 1
+        acc_pairs += job.cstart[b + 1] - job.cstart[b]
+    while t < T:
+        job.bucket_split[t] = job.n_coarse
+        t += 1
+    job.bucket_split[T] = job.n_coarse
+    for t in range(T):
+        job.ucap[t] = 0
+    _run_phase(job, "phase_reduce", T)
+    free(job.keys)
+    job.keys = NULL
+    if job.oom:
+        raise MemoryError("cooccurrence_csr: out of memory while reducing counts")
+    if job.stop:
+        raise KeyboardInterrupt
+    for t in range(T):
+        nnz_u += job.ulen[t]
+        n_diag += job.ndiag[t]
 
-    # Pass 3: reduce each bucket with a dense accumulator (a sparse accumulator over V), in place.
-    # The distinct sorted columns of row r overwrite the start of its own bucket region.
-    acc_np = np.zeros(max(V, 1), dtype=np.int64)
-    cdef int64_t[::1] acc = acc_np
-    uptr_np = np.zeros(V + 1, dtype=np.int64)
-    cdef int64_t[::1] uptr = uptr_np
-    cap = n_pairs if n_pairs < 1024 else (n_pairs // 4 + 1024)
-    cdef int64_t* udata = <int64_t*> malloc(cap * sizeof(int64_t) + 8)
-    cdef int64_t* grown
-    if udata == NULL:
-        raise MemoryError("cooccurrence_csr: cannot allocate the count buffer")
-    cdef bint oom = False
-    with nogil:
-        pos = 0
-        for r in range(V):
-            if (r & 0x3FF) == 0 and _signalled():
-                interrupted = True
-                break
-            lo = start[r]
-            hi = start[r + 1]
-            nd = 0
-            for k in range(lo, hi):
-                c = cols[k]
-                if acc[c] == 0:
-                    cols[lo + nd] = c      # distinct columns, in first-seen order
-                    nd += 1
-                acc[c] += 1
-            if nd * 16 > V - r:
-                # Dense enough: a sequential scan of acc[r:V] is cheaper than sorting.
-                k = lo
-                for c in range(r, V):
-                    if acc[c] != 0:
-                        cols[k] = c
-                        k += 1
-            else:
-                _sort_int32(&cols[lo], nd)
-            if pos + nd > cap:
-                while pos + nd > cap:
-                    cap = cap * 2
-                grown = <int64_t*> realloc(udata, cap * sizeof(int64_t) + 8)
-                if grown == NULL:
-                    oom = True
-                    break
-                udata = grown
-            for k in range(nd):
-                c = cols[lo + k]
-                cols[pos + k] = c
-                udata[pos + k] = acc[c]
-                acc[c] = 0
-                if c == r:
-                    n_diag += 1
-            pos += nd
-            uptr[r + 1] = pos
-    if oom or interrupted:
-        free(udata)
-        if interrupted:
-            raise KeyboardInterrupt
-        raise MemoryError("cooccurrence_csr: cannot grow the count buffer")
-    nnz_u = pos
-    del acc_np
-
-    # Pass 4: full symmetric matrix M = U + U^T. Row r of M is [column r of U above the diagonal,
-    # read as a row, in row order] + [row r of U], which is already sorted; the diagonal is doubled.
+    # Phase 6: M = U + U^T. Count the lower entries of every row, per thread; lay out the rows; each
+    # thread then writes its rows' upper parts and its share of every row's lower part.
+    job.lowcnt = <int64_t*> calloc(T * V + 1, sizeof(int64_t))
+    if job.lowcnt == NULL:
+        raise MemoryError("cooccurrence_csr: out of memory")
+    _run_phase(job, "phase_lower_counts", T)
     nnz_m = 2 * nnz_u - n_diag
     indptr_np = np.zeros(V + 1, dtype=np.int64)
-    cdef int64_t[::1] indptr = indptr_np
     indices_np = np.empty(nnz_m, dtype=np.int32)
-    cdef int32_t[::1] indices = indices_np
     data_np = np.empty(nnz_m, dtype=np.int64)
+    cdef int64_t[::1] indptr = indptr_np
+    cdef int32_t[::1] indices = indices_np
     cdef int64_t[::1] data = data_np
-    lower_np = np.zeros(V + 1, dtype=np.int64)
-    cdef int64_t[::1] lower = lower_np
+    cdef int64_t low_total, slot
     with nogil:
         for r in range(V):
-            for k in range(uptr[r], uptr[r + 1]):
-                if cols[k] != r:
-                    lower[cols[k] + 1] += 1
+            low_total = 0
+            for t in range(T):
+                low_total += job.lowcnt[t * V + r]
+            indptr[r + 1] = indptr[r] + job.row_nnz[r] + low_total
         for r in range(V):
-            indptr[r + 1] = indptr[r] + (uptr[r + 1] - uptr[r]) + lower[r + 1]
-        for r in range(V):
-            lower[r] = indptr[r]          # next free slot of row r's lower part
-        for r in range(V):
-            if (r & 0x3FF) == 0 and _signalled():
-                interrupted = True
-                break
-            p = indptr[r + 1] - (uptr[r + 1] - uptr[r])
-            for k in range(uptr[r], uptr[r + 1]):
-                c = cols[k]
-                v = udata[k]
-                indices[p] = c
-                if c == r:
-                    data[p] = 2 * v
-                else:
-                    data[p] = v
-                    indices[lower[c]] = <int32_t> r
-                    data[lower[c]] = v
-                    lower[c] += 1
-                p += 1
-    free(udata)
-    if interrupted:
+            slot = indptr[r]
+            for t in range(T):
+                k = job.lowcnt[t * V + r]
+                job.lowcnt[t * V + r] = slot
+                slot += k
+    job.indptr_m = &indptr[0]
+    job.ind_m = &indices[0] if nnz_m > 0 else NULL
+    job.dat_m = &data[0] if nnz_m > 0 else NULL
+    _run_phase(job, "phase_fill", T)
+    if job.stop:
         raise KeyboardInterrupt
     return indptr_np, indices_np, data_np
 
@@ -516,7 +745,7 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     bint Py_UNICODE_ISALPHA(Py_UCS4 ch) nogil
 
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.string cimport memcmp
 
 ctypedef fused char_t:

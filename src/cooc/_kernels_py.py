@@ -24,7 +24,7 @@ __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense
            "topk_cosine_sparse", "row_norms"]
 
 
-def cooccurrence_csr(ids, offsets, n_words, window):
+def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     """Count symmetric windowed co-occurrences into a CSR matrix.
 
     For every position ``i`` of every sentence and every other position ``j`` of the same sentence with
@@ -41,6 +41,8 @@ def cooccurrence_csr(ids, offsets, n_words, window):
         Vocabulary size V.
     window : int
         Symmetric window half-width, at least 1.
+    n_threads : int, default 1
+        Threads to count with (the result does not depend on it; the pure-Python twin ignores it).
 
     Returns
     -------

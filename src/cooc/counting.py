@@ -46,9 +46,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Bytes of working memory per counted pair of positions in one segment (pair buffer, partial
+#: Bytes of working memory per counted pair of positions in one segment (packed pair keys, partial
 #: counts and the segment's output matrix), used to size segments to ``memory_limit``.
-BYTES_PER_PAIR = 40
+BYTES_PER_PAIR = 48
 #: Bytes per stored non-zero of a CSR matrix of counts (int32 index + int64 count).
 BYTES_PER_NONZERO = 12
 #: At most this many spilled runs are open at once while merging.
@@ -372,18 +372,19 @@ def count_pairs(
     """
     max_pairs = max(1, memory_limit // BYTES_PER_PAIR) if memory_limit else 1 << 62
     max_pairs = min(max_pairs, (1 << 31) - 1)  # keeps every segment's per-cell counts far from overflow
-    bounds = segment_bounds(offsets, window, max_pairs, n_jobs if n_jobs > 1 else 1)
+    bounds = segment_bounds(offsets, window, max_pairs, 1)
     runs = _Runs(n_words, memory_limit, tmp_dir)
 
     def count(b: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # the kernel itself runs n_jobs threads on the segment
         lo, hi = offsets[b[0]], offsets[b[1]]
         indptr, indices, data = _kernels.cooccurrence_csr(
-            ids[lo:hi], offsets[b[0]: b[1] + 1] - lo, n_words, window
+            ids[lo:hi], offsets[b[0]: b[1] + 1] - lo, n_words, window, n_jobs
         )
         return indptr, indices, data
 
     try:
-        for b, part in _in_order(count, bounds, n_jobs):  # type: ignore[arg-type]
+        for b, part in _in_order(count, bounds, 1):  # type: ignore[arg-type]
             runs.add(part)
             if progress is not None:
                 progress(int(offsets[b[1]] - offsets[b[0]]))
