@@ -169,20 +169,23 @@ def test_counts_above_2_to_the_32_stay_exact(backend):
        st.integers(min_value=1, max_value=5))
 def test_word_table_matches_tokenize_on_both_backends(texts, window):
     results = []
-    for name in ("python", "cython"):
-        if name == "cython" and _kernels.compiled_module() is None:
-            continue
-        _kernels.set_backend(name)
-        table = _kernels.new_word_table()
-        encoded = [table.encode(t) for t in texts]
-        words = table.words()
-        for t, (ids, offsets) in zip(texts, encoded):
-            lines = t.split("\n")
-            assert offsets.size == len(lines) + 1
-            for s, line in enumerate(lines):
-                assert [words[k] for k in ids[offsets[s]:offsets[s + 1]]] == tokenize(line)
-        results.append((words, table.counts().tolist(), [(a.tolist(), b.tolist()) for a, b in encoded]))
-    _kernels.set_backend("cython" if _kernels.compiled_module() is not None else "python")
+    previous = _kernels.BACKEND
+    try:
+        for name in ("python", "cython"):
+            if name == "cython" and _kernels.compiled_module() is None:
+                continue
+            _kernels.set_backend(name)
+            table = _kernels.new_word_table()
+            encoded = [table.encode(t) for t in texts]
+            words = table.words()
+            for t, (ids, offsets) in zip(texts, encoded):
+                lines = t.split("\n")
+                assert offsets.size == len(lines) + 1
+                for s, line in enumerate(lines):
+                    assert [words[k] for k in ids[offsets[s]:offsets[s + 1]]] == tokenize(line)
+            results.append((words, table.counts().tolist(), [(a.tolist(), b.tolist()) for a, b in encoded]))
+    finally:
+        _kernels.set_backend(previous)
     assert all(r == results[0] for r in results)
 
 
