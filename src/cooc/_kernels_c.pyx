@@ -620,6 +620,43 @@ cdef void _sift_down(double* hs, int64_t* hr, Py_ssize_t n, Py_ssize_t i) noexce
             return
 
 
+cdef Py_ssize_t _heap_offer(double* hs, int64_t* hr, Py_ssize_t n, Py_ssize_t kk, double sim,
+                            int64_t r) noexcept nogil:
+    """Offer (sim, r) to a heap of at most kk best candidates (root: the worst kept); returns its size."""
+    cdef Py_ssize_t i, parent
+    cdef double ts
+    cdef int64_t tr
+    if n < kk:
+        i = n
+        hs[i] = sim
+        hr[i] = r
+        while i > 0:
+            parent = (i - 1) // 2
+            if not _worse(hs[i], hr[i], hs[parent], hr[parent]):
+                break
+            ts = hs[i]; hs[i] = hs[parent]; hs[parent] = ts
+            tr = hr[i]; hr[i] = hr[parent]; hr[parent] = tr
+            i = parent
+        return n + 1
+    if _worse(hs[0], hr[0], sim, r):
+        hs[0] = sim
+        hr[0] = r
+        _sift_down(hs, hr, n, 0)
+    return n
+
+
+cdef void _heap_sort(double* hs, int64_t* hr, Py_ssize_t n) noexcept nogil:
+    """Order the heap best first, in place, by moving the worst to the end repeatedly."""
+    cdef Py_ssize_t i = n
+    cdef double ts
+    cdef int64_t tr
+    while i > 1:
+        i -= 1
+        ts = hs[0]; hs[0] = hs[i]; hs[i] = ts
+        tr = hr[0]; hr[0] = hr[i]; hr[i] = tr
+        _sift_down(hs, hr, i, 0)
+
+
 def topk_cosine(indptr, indices, data, query, k, exclude):
     """Top-k cosine similarities between a dense query and every row of a CSR matrix.
 
@@ -681,27 +718,8 @@ def topk_cosine(indptr, indices, data, query, k, exclude):
                 sim = 0.0
             else:
                 sim = dot / (qnorm * rnorm)
-            if n < kk:
-                # sift up
-                i = n
-                hs[i] = sim
-                hr[i] = r
-                n += 1
-                while i > 0 and _worse(hs[i], hr[i], hs[(i - 1) // 2], hr[(i - 1) // 2]):
-                    hs[i], hs[(i - 1) // 2] = hs[(i - 1) // 2], hs[i]
-                    hr[i], hr[(i - 1) // 2] = hr[(i - 1) // 2], hr[i]
-                    i = (i - 1) // 2
-            elif _worse(hs[0], hr[0], sim, r):
-                hs[0] = sim
-                hr[0] = r
-                _sift_down(&hs[0], &hr[0], n, 0)
-        # Heap-sort in place: repeatedly move the worst to the end.
-        i = n
-        while i > 1:
-            i -= 1
-            hs[0], hs[i] = hs[i], hs[0]
-            hr[0], hr[i] = hr[i], hr[0]
-            _sift_down(&hs[0], &hr[0], i, 0)
+            n = _heap_offer(&hs[0], &hr[0], n, kk, sim, r)
+        _heap_sort(&hs[0], &hr[0], n)
     return rows_np, sims_np
 
 
@@ -1134,12 +1152,7 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
                 hs[0] = sim
                 hr[0] = r
                 _sift_down(&hs[0], &hr[0], n, 0)
-        i = n
-        while i > 1:
-            i -= 1
-            hs[0], hs[i] = hs[i], hs[0]
-            hr[0], hr[i] = hr[i], hr[0]
-            _sift_down(&hs[0], &hr[0], i, 0)
+        _heap_sort(&hs[0], &hr[0], n)
     return rows_np, sims_np
 
 
