@@ -1139,19 +1139,7 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
                 sim = 0.0
             else:
                 sim = acc[r] / (qnorm * rn[r])
-            if n < kk:
-                i = n
-                hs[i] = sim
-                hr[i] = r
-                n += 1
-                while i > 0 and _worse(hs[i], hr[i], hs[(i - 1) // 2], hr[(i - 1) // 2]):
-                    hs[i], hs[(i - 1) // 2] = hs[(i - 1) // 2], hs[i]
-                    hr[i], hr[(i - 1) // 2] = hr[(i - 1) // 2], hr[i]
-                    i = (i - 1) // 2
-            elif _worse(hs[0], hr[0], sim, r):
-                hs[0] = sim
-                hr[0] = r
-                _sift_down(&hs[0], &hr[0], n, 0)
+            n = _heap_offer(&hs[0], &hr[0], n, kk, sim, r)
         _heap_sort(&hs[0], &hr[0], n)
     return rows_np, sims_np
 
