@@ -706,10 +706,10 @@ def _skip_reason(stage: str, backend: str, cfg: BenchConfig, info: dict[str, Any
             return (f"the dense V x V tables would need ~{_fmt_bytes(need)} (V = {info['vocabulary']:,}) "
                     f"> --reference-cap {_fmt_bytes(cfg.reference_cap)}")
     if (stage, backend) in previous:
-        prev_info, prev_median = previous[(stage, backend)]
-        est = prev_median * _growth(stage, backend, prev_info, info)
+        prev_info, prev_seconds = previous[(stage, backend)]
+        est = prev_seconds * _growth(stage, backend, prev_info, info)
         if est > cfg.time_cap:
-            return (f"~{est:.0f} s per run estimated from {prev_median:.2f} s at {prev_info['label']} "
+            return (f"~{est:.0f} s per run estimated from {prev_seconds:.2f} s at {prev_info['label']} "
                     f"> --time-cap {cfg.time_cap:g} s")
     return None
 
@@ -825,8 +825,8 @@ def run_benchmarks(cfg: BenchConfig, progress: Callable[[str], None] | None = No
                         "window": cfg.window, "time_cap": cfg.time_cap}
                 for stage in todo:
                     row = _measure_here(spec, stage) if in_process else _measure_forked(spec, stage)
-                    if row["status"] == "ok":
-                        previous[(stage, backend)] = (info, row["median"])
+                    if row["status"] == "ok":  # the fastest run: load on the machine only slows runs down
+                        previous[(stage, backend)] = (info, row["min"])
                     rows.append(row)
                     if progress:
                         progress(_progress_line(row))
@@ -967,8 +967,11 @@ def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str
     only_a = sorted(set(ma) - set(mb))
     only_b = sorted(set(mb) - set(ma))
     for name, only in (("A", only_a), ("B", only_b)):
-        if only:
+        if 0 < len(only) <= 6:
             lines.append(f"only in {name}: " + ", ".join("/".join(k) for k in only))
+        elif only:
+            in_sizes = sorted({k[0] for k in only}, key=lambda label: sizes.get(label, 0))
+            lines.append(f"only in {name}: {len(only)} measurements (sizes {', '.join(in_sizes)})")
     return "\n".join(lines) + "\n"
 
 
