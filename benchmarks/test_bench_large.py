@@ -20,6 +20,7 @@ import pytest
 
 import cooc
 from cooc import _kernels
+from cooc._bench_baselines import numpy_pretrain
 from cooc.counting import pairs_per_sentence
 
 from corpora import SMOKE, write_zipf_text
@@ -65,31 +66,28 @@ def test_pretrain_cooc(benchmark, corpus_files, n, jobs):
     _kernels.set_backend("cython")
     path = corpus_files[n]
     emb = benchmark.pedantic(cooc.pretrain, args=(cooc.LineCorpus(path),),
-                             kwargs={"stopwords": None, "n_jobs": jobs}, rounds=1 if n > 10**7 else 3,
+                             kwargs={"n_jobs": jobs}, rounds=1 if n > 10**7 else 3,
                              iterations=1, warmup_rounds=0)
     benchmark.extra_info.update(tokens=n, vocab=len(emb), nnz=int(emb.counts.nnz), jobs=jobs)
     if not SMOKE:
         benchmark.extra_info["peak_rss_mb"] = peak_rss_mb(
-            f"import cooc; cooc.pretrain(cooc.LineCorpus({str(path)!r}), stopwords=None, n_jobs={jobs})")
+            f"import cooc; cooc.pretrain(cooc.LineCorpus({str(path)!r}), n_jobs={jobs})")
 
 
 @pytest.mark.parametrize("n", SIZES, ids=_label)
 def test_pretrain_numpy_scipy(benchmark, corpus_files, n):
-    from baseline import numpy_scipy_pretrain
-
     benchmark.group = f"pretrain-{_label(n)}"
     path = corpus_files[n]
-    words, counts, vectors = benchmark.pedantic(numpy_scipy_pretrain, args=(str(path),), rounds=1,
+    words, counts, vectors = benchmark.pedantic(numpy_pretrain, args=(str(path),), rounds=1,
                                                 iterations=1)
     # like with like: the same cells as cooc
-    emb = cooc.pretrain(cooc.LineCorpus(path), stopwords=None)
-    order = np.argsort(np.array(words, dtype=object))
-    assert [words[i] for i in order] == emb.index_to_key
-    assert (counts[order][:, order] != emb.counts).nnz == 0
+    emb = cooc.pretrain(cooc.LineCorpus(path))
+    assert words == emb.index_to_key
+    assert (counts != emb.counts).nnz == 0
     benchmark.extra_info.update(tokens=n, vocab=len(words))
     if not SMOKE:
         benchmark.extra_info["peak_rss_mb"] = peak_rss_mb(
-            f"from baseline import numpy_scipy_pretrain; numpy_scipy_pretrain({str(path)!r})")
+            f"from cooc._bench_baselines import numpy_pretrain; numpy_pretrain({str(path)!r})")
 
 
 @pytest.mark.parametrize("n", SIZES[:1], ids=_label)
@@ -98,7 +96,7 @@ def test_pretrain_pure_twin(benchmark, corpus_files, n):
     _kernels.set_backend("python")
     try:
         emb = benchmark.pedantic(cooc.pretrain, args=(cooc.LineCorpus(corpus_files[n]),),
-                                 kwargs={"stopwords": None}, rounds=1, iterations=1)
+                                 rounds=1, iterations=1)
     finally:
         _kernels.set_backend("cython")
     assert len(emb) > 0
@@ -128,7 +126,7 @@ def test_stage_count(benchmark, corpus_files, n):
 
     benchmark.group = f"stages-{_label(n)}"
     tokens = tokenize_chunks(cooc.LineCorpus(corpus_files[n]).iter_chunks())
-    vocab, ids, offsets = select_vocabulary(tokens, None, 1, None)
+    vocab, ids, offsets = select_vocabulary(tokens, cooc.STOPWORDS, 1, None)
     benchmark.pedantic(count_pairs, args=(ids, offsets, len(vocab), 3), rounds=3, iterations=1)
     pairs = int(pairs_per_sentence(offsets, 3).sum())
     if _min_seconds(benchmark):
@@ -139,17 +137,17 @@ def test_stage_count(benchmark, corpus_files, n):
 def test_spill_equals_in_memory(benchmark, corpus_files, n):
     """A tight memory budget forces spilled runs and a merge; the counts are identical."""
     benchmark.group = f"spill-{_label(n)}"
-    full = cooc.pretrain(cooc.LineCorpus(corpus_files[n]), stopwords=None)
+    full = cooc.pretrain(cooc.LineCorpus(corpus_files[n]))
     limited = benchmark.pedantic(
         cooc.pretrain, args=(cooc.LineCorpus(corpus_files[n]),),
-        kwargs={"stopwords": None, "memory_limit": "2MB" if SMOKE else "256MB"}, rounds=1, iterations=1)
+        kwargs={"memory_limit": "2MB" if SMOKE else "256MB"}, rounds=1, iterations=1)
     assert limited.index_to_key == full.index_to_key
     assert (limited.counts != full.counts).nnz == 0
 
 
 @pytest.fixture(scope="module")
 def big_model(corpus_files):
-    return cooc.pretrain(cooc.LineCorpus(corpus_files[SIZES[-1]]), stopwords=None)
+    return cooc.pretrain(cooc.LineCorpus(corpus_files[SIZES[-1]]))
 
 
 def test_neighbors_topk(benchmark, big_model):
