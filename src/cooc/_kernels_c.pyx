@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 cimport numpy as cnp
-from libc.math cimport sqrt
+from libc.math cimport sqrt, log
 from libc.stdlib cimport malloc, calloc, free, realloc
 from libc.string cimport memset
 from libc.stdint cimport int32_t, int64_t, uint64_t
@@ -17,7 +17,7 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 cnp.import_array()
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
-           "topk_cosine_sparse", "row_norms"]
+           "topk_cosine_sparse", "row_norms", "ppmi_csr"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -560,6 +560,24 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
 # ---------------------------------------------------------------------------------------------------
 # normalization and similarity
 
+ctypedef fused count_t:
+    int64_t
+    double
+
+
+cdef void _normalize(const int64_t* ptr, const count_t* vals, double* out, Py_ssize_t n_rows) noexcept nogil:
+    cdef Py_ssize_t r, k
+    cdef double sq, norm, x
+    for r in range(n_rows):
+        sq = 0.0
+        for k in range(ptr[r], ptr[r + 1]):
+            x = <double> vals[k]
+            sq = sq + x * x
+        norm = sqrt(sq)
+        for k in range(ptr[r], ptr[r + 1]):
+            out[k] = (<double> vals[k]) / norm if norm > 0.0 else 0.0
+
+
 def normalize_rows_l2(indptr, data):
     """Divide each CSR row by its Euclidean norm.
 
@@ -577,22 +595,21 @@ def normalize_rows_l2(indptr, data):
         The normalized values, in the same positions as ``data``.
     """
     cdef const int64_t[::1] ptr = indptr
-    vals_np = np.ascontiguousarray(data, dtype=np.float64)
-    cdef const double[::1] vals = vals_np
-    out_np = np.zeros(vals.shape[0], dtype=np.float64)
+    cdef Py_ssize_t n = ptr[ptr.shape[0] - 1]
+    out_np = np.empty(n, dtype=np.float64)
     cdef double[::1] out = out_np
-    cdef Py_ssize_t r, k, n_rows = ptr.shape[0] - 1
-    cdef double sq, norm, x
-    with nogil:
-        for r in range(n_rows):
-            sq = 0.0
-            for k in range(ptr[r], ptr[r + 1]):
-                x = vals[k]
-                sq = sq + x * x
-            norm = sqrt(sq)
-            if norm > 0.0:
-                for k in range(ptr[r], ptr[r + 1]):
-                    out[k] = vals[k] / norm
+    cdef const int64_t[::1] ivals
+    cdef const double[::1] fvals
+    if data.dtype == np.int64:
+        ivals = data
+        if n:
+            with nogil:
+                _normalize(&ptr[0], &ivals[0], &out[0], ptr.shape[0] - 1)
+    else:
+        fvals = np.ascontiguousarray(data, dtype=np.float64)
+        if n:
+            with nogil:
+                _normalize(&ptr[0], &fvals[0], &out[0], ptr.shape[0] - 1)
     return out_np
 
 
@@ -1169,3 +1186,60 @@ def row_norms(indptr, data):
                 sq = sq + val[j] * val[j]
             out[r] = sqrt(sq)
     return out_np
+
+
+def ppmi_csr(indptr, indices, data, row_sums, col_probs, log_shift):
+    """Shifted positive PMI of every stored cell of a CSR matrix of (weighted) counts.
+
+    For the cell ``(r, c)`` holding ``x``, the value is ``log(x / (row_sums[r] * col_probs[c])) -
+    log_shift``; cells whose value is not strictly positive (and cells of zero count) are dropped.
+    With ``col_probs[c] = count(c) ** cds / sum(count ** cds)`` this is PMI with context-distribution
+    smoothing (Levy, Goldberg and Dagan, 2015); ``log_shift = log(k)`` gives SPPMI.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (n_rows + 1,)
+    indices : int32 array, shape (nnz,)
+    data : float64 array, shape (nnz,)
+        Non-negative (weighted) counts.
+    row_sums : float64 array, shape (n_rows,)
+        Positive for every row holding a non-zero count.
+    col_probs : float64 array, shape (n_cols,)
+        Positive for every column holding a non-zero count.
+    log_shift : float
+        Subtracted from every PMI value (0.0 for plain PPMI).
+
+    Returns
+    -------
+    indptr : int64 array, shape (n_rows + 1,)
+    indices : int32 array, shape (kept,)
+    data : float64 array, shape (kept,)
+        The kept cells, in the input's order.
+    """
+    cdef const int64_t[::1] ptr = indptr
+    cdef const int32_t[::1] ind = indices
+    cdef const double[::1] val = data
+    cdef const double[::1] rs = row_sums
+    cdef const double[::1] cp = col_probs
+    cdef double shift = log_shift
+    cdef Py_ssize_t r, j, n_rows = ptr.shape[0] - 1, nnz = ind.shape[0]
+    cdef int64_t kept = 0
+    cdef double x, v
+    out_ptr_np = np.zeros(n_rows + 1, dtype=np.int64)
+    out_ind_np = np.empty(nnz, dtype=np.int32)
+    out_val_np = np.empty(nnz, dtype=np.float64)
+    cdef int64_t[::1] optr = out_ptr_np
+    cdef int32_t[::1] oind = out_ind_np
+    cdef double[::1] oval = out_val_np
+    with nogil:
+        for r in range(n_rows):
+            for j in range(ptr[r], ptr[r + 1]):
+                x = val[j]
+                if x > 0.0:
+                    v = log(x / (rs[r] * cp[ind[j]])) - shift
+                    if v > 0.0:
+                        oind[kept] = ind[j]
+                        oval[kept] = v
+                        kept += 1
+            optr[r + 1] = kept
+    return out_ptr_np, out_ind_np[:kept].copy(), out_val_np[:kept].copy()
