@@ -1,0 +1,729 @@
+"""Counting co-occurrences on a Dask cluster: :func:`pretrain`, the distributed twin of
+:func:`cooc.pretrain`.
+
+Needs the optional extra ``cooc[dask]`` (``dask[distributed]``). This module imports without it; its
+functions raise :class:`ImportError` naming the extra when they are called.
+
+Two passes over the corpus, each a Dask graph of one task per partition and a tree reduction:
+
+1. **vocabulary**: every partition's words are counted (:func:`cooc.counting.partition_word_counts`)
+   and the counts are summed in a tree; one task then applies the rules of :func:`cooc.pretrain`
+   (stopwords removed, then ``min_count``, then the ``max_vocab_size`` most frequent words, ties
+   broken by word order; the final vocabulary sorted) and only the kept words come back;
+2. **counting**: the index ``word -> id`` is sent to every worker once (``Client.scatter`` with
+   ``broadcast=True``); every partition is counted under it (:func:`cooc.counting.partition_counts`,
+   exact int64 CSR parts) and the partial matrices are summed exactly with the compiled ``csr_add``
+   kernel in a tree (``dask.bag.Bag.reduction`` with ``split_every``).
+
+Rows are then L2-normalized as in :func:`cooc.pretrain`: the vocabulary, the integer counts and the
+vectors are identical to the single-machine result on the same corpus, whatever the partitioning,
+the number of workers, or the tasks Dask had to re-run after losing a worker (every task is a pure
+function of its partition).
+
+Partitions are whole lines (one line = one sentence): a plain file is split into blocks of about
+``partition_size`` bytes at ``"\\n"`` bytes (for ASCII-compatible encodings; other encodings and
+compressed files, ``.gz``, ``.bz2``, ``.xz``, are one partition per file, read as a stream).
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _kernels
+from .corpus import (
+    _COMPRESSED,
+    _DECOMPRESSION_ERRORS,
+    _MAGIC_LEN,
+    DEFAULT_CHUNK_CHARS,
+    LineCorpus,
+    _check_codec,
+    _chunk_stream,
+    _normalize_newlines,
+    _sentence_chunks,
+    _sniff,
+)
+from .counting import (
+    BYTES_PER_PAIR,
+    TokenizedCorpus,
+    parse_memory,
+    partition_counts,
+    partition_word_counts,
+    select_vocabulary,
+)
+from .embeddings import Embeddings, _check_positive, _check_window
+from .text import STOPWORDS
+
+__all__ = ["counting_bytes_per_char", "pretrain", "pretrain_from_cli"]
+
+logger = logging.getLogger(__name__)
+
+#: Text per partition of a plain file (and per counting call) when neither ``partition_size`` nor
+#: ``memory_limit`` says otherwise.
+DEFAULT_PARTITION_SIZE = 64 << 20
+#: Partial results summed per reduction task.
+DEFAULT_SPLIT_EVERY = 8
+#: Text read per decoding step of a streamed (compressed) file.
+_STREAM_BLOCK = 1 << 22
+#: Encodings in which a ``"\\n"`` byte is always a line end, so a file can be split at any of them.
+_SPLITTABLE = ("utf-8", "utf-8-sig", "ascii", "latin-1")
+_SPLITTABLE_PREFIXES = ("iso8859-", "cp125", "mac-", "koi8-")
+
+_EXTRA = "cooc[dask]"
+
+#: CSR parts of a square matrix of counts: int64 indptr, int32 indices, int64 data.
+CSR = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _require_dask() -> Any:
+    """Import ``dask.bag``, ``distributed`` and ``fsspec``, or raise an ImportError naming the extra."""
+    try:
+        import dask.bag  # noqa: F401
+        import distributed
+        import fsspec  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"cooc.dask needs Dask's distributed scheduler, which is not installed ({exc}); "
+            f"install the extra: pip install '{_EXTRA}'"
+        ) from exc
+    return distributed
+
+
+# ------------------------------------------------------------------------------------------------
+# sizes
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+               "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
+
+
+def _parse_size(name: str, value: Any) -> int:
+    """A positive number of bytes: an int, or a string like ``"64MB"`` (powers of 1024)."""
+    # ValueError for every bad value, as cooc.counting.parse_memory does for memory_limit
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a size like '64MB' or a number of bytes, got {value!r}")  # noqa: TRY004
+    if isinstance(value, (int, np.integer)):
+        n = int(value)
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-zA-Z]*)\s*", value)
+        if not m or m.group(2).lower() not in _SIZE_UNITS:
+            raise ValueError(f"{name} must be a size like '64MB' or a number of bytes, got {value!r}")
+        n = int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    else:
+        raise ValueError(f"{name} must be a size like '64MB' or a number of bytes, got {value!r}")  # noqa: TRY004
+    if n < 1:
+        raise ValueError(f"{name} must be at least 1 byte, got {value!r}")
+    return n
+
+
+def counting_bytes_per_char(window: int) -> int:
+    """Estimated peak working memory of :func:`cooc.counting.partition_counts` per character of text.
+
+    About ``window`` counted pairs per token at :data:`cooc.counting.BYTES_PER_PAIR` bytes each, plus
+    ~24 bytes of ids and offsets per token, for text of at least 4 characters per token (a short word
+    and its separator), plus the text itself.
+    """
+    return (BYTES_PER_PAIR * window + 24) // 4 + 1
+
+
+# ------------------------------------------------------------------------------------------------
+# reading partitions (runs on the workers)
+
+
+@dataclass(frozen=True)
+class _FilePart:
+    """A whole-line piece of a file: bytes ``[start, start + length)`` moved to line ends, or the
+    whole file streamed (``length is None``; compressed files and non-splittable encodings)."""
+
+    path: str
+    start: int
+    length: int | None
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Turns one partition (a list of :class:`_FilePart`, or an iterable of lines) into chunks."""
+
+    fs: Any  # an fsspec file system, or None for a bag of lines
+    encoding: str
+    errors: str
+    chunk_chars: int
+
+    def chunks(self, partition: Iterable[Any]) -> Iterator[str]:
+        if self.fs is None:
+            # A bag of lines: each item is one sentence ("\n" / "\r" inside it become spaces).
+            return _sentence_chunks(iter(partition), False, "Bag partition", self.chunk_chars)
+        return self._file_chunks(partition)
+
+    def _file_chunks(self, parts: Iterable[_FilePart]) -> Iterator[str]:
+        for part in parts:
+            if part.length is None:
+                yield from _chunk_stream(self._stream_pieces(part.path), self.chunk_chars)
+            else:
+                yield from _chunk_stream((self._block_text(part),), self.chunk_chars)
+
+    def _open(self, path: str) -> Any:
+        try:
+            return self.fs.open(path, "rb")
+        except FileNotFoundError:
+            raise FileNotFoundError(2, "corpus file not found", path) from None
+
+    def _block_text(self, part: _FilePart) -> str:
+        from fsspec.utils import read_block
+
+        with self._open(part.path) as raw:
+            if part.start == 0:
+                _check_plain(part.path, raw.read(_MAGIC_LEN))
+            data = read_block(raw, part.start, part.length, delimiter=b"\n")
+        try:
+            text = data.decode(self.encoding, self.errors)
+        except UnicodeDecodeError as e:
+            raise ValueError(
+                f"{part.path!r}: invalid {self.encoding} data at byte {part.start + e.start}: "
+                f"{e.reason} {e.object[e.start:e.end]!r}; pass errors='replace' to substitute "
+                "U+FFFD for bad bytes"
+            ) from e
+        return _normalize_newlines(text)
+
+    def _stream_pieces(self, path: str) -> Iterator[str]:
+        suffix = os.path.splitext(path)[1].lower()
+        with self._open(path) as raw:
+            head = raw.read(_MAGIC_LEN)
+            raw.seek(0)
+            fmt: str | None = None
+            stream = raw
+            if suffix in _COMPRESSED:
+                fmt, magic, opener = _COMPRESSED[suffix]
+                if not head:  # a zero-byte file: no lines, whatever its name
+                    return
+                if not head.startswith(magic):
+                    found = _sniff(head)
+                    what = f"{found} data" if found else "not compressed (plain text?)"
+                    raise ValueError(
+                        f"{path!r} is named like a {fmt} file ({suffix}) but its first bytes are not "
+                        f"the {fmt} magic bytes: it is {what}; rename the file to match its content"
+                    )
+                stream = opener(raw)
+            else:
+                _check_plain(path, head)
+            try:
+                yield from _decode_stream(stream, path, fmt, self.encoding, self.errors)
+            finally:
+                if stream is not raw:
+                    stream.close()
+
+
+def _check_plain(path: str, head: bytes) -> None:
+    found = _sniff(head)
+    if found is not None:
+        ext = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz"}[found]
+        raise ValueError(
+            f"{path!r} starts with the {found} magic bytes but is not named *{ext}: it looks "
+            f"compressed; rename it with the {ext} suffix to have it decompressed"
+        )
+
+
+def _decode_stream(stream: Any, path: str, fmt: str | None, encoding: str, errors: str) -> Iterator[str]:
+    """Decode a binary stream block by block into text with ``"\\n"`` line ends only."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    fed = 0
+    held_cr = False  # a "\r" ended the previous block: it may be the first half of "\r\n"
+    while True:
+        try:
+            data = stream.read(_STREAM_BLOCK)
+        except _DECOMPRESSION_ERRORS as e:
+            if fmt is None:
+                raise
+            raise ValueError(f"{path!r}: corrupt or truncated {fmt} file: {e}") from e
+        final = not data
+        buffered = decoder.getstate()[0]
+        try:
+            text = decoder.decode(data, final)
+        except UnicodeDecodeError as e:
+            where = f"byte {fed - len(buffered) + e.start}"
+            if fmt:
+                where += f" of the decompressed {fmt} data"
+            raise ValueError(
+                f"{path!r}: invalid {encoding} data at {where}: {e.reason} "
+                f"{e.object[e.start:e.end]!r}; pass errors='replace' to substitute U+FFFD for bad bytes"
+            ) from e
+        fed += len(data)
+        if held_cr:
+            text = "\r" + text
+            held_cr = False
+        if not final and text.endswith("\r"):
+            text = text[:-1]
+            held_cr = True
+        text = _normalize_newlines(text)
+        if text:
+            yield text
+        if final:
+            return
+
+
+# ------------------------------------------------------------------------------------------------
+# the per-partition and reduction functions (run on the workers)
+
+
+# Word lists travel between processes as one str of "\n"-separated words (a token is a run of
+# letters, never a line end): Dask serializes a list of many small str item by item, which takes
+# seconds for a few hundred thousand words; one str takes milliseconds.
+
+
+def _join_words(words: list[str]) -> str:
+    return "\n".join(words)
+
+
+def _split_words(joined: str) -> list[str]:
+    return joined.split("\n") if joined else []
+
+
+class _Index:
+    """The vocabulary index ``word -> id`` as sent to the workers: pickled as one str, rebuilt once
+    per worker process when it arrives."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, words: list[str]) -> None:
+        self.index: dict[str, int] = {w: i for i, w in enumerate(words)}
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return _index_from_joined, (_join_words(list(self.index)),)
+
+
+def _index_from_joined(joined: str) -> _Index:
+    return _Index(_split_words(joined))
+
+
+#: Pass-1 result of some partitions: words ("\n"-joined), their counts, sentences, characters.
+WordCounts = tuple[str, np.ndarray, int, int]
+
+
+def _vocab_partition(partition: Iterable[Any], reader: _Reader) -> WordCounts:
+    """Pass 1 for one partition: its words, their counts, its sentences and characters."""
+    n_sentences = 0
+    n_chars = 0
+
+    def counted(chunks: Iterable[str]) -> Iterator[str]:
+        nonlocal n_sentences, n_chars
+        for chunk in chunks:
+            n_sentences += chunk.count("\n") + 1
+            n_chars += len(chunk)
+            yield chunk
+
+    words, counts = partition_word_counts(counted(reader.chunks(partition)))
+    return _join_words(words), np.asarray(counts, dtype=np.int64), n_sentences, n_chars
+
+
+def _merge_vocab(parts: Sequence[WordCounts]) -> WordCounts:
+    """Sum word counts of several partitions (exact integers)."""
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    total: dict[str, int] = {}
+    n_sentences = n_chars = 0
+    for joined, counts, ns, nc in parts:
+        get = total.get
+        for w, c in zip(_split_words(joined), counts.tolist()):
+            total[w] = get(w, 0) + c
+        n_sentences += ns
+        n_chars += nc
+    counts_all = np.fromiter(total.values(), dtype=np.int64, count=len(total))
+    return _join_words(list(total)), counts_all, n_sentences, n_chars
+
+
+def _select(
+    merged: WordCounts, stopwords: frozenset[str] | None, min_count: int, max_vocab_size: int | None
+) -> tuple[str, np.ndarray]:
+    """The final vocabulary under the rules of :func:`cooc.pretrain`: sorted words ("\n"-joined)
+    and their frequencies."""
+    joined, counts, n_sentences, n_chars = merged
+    tokens = TokenizedCorpus(words=_split_words(joined), counts=counts, chunks=[],
+                             n_sentences=n_sentences, n_chars=n_chars)
+    vocab, _, _ = select_vocabulary(tokens, stopwords, min_count, max_vocab_size)
+    return _join_words(vocab.words), vocab.frequencies
+
+
+def _add(a: CSR | None, b: CSR) -> CSR:
+    return b if a is None else _kernels.csr_add(*a, *b)
+
+
+def _count_partition(
+    partition: Iterable[Any], reader: _Reader, index: _Index, window: int, group_chars: int
+) -> list[CSR]:
+    """Pass 2 for one partition: exact counts, as a one-item list (a bag partition).
+
+    The text is counted ``group_chars`` characters at a time (bounding the working memory of
+    :func:`~cooc.counting.partition_counts` for a partition that is a whole compressed file) and the
+    groups' matrices are summed exactly.
+    """
+    total: CSR | None = None
+    group: list[str] = []
+    size = 0
+    for chunk in reader.chunks(partition):
+        group.append(chunk)
+        size += len(chunk)
+        if size >= group_chars:
+            total = _add(total, partition_counts(group, index.index, window))
+            group, size = [], 0
+    if group or total is None:
+        total = _add(total, partition_counts(group, index.index, window))
+    assert total is not None
+    return [total]
+
+
+def _sum_csr(parts: Iterable[CSR]) -> CSR:
+    """Exact sum of CSR matrices of the same shape, pairwise (a balanced tree within the task)."""
+    level = list(parts)
+    if not level:
+        raise ValueError("no partial matrices to sum")
+    while len(level) > 1:
+        nxt = [_kernels.csr_add(*level[i], *level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# planning (on the client)
+
+
+def _splittable(encoding: str) -> bool:
+    name = codecs.lookup(encoding).name
+    return name in _SPLITTABLE or name.startswith(_SPLITTABLE_PREFIXES)
+
+
+def _as_paths(source: Any) -> list[str]:
+    if isinstance(source, (str, os.PathLike)):
+        items = [source]
+    elif isinstance(source, (list, tuple)):
+        items = list(source)
+        if not items:
+            raise ValueError("no corpus files: the list of paths is empty")
+    else:
+        raise TypeError(
+            "the corpus must be a path or URL, a list of them, a cooc.LineCorpus or a dask.bag.Bag "
+            f"of lines, not {type(source).__name__}"
+        )
+    out = []
+    for i, p in enumerate(items):
+        if not isinstance(p, (str, os.PathLike)):
+            raise TypeError(f"path {i} must be a str or os.PathLike, not {type(p).__name__}")
+        s = os.fspath(p)
+        if not isinstance(s, str):
+            raise TypeError(f"path {i} must be a str path, not {type(s).__name__}")
+        out.append(s)
+    return out
+
+
+def _plan_files(
+    paths: list[str], partition_size: int, encoding: str, storage_options: dict[str, Any] | None
+) -> tuple[Any, list[_FilePart]]:
+    """The file system and the whole-line partitions of the files (checked to exist)."""
+    import fsspec.core
+
+    fs, _, resolved = fsspec.core.get_fs_token_paths(
+        paths if len(paths) > 1 else paths[0], mode="rb", storage_options=storage_options or {}
+    )
+    if not resolved:
+        raise FileNotFoundError(2, "no corpus file matches", paths[0] if len(paths) == 1 else str(paths))
+    split = _splittable(encoding)
+    parts: list[_FilePart] = []
+    for path in resolved:
+        try:
+            info = fs.info(path)
+        except FileNotFoundError:
+            raise FileNotFoundError(2, "corpus file not found", path) from None
+        if info.get("type") == "directory":
+            raise IsADirectoryError(
+                21, "corpus path is a directory, not a file (pass the files it contains)", path
+            )
+        size = int(info.get("size") or 0)
+        if os.path.splitext(path)[1].lower() in _COMPRESSED or not split:
+            parts.append(_FilePart(path, 0, None))
+        else:
+            for start in range(0, max(size, 1), partition_size):
+                parts.append(_FilePart(path, start, partition_size))
+    return fs, parts
+
+
+def _get_client(client: Any) -> tuple[Any, bool]:
+    """The client to use and whether this call owns it (and must close it)."""
+    distributed = _require_dask()
+    if client is None:
+        try:
+            return distributed.default_client(), False
+        except ValueError:
+            raise ValueError(
+                "cooc.dask.pretrain needs a Dask cluster: pass client=distributed.Client(ADDRESS) "
+                "(or a scheduler address), or create a Client first (distributed.Client() starts a "
+                "local cluster)"
+            ) from None
+    if isinstance(client, str):
+        return distributed.Client(client), True
+    if not isinstance(client, distributed.Client):
+        raise TypeError(
+            "client must be a distributed.Client, a scheduler address or None, "
+            f"not {type(client).__name__}"
+        )
+    return client, False
+
+
+# ------------------------------------------------------------------------------------------------
+# the public function
+
+
+def pretrain(
+    paths_or_bag: Any,
+    window: int = 3,
+    *,
+    stopwords: Iterable[str] | None = STOPWORDS,
+    min_count: int = 1,
+    max_vocab_size: int | None = None,
+    memory_limit: int | str | None = None,
+    client: Any = None,
+    partition_size: int | str | None = None,
+    split_every: int = DEFAULT_SPLIT_EVERY,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    storage_options: dict[str, Any] | None = None,
+) -> Embeddings:
+    """Count windowed co-occurrences on a Dask cluster: the same model as :func:`cooc.pretrain`.
+
+    The vocabulary, the integer counts and the vectors are identical to ``cooc.pretrain`` on the same
+    corpus with the same ``window``, ``stopwords``, ``min_count`` and ``max_vocab_size``.
+
+    Parameters
+    ----------
+    paths_or_bag : str, os.PathLike, list of them, LineCorpus, or dask.bag.Bag
+        Files, one sentence per line: local paths (which every worker must see at the same path,
+        i.e. on shared storage), or any URL that fsspec reads (``s3://bucket/corpus/*.txt.gz``,
+        ``gcs://...``, ``hdfs://...``; globs are expanded). ``.gz`` / ``.bz2`` / ``.xz`` files are
+        decompressed (one partition per file: they cannot be split); plain files are split into
+        whole-line partitions of about ``partition_size`` bytes. Unlike :func:`cooc.pretrain`, a
+        ``str`` is a path or URL here, never text. A ``dask.bag.Bag`` is a bag of lines: each item is
+        one sentence (line ends inside an item count as spaces), e.g. ``dask.bag.read_text(...)``.
+    window : int, default 3
+        Symmetric window half-width, at least 1.
+    stopwords, min_count, max_vocab_size
+        As in :func:`cooc.pretrain`.
+    memory_limit : int, str or None
+        Working-memory budget of one counting task (one worker thread), e.g. ``"2GB"``: text is
+        counted in groups small enough for it (see :func:`counting_bytes_per_char`). It does not
+        cover the partial matrices of the reduction, whose size tends to the final matrix's. A worker
+        with ``T`` threads needs about ``T * memory_limit`` plus room for ``split_every + 1`` partial
+        matrices; set the Dask workers' own ``memory_limit`` accordingly.
+    client : distributed.Client, str or None
+        The cluster: a Client, a scheduler address (a Client is opened and closed for this call), or
+        None for the current default Client.
+    partition_size : int, str or None
+        Bytes of a plain file per partition (and characters counted per group), e.g. ``"64MB"``. By
+        default 64 MiB, or less if ``memory_limit`` requires it.
+    split_every : int, default 8
+        Partial results summed per reduction task (the fan-in of the tree). The task at the root holds
+        up to ``split_every`` partial matrices, each up to the size of the final one, and their sum:
+        a smaller fan-in needs less memory per worker, a larger one fewer transfers.
+    encoding, errors : str
+        Decoding of the files, as in :class:`cooc.LineCorpus`.
+    storage_options : dict or None
+        Passed to fsspec (credentials, endpoints) for URLs.
+
+    Returns
+    -------
+    Embeddings
+        Vocabulary sorted alphabetically, ``counts`` (CSR, int64) and ``vectors`` (CSR, float64).
+
+    Raises
+    ------
+    ImportError
+        When Dask's distributed scheduler is not installed (``pip install 'cooc[dask]'``).
+    FileNotFoundError, IsADirectoryError
+        For a missing file or a directory, before any task runs; a glob that matches nothing.
+    ValueError
+        For an empty corpus (nothing left after tokenizing and removing stopwords), a bad parameter,
+        no Dask client, or the file errors of :class:`cooc.LineCorpus` (raised by the task that
+        reads the file).
+    """
+    _require_dask()
+    import dask.bag as db
+
+    window = _check_window(window)
+    min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
+    max_vocab_size = _check_positive("max_vocab_size", max_vocab_size, allow_none=True)
+    split_every = _check_positive("split_every", split_every)  # type: ignore[assignment]
+    if split_every < 2:
+        raise ValueError(f"split_every must be at least 2, got {split_every}")
+    if isinstance(stopwords, str):
+        raise TypeError("stopwords must be a collection of words, not a single str")
+    stop = None if stopwords is None else frozenset(stopwords)
+    budget = parse_memory(memory_limit)
+    # plain files are split into partitions of `size` bytes; text is counted `group_chars` at a time
+    if partition_size is None:
+        size = DEFAULT_PARTITION_SIZE
+        if budget is not None:
+            size = max(1 << 16, min(size, budget // counting_bytes_per_char(window)))
+    else:
+        size = _parse_size("partition_size", partition_size)
+    group_chars = size if budget is None else max(1, min(size, budget // counting_bytes_per_char(window)))
+
+    if isinstance(paths_or_bag, db.Bag):
+        bag = paths_or_bag
+        reader = _Reader(None, "utf-8", "strict", DEFAULT_CHUNK_CHARS)
+        what = f"a bag of {bag.npartitions} partition(s)"
+    else:
+        if isinstance(paths_or_bag, LineCorpus):
+            paths, encoding, errors = list(paths_or_bag.paths), paths_or_bag.encoding, paths_or_bag.errors
+        else:
+            paths = _as_paths(paths_or_bag)
+        encoding, errors = _check_codec(encoding, errors)
+        fs, parts = _plan_files(paths, size, encoding, storage_options)
+        reader = _Reader(fs, encoding, errors, min(DEFAULT_CHUNK_CHARS, group_chars))
+        bag = db.from_sequence(parts, npartitions=len(parts))  # type: ignore[no-untyped-call]
+        what = f"{len(parts)} partition(s) of {len({p.path for p in parts})} file(s)"
+
+    client, owned = _get_client(client)
+    try:
+        return _run(client, bag, reader, what, window, stop, min_count, max_vocab_size, group_chars,
+                    split_every)
+    finally:
+        if owned:
+            client.close()
+
+
+def _run(
+    client: Any,
+    bag: Any,
+    reader: _Reader,
+    what: str,
+    window: int,
+    stop: frozenset[str] | None,
+    min_count: int,
+    max_vocab_size: int | None,
+    group_chars: int,
+    split_every: int,
+) -> Embeddings:
+    from functools import partial
+
+    if bag.npartitions == 0:
+        raise ValueError("empty corpus: the bag has no partitions")
+    t0 = time.perf_counter()
+    # pass 1: words per partition, summed in a tree; the rules applied in one task
+    merged = bag.reduction(
+        partial(_vocab_partition, reader=reader), _merge_vocab, split_every=split_every,
+        name="cooc-vocabulary",
+    )
+    merged_f = client.compute(merged)
+    selected_f = client.submit(_select, merged_f, stop, min_count, max_vocab_size)
+    joined, frequencies = selected_f.result()
+    del merged_f, selected_f
+    words = _split_words(joined)
+    n = len(words)
+    t1 = time.perf_counter()
+    logger.info("cooc.dask: vocabulary of %d words from %s in %.2f s", n, what, t1 - t0)
+
+    # pass 2: the index sent once to every worker, counts per partition, summed in a tree
+    [index_f] = client.scatter([_Index(words)], broadcast=True, hash=False)
+    try:
+        partials = bag.map_partitions(
+            _count_partition, reader, index_f, window, group_chars, token="cooc-count"
+        )
+        total = partials.reduction(
+            _sum_csr, _sum_csr, split_every=split_every, name=f"cooc-sum-{index_f.key}"
+        )
+        indptr, indices, data = client.compute(total).result()
+    finally:
+        client.cancel([index_f])
+        del index_f
+    logger.info("cooc.dask: %d non-zeros counted in %.2f s", data.size, time.perf_counter() - t1)
+
+    counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    normalized = _kernels.normalize_rows_l2(indptr, data)
+    vectors = sp.csr_matrix((normalized, indices.copy(), indptr.copy()), shape=(n, n))
+    return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window)
+
+
+# ------------------------------------------------------------------------------------------------
+# the command line
+
+
+def pretrain_from_cli(args: Any) -> int:
+    """``cooc pretrain ... --scheduler ADDRESS`` or ``--dask-workers N``: the handler for cooc.cli.
+
+    Reads the parsed arguments of ``cooc pretrain`` (plus ``scheduler`` and ``dask_workers``),
+    connects to the scheduler or starts a local cluster of ``N`` worker processes (one thread each),
+    counts, saves the model and prints the one-line summary. Returns the exit status; raises
+    ``cooc.cli.CliError`` for usage errors (such as a missing extra).
+    """
+    import sys
+    from pathlib import Path
+
+    from .cli import CliError
+    from .io import save
+
+    scheduler = getattr(args, "scheduler", None)
+    n_workers = getattr(args, "dask_workers", None)
+    if scheduler and n_workers:
+        raise CliError("--scheduler and --dask-workers are exclusive: use an existing cluster or start one")
+    out = Path(args.output)
+    if out.is_dir():
+        raise CliError(f"output {out} is a directory")
+    if not out.parent.exists():
+        raise CliError(f"output directory {out.parent} does not exist")
+    try:
+        distributed = _require_dask()
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    import importlib.util
+    import logging as _logging
+
+    stopwords = None if args.no_stopwords else STOPWORDS
+    # Dask's own INFO messages (cluster start and stop) would drown the one-line summary
+    dask_logger = _logging.getLogger("distributed")
+    level = dask_logger.level
+    dask_logger.setLevel(max(level, _logging.WARNING))
+    t0 = time.perf_counter()
+    cluster = None
+    try:
+        if scheduler:
+            client = distributed.Client(scheduler)
+        else:
+            cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
+            client = distributed.Client(cluster)
+    except BaseException:
+        dask_logger.setLevel(level)
+        if cluster is not None:
+            cluster.close()
+        raise
+    try:
+        if not args.quiet and importlib.util.find_spec("bokeh") is not None:
+            print(f"cooc pretrain: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
+        emb = pretrain(
+            args.corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
+            memory_limit=args.memory_limit, stopwords=stopwords, encoding=args.encoding,
+            errors=args.errors, client=client,
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        dask_logger.setLevel(level)
+    save(emb, out)
+    seconds = time.perf_counter() - t0
+    tokens = int(emb.frequencies.sum()) if emb.frequencies is not None else 0
+    nnz = emb.counts.nnz if emb.counts is not None else 0
+    print(
+        f"cooc pretrain: {tokens:,} tokens, V={len(emb):,}, {nnz:,} non-zeros, {seconds:.2f} s, "
+        f"{tokens / max(seconds, 1e-9):,.0f} tokens/s -> {out}",
+        file=sys.stderr,
+    )
+    return 0
