@@ -139,12 +139,17 @@ def _check_csr(indptr: Any, indices: Any, data: Any, n_cols: int | None) -> tupl
         raise ValueError("indptr must start at 0")
     if np.any(np.diff(ptr) < 0):
         raise ValueError("indptr must be non-decreasing")
-    ind = _int_array("indices", indices, np.int64)
+    ind = np.asarray(indices)
+    if ind.ndim != 1:
+        raise ValueError(f"indices must be one-dimensional, got shape {ind.shape}")
+    if ind.size and not np.issubdtype(ind.dtype, np.integer):
+        raise TypeError(f"indices must hold integers, got dtype {ind.dtype}")
     if ind.size != ptr[-1]:
         raise ValueError(f"indices has {ind.size} entries but indptr ends at {ptr[-1]}")
-    if ind.size and (ind.min() < 0 or (n_cols is not None and ind.max() >= n_cols)):
-        raise ValueError(f"indices must lie in [0, {n_cols})")
-    return ptr, ind.astype(np.int32), np.asarray(data)
+    limit = _INT32_MAX + 1 if n_cols is None else n_cols
+    if ind.size and (int(ind.min()) < 0 or int(ind.max()) >= limit):
+        raise ValueError(f"indices must lie in [0, {limit})")
+    return ptr, np.ascontiguousarray(ind, dtype=np.int32), np.asarray(data)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,3 +277,40 @@ for _name in KERNEL_NAMES:
     if _name in globals():
         globals()[_name].__doc__ = getattr(_kernels_py, _name).__doc__
 del _name
+
+
+# --------------------------------------------------------------------------------------------------
+# appended: PPMI weighting (cooc.weighting)
+
+KERNEL_NAMES = KERNEL_NAMES + ("ppmi_csr",)
+__all__ += ["ppmi_csr"]
+
+
+def ppmi_csr(
+    indptr: Any, indices: Any, data: Any, row_sums: Any, col_probs: Any, log_shift: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rs = _float_array("row_sums", row_sums)
+    cp = _float_array("col_probs", col_probs)
+    ptr, ind, vals = _check_csr(indptr, indices, data, cp.size)
+    vals = _float_array("data", vals)
+    if vals.size != ind.size:
+        raise ValueError("data and indices must have the same length")
+    if rs.size != ptr.size - 1:
+        raise ValueError(f"row_sums must have one entry per row ({ptr.size - 1}), got {rs.size}")
+    if np.any(vals < 0):
+        raise ValueError("data must hold non-negative counts")
+    if np.any(rs < 0) or np.any(cp < 0):
+        raise ValueError("row_sums and col_probs must be non-negative")
+    if vals.size:
+        rows = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+        nz = vals > 0
+        if np.any(rs[rows[nz]] <= 0) or np.any(cp[ind[nz]] <= 0):
+            raise ValueError("row_sums and col_probs must be positive wherever a count is")
+    if isinstance(log_shift, (bool, np.bool_)) or not isinstance(log_shift, (int, float, np.integer, np.floating)):
+        raise TypeError(f"log_shift must be a real number, not {type(log_shift).__name__}")
+    if not np.isfinite(log_shift):
+        raise ValueError("log_shift must be finite")
+    return _impl.ppmi_csr(ptr, ind, vals, rs, cp, float(log_shift))  # type: ignore[no-any-return]
+
+
+ppmi_csr.__doc__ = _kernels_py.ppmi_csr.__doc__

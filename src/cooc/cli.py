@@ -78,6 +78,11 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     from .embeddings import pretrain
     from .io import save
 
+    if args.scheduler is not None or args.dask_workers is not None:
+        from .dask import pretrain_from_cli
+
+        return pretrain_from_cli(args)
+
     out = Path(args.output)
     if out.is_dir():
         raise CliError(f"output {out} is a directory")
@@ -164,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-limit", default=None, metavar="SIZE",
                    help="working-memory budget for counting, e.g. 2GB; above it partial counts spill to disk")
     p.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="threads (-1: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="count on a running Dask cluster, e.g. tcp://host:8786 (needs cooc[dask]; every "
+                        "worker must read the files: shared storage or URLs such as s3://...)")
+    p.add_argument("--dask-workers", type=_positive_int, default=None, metavar="N",
+                   help="count on a local Dask cluster of N worker processes (needs cooc[dask])")
     p.add_argument("--no-stopwords", action="store_true", help="keep the 28 stopwords")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the corpus (default utf-8)")
     p.add_argument("--errors", default="strict", choices=["strict", "replace", "ignore"],
