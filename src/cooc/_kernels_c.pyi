@@ -17,6 +17,7 @@ __all__ = [
     "csr_add",
     "topk_cosine_sparse",
     "row_norms",
+    "ppmi_csr",
 ]
 
 def cooccurrence_csr(
@@ -67,3 +68,11 @@ def topk_cosine_sparse(
     exclude: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
 def row_norms(indptr: NDArray[np.int64], data: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def ppmi_csr(
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    data: NDArray[np.float64],
+    row_sums: NDArray[np.float64],
+    col_probs: NDArray[np.float64],
+    log_shift: float,
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]: ...

@@ -21,7 +21,7 @@ import numpy as np
 from .text import _SEPARATORS
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
-           "topk_cosine_sparse", "row_norms"]
+           "topk_cosine_sparse", "row_norms", "ppmi_csr"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
@@ -365,3 +365,52 @@ def row_norms(indptr, data):
             sq += vals[j] * vals[j]
         out.append(math.sqrt(sq))
     return np.array(out, dtype=np.float64)
+
+
+
+def ppmi_csr(indptr, indices, data, row_sums, col_probs, log_shift):
+    """Shifted positive PMI of every stored cell of a CSR matrix of (weighted) counts.
+
+    For the cell ``(r, c)`` holding ``x``, the value is ``log(x / (row_sums[r] * col_probs[c])) -
+    log_shift``; cells whose value is not strictly positive (and cells of zero count) are dropped.
+    With ``col_probs[c] = count(c) ** cds / sum(count ** cds)`` this is PMI with context-distribution
+    smoothing (Levy, Goldberg and Dagan, 2015); ``log_shift = log(k)`` gives SPPMI.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (n_rows + 1,)
+    indices : int32 array, shape (nnz,)
+    data : float64 array, shape (nnz,)
+        Non-negative (weighted) counts.
+    row_sums : float64 array, shape (n_rows,)
+        Positive for every row holding a non-zero count.
+    col_probs : float64 array, shape (n_cols,)
+        Positive for every column holding a non-zero count.
+    log_shift : float
+        Subtracted from every PMI value (0.0 for plain PPMI).
+
+    Returns
+    -------
+    indptr : int64 array, shape (n_rows + 1,)
+    indices : int32 array, shape (kept,)
+    data : float64 array, shape (kept,)
+        The kept cells, in the input's order.
+    """
+    n_rows = indptr.size - 1
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(indptr))
+    positive = data > 0.0
+    # The ratio is computed elementwise exactly as the compiled loop does; math.log is the C library's
+    # log, so both backends give bit-identical values.
+    ratio = data[positive] / (row_sums[rows[positive]] * col_probs[indices[positive]])
+    log = math.log
+    shift = float(log_shift)
+    pmi = np.array([log(x) - shift for x in ratio.tolist()], dtype=np.float64)
+    keep = np.zeros(data.size, dtype=bool)
+    keep[np.flatnonzero(positive)[pmi > 0.0]] = True
+    out_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=n_rows), out=out_ptr[1:])
+    return (
+        out_ptr,
+        np.ascontiguousarray(indices[keep], dtype=np.int32),
+        np.ascontiguousarray(pmi[pmi > 0.0], dtype=np.float64),
+    )

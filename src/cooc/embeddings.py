@@ -266,6 +266,22 @@ def _check_positive(name: str, value: Any, allow_none: bool = False) -> int | No
     return int(value)
 
 
+def _check_weighting(weighting: Any, cds: Any, shift: Any, distance: Any, dim: Any, p: Any) -> None:
+    from .weighting import DISTANCES, WEIGHTINGS, _check_real
+
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {', '.join(map(repr, WEIGHTINGS))}, not {weighting!r}")
+    if distance not in DISTANCES:
+        raise ValueError(f"distance must be one of {', '.join(map(repr, DISTANCES))}, not {distance!r}")
+    _check_real("cds", cds, low=0.0, low_inclusive=False, high=1.0)
+    if shift is not None:
+        if weighting == "count":
+            raise ValueError("shift applies to weighting='ppmi' or 'sppmi', not to raw counts")
+        _check_real("shift", shift, low=1.0, low_inclusive=True)
+    _check_positive("dim", dim, allow_none=True)
+    _check_real("p", p, low=0.0, low_inclusive=True)
+
+
 def pretrain(
     sentences: Any,
     window: int = 3,
@@ -278,6 +294,12 @@ def pretrain(
     tmp_dir: str | os.PathLike[str] | None = None,
     chunk_chars: int = 1 << 22,
     progress: Callable[[int], None] | None = None,
+    weighting: str = "count",
+    cds: float = 0.75,
+    shift: float | None = None,
+    distance: str = "uniform",
+    dim: int | None = None,
+    p: float = 0.5,
 ) -> Embeddings:
     """Count windowed co-occurrences and L2-normalize each row: the reference's pretraining stage.
 
@@ -313,6 +335,22 @@ def pretrain(
     progress : callable or None
         Called after each chunk with the number of bytes read (for a :class:`cooc.LineCorpus`) or of
         characters tokenized (for other inputs).
+    weighting : {"count", "ppmi", "sppmi"}, default "count"
+        What the vectors are made of: raw counts (the reference), positive PMI, or shifted positive
+        PMI (:func:`cooc.weighting.ppmi`). ``counts`` always holds the integer counts.
+    cds : float, default 0.75
+        Context-distribution smoothing of PPMI / SPPMI.
+    shift : float or None
+        ``k`` of SPPMI (default 5 for ``"sppmi"``, 1 for ``"ppmi"``).
+    distance : {"uniform", "harmonic", "linear"}, default "uniform"
+        Weight of a pair ``d`` positions apart: 1 (the reference), 1/d (GloVe) or
+        (window - d + 1) / window; non-uniform weights give float64 weighted counts, computed exactly
+        from integer counts of windows 1..window (:func:`cooc.weighting.distance_weighted_counts`).
+    dim : int or None
+        With an int, the vectors are the dense truncated SVD ``U_k * S_k ** p`` of the weighted
+        matrix (:func:`cooc.weighting.svd`), rows L2-normalized; None keeps sparse V x V rows.
+    p : float, default 0.5
+        Eigenvalue weight of the SVD.
 
     Returns
     -------
@@ -334,6 +372,7 @@ def pretrain(
     [('dog', 0.5)]
     """
     window = _check_window(window)
+    _check_weighting(weighting, cds, shift, distance, dim, p)
     min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
     max_vocab_size = _check_positive("max_vocab_size", max_vocab_size, allow_none=True)
     chunk_chars = _check_positive("chunk_chars", chunk_chars)  # type: ignore[assignment]
@@ -356,8 +395,32 @@ def pretrain(
         ids, offsets, n, window, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir
     )
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
-    normalized = _kernels.normalize_rows_l2(indptr, data)
-    vectors = sp.csr_matrix((normalized, indices.copy(), indptr.copy()), shape=(n, n))
+    if weighting == "count" and distance == "uniform" and dim is None:
+        normalized = _kernels.normalize_rows_l2(indptr, data)
+        vectors: Any = sp.csr_matrix((normalized, indices.copy(), indptr.copy()), shape=(n, n))
+    else:
+        from .weighting import distance_weighted_counts, ppmi, svd
+
+        weighted: Any = counts
+        if distance != "uniform":
+            def count(d: int) -> tuple[np.ndarray, ...]:
+                return count_pairs(ids, offsets, n, d, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir)
+
+            weighted = distance_weighted_counts(ids, offsets, n, window, distance, counts=counts, count=count)
+        if weighting in ("ppmi", "sppmi"):
+            k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
+            weighted = ppmi(weighted, cds=cds, shift=k)
+        if dim is not None:
+            dense = svd(weighted, min(int(dim), n), p=p)
+            norms = np.linalg.norm(dense, axis=1, keepdims=True)
+            np.divide(dense, norms, out=dense, where=norms > 0)
+            vectors = dense
+        else:
+            w = sp.csr_matrix(weighted, dtype=np.float64)
+            w.sort_indices()
+            vectors = sp.csr_matrix(
+                (_kernels.normalize_rows_l2(w.indptr, w.data), w.indices.copy(), w.indptr.copy()), shape=(n, n)
+            )
     logger.info(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",

@@ -1,0 +1,257 @@
+"""Weightings applied to a co-occurrence model after counting: PPMI / SPPMI, window distance weights,
+and truncated SVD to dense vectors.
+
+Counting stays exact and integer (:func:`cooc.pretrain`'s ``counts``); everything here is a separate,
+deterministic step on that matrix:
+
+- :func:`ppmi` turns counts into positive pointwise mutual information, with context-distribution
+  smoothing ``cds`` and an optional shift ``log k`` (SPPMI), after Levy, Goldberg and Dagan (2015),
+  "Improving distributional similarity with lessons learned from word embeddings";
+- :func:`distance_weighted_counts` weights a pair ``d`` positions apart by ``w(d)`` ("harmonic": 1/d as
+  in GloVe; "linear": (window - d + 1) / window as word2vec's dynamic window does on average), from the
+  integer counts of windows 1..window, by the exact identity
+  ``M_w = sum_d w(d) * (C_d - C_{d-1})``;
+- :func:`svd` gives dense vectors ``U_k * S_k ** p`` of the top ``k`` singular triplets.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _kernels
+
+__all__ = ["DISTANCES", "WEIGHTINGS", "distance_weighted_counts", "distance_weights", "ppmi", "svd"]
+
+logger = logging.getLogger(__name__)
+
+WEIGHTINGS = ("count", "ppmi", "sppmi")
+DISTANCES = ("uniform", "harmonic", "linear")
+
+
+def _as_csr(matrix: Any, name: str = "counts") -> sp.csr_matrix:
+    if not sp.issparse(matrix):
+        raise TypeError(f"{name} must be a scipy.sparse matrix, not {type(matrix).__name__}")
+    m: Any = sp.csr_matrix(matrix)
+    if m.shape[0] != m.shape[1]:
+        raise ValueError(f"{name} must be square (words x contexts over one vocabulary), got {m.shape}")
+    return m  # type: ignore[no-any-return]
+
+
+def _check_real(name: str, value: Any, *, low: float, low_inclusive: bool, high: float | None = None) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, not {type(value).__name__} ({value!r})")
+    v = float(value)
+    bad = not math.isfinite(v) or (v < low if low_inclusive else v <= low) or (high is not None and v > high)
+    if bad:
+        bound = f"{'>=' if low_inclusive else '>'} {low:g}" + ("" if high is None else f" and <= {high:g}")
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return v
+
+
+def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
+    """Positive pointwise mutual information of a co-occurrence matrix, optionally shifted (SPPMI).
+
+    For a word ``w`` and a context ``c`` with count ``n(w, c)``::
+
+        PPMI(w, c) = max(0, log(n(w, c) * Z / (n(w) * n(c) ** cds)) - log(shift))
+
+    where ``n(w)`` is the row sum, ``n(c)`` the column sum and ``Z = sum_c n(c) ** cds``. Cells that
+    come out zero or negative are not stored, so the result is at most as dense as the counts.
+
+    Parameters
+    ----------
+    counts : scipy.sparse matrix, shape (V, V)
+        Non-negative counts (int64 from :func:`cooc.pretrain`, or float64 distance-weighted counts).
+    cds : float, default 0.75
+        Context-distribution smoothing exponent in (0, 1]; 1 is plain PMI.
+    shift : float, default 1.0
+        ``k`` of SPPMI, at least 1; 1 is no shift.
+
+    Returns
+    -------
+    scipy.sparse CSR matrix of float64, shape (V, V)
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> m = ppmi(sp.csr_matrix([[0, 2, 1], [2, 0, 0], [1, 0, 0]]), cds=1.0)
+    >>> m.toarray().round(3).tolist()
+    [[0.0, 0.288, 0.288], [0.693, 0.0, 0.0], [0.693, 0.0, 0.0]]
+    """
+    m = _as_csr(counts)
+    cds = _check_real("cds", cds, low=0.0, low_inclusive=False, high=1.0)
+    shift = _check_real("shift", shift, low=1.0, low_inclusive=True)
+    if m.nnz and m.data.min() < 0:
+        raise ValueError("counts must be non-negative")
+    data = np.asarray(m.data, dtype=np.float64)
+    row_sums = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
+    col_sums = np.asarray(m.sum(axis=0), dtype=np.float64).ravel()
+    smoothed = np.power(col_sums, cds) if cds != 1.0 else col_sums
+    z = float(smoothed.sum())
+    col_probs = smoothed / z if z > 0 else smoothed
+    ptr, ind, val = _kernels.ppmi_csr(m.indptr, m.indices, data, row_sums, col_probs, math.log(shift))
+    return sp.csr_matrix((val, ind, ptr), shape=m.shape)
+
+
+def distance_weights(window: int, distance: str) -> np.ndarray:
+    """Weight of a pair ``d = 1..window`` positions apart, as float64 array of shape (window,).
+
+    ``"uniform"``: 1 (the reference); ``"harmonic"``: 1/d (GloVe); ``"linear"``: (window - d + 1) /
+    window (word2vec's dynamic window, on average).
+    """
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    d = np.arange(1, int(window) + 1, dtype=np.float64)
+    if distance == "uniform":
+        return np.ones_like(d)
+    if distance == "harmonic":
+        return 1.0 / d
+    if distance == "linear":
+        return (window - d + 1.0) / window
+    raise ValueError(f"distance must be one of {', '.join(map(repr, DISTANCES))}, not {distance!r}")
+
+
+def distance_weighted_counts(
+    ids: Any, offsets: Any, n_words: int, window: int, distance: str = "harmonic", *,
+    counts: sp.csr_matrix | None = None, count: Any = None,
+) -> sp.csr_matrix:
+    """Distance-weighted co-occurrences, exactly, from integer counts of windows 1..window.
+
+    With ``C_d`` the integer matrix for window ``d`` (``C_0 = 0``),
+    ``M = sum_d w(d) * (C_d - C_{d-1}) = sum_d (w(d) - w(d + 1)) * C_d`` with ``w(window + 1) = 0``.
+
+    Parameters
+    ----------
+    ids, offsets : int arrays
+        Token ids and sentence offsets (as :func:`cooc._kernels.cooccurrence_csr` takes them).
+    n_words, window : int
+    distance : {"uniform", "harmonic", "linear"}
+    counts : CSR matrix, optional
+        ``C_window`` when already counted (saves one pass).
+    count : callable, optional
+        ``count(d) -> (indptr, indices, data)`` for the window-``d`` counts; by default
+        :func:`cooc._kernels.cooccurrence_csr`.
+
+    Returns
+    -------
+    scipy.sparse CSR matrix of float64, shape (n_words, n_words)
+    """
+    w = distance_weights(window, distance)
+    n = int(n_words)
+    if count is None:
+        def count(d: int) -> tuple[np.ndarray, ...]:
+            return _kernels.cooccurrence_csr(ids, offsets, n, d)
+    steps = w - np.append(w[1:], 0.0)  # w(d) - w(d + 1)
+    out: Any = sp.csr_matrix((n, n), dtype=np.float64)
+    for d in range(1, int(window) + 1):
+        step = float(steps[d - 1])
+        if step == 0.0:
+            continue
+        if d == window and counts is not None:
+            c_d: Any = counts
+        else:
+            ptr, ind, val = count(d)
+            c_d = sp.csr_matrix((val, ind, ptr), shape=(n, n))
+        out = out + step * c_d.astype(np.float64)
+    out = sp.csr_matrix(out)
+    out.sort_indices()
+    return out  # type: ignore[no-any-return]
+
+
+def _orthonormalize(y: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the columns of a tall ``y``, by eigen-decomposed Gram matrices, twice.
+
+    Much cheaper than a Householder QR of the tall matrix (one ``l x l`` Gram product and one
+    ``n x l`` by ``l x l`` product per pass, both BLAS-3); the second pass restores the orthogonality
+    the first loses in float32. Directions whose Gram eigenvalue is negligible are dropped.
+    """
+    for _ in range(2):
+        gram = np.asarray(y.T @ y, dtype=np.float64)
+        w, v = np.linalg.eigh(gram)
+        keep = w > max(float(w[-1]), 0.0) * 1e-10 if w.size else np.zeros(0, dtype=bool)
+        y = y @ (v[:, keep] / np.sqrt(w[keep])).astype(y.dtype)
+    return y
+
+
+def svd(
+    matrix: Any, dim: int, p: float = 0.5, *, n_iter: int = 2, oversamples: int = 20, seed: int = 0,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """Truncated SVD embedding ``U_k * S_k ** p`` of a (sparse) matrix: dense vectors.
+
+    A randomized range finder (Halko, Martinsson and Tropp, 2011) with ``n_iter`` power iterations in
+    ``dtype`` (float32 by default: the matrices are PPMI values of a few units, where float32 loses
+    nothing that changes a neighbour or a similarity score), then an exact eigendecomposition of the
+    small projected Gram matrix in float64. The sign of each component is fixed so that its largest
+    coordinate (in absolute value) is positive, making the result deterministic for a given ``seed``.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse matrix or ndarray, shape (n, m)
+    dim : int
+        Number of components ``k``, 1 <= k < min(n, m) (smaller matrices fall back to a dense SVD).
+    p : float, default 0.5
+        Eigenvalue weight: 0 gives ``U`` alone, 1 gives ``U * S``.
+    n_iter : int, default 2
+        Power iterations (more: slower, closer to the exact top-k subspace).
+    oversamples : int, default 20
+        Extra random directions sampled beyond ``dim``.
+    seed : int
+    dtype : numpy float dtype, default float32
+        Precision of the products with ``matrix``.
+
+    Returns
+    -------
+    float64 ndarray, shape (n, dim)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = svd(np.diag([3.0, 2.0, 1.0]), 2, p=1.0)
+    >>> np.abs(v).round(3).tolist()
+    [[3.0, 0.0], [0.0, 2.0], [0.0, 0.0]]
+    """
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise ValueError(f"dim must be a positive integer, got {dim!r}")
+    p = _check_real("p", p, low=0.0, low_inclusive=True)
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
+    a: Any = sp.csr_matrix(matrix) if sp.issparse(matrix) else np.asarray(matrix)
+    if a.ndim != 2:
+        raise ValueError(f"matrix must be two-dimensional, got shape {a.shape}")
+    n, m = a.shape
+    k = int(dim)
+    if k > min(n, m):
+        raise ValueError(f"dim must be at most min(matrix.shape) = {min(n, m)}, got {k}")
+    l = k + int(oversamples)
+    if l >= min(n, m) or min(n, m) <= 500:
+        dense = a.toarray() if sp.issparse(a) else a
+        u, s, _ = np.linalg.svd(np.asarray(dense, dtype=np.float64), full_matrices=False)
+        u, s = u[:, :k], s[:k]
+    else:
+        rng = np.random.default_rng(seed)
+        a = a.astype(dtype)
+        at = a.T.tocsr() if sp.issparse(a) else np.ascontiguousarray(a.T)
+        q = _orthonormalize(np.asarray(a @ rng.standard_normal((m, l)).astype(dtype)))
+        for _ in range(int(n_iter)):
+            q = _orthonormalize(np.asarray(at @ q))
+            q = _orthonormalize(np.asarray(a @ q))
+        # B = Q^T A (l x m); its left singular vectors come from the small Gram matrix B B^T.
+        b = np.asarray(at @ q).T.astype(np.float64)
+        gram = b @ b.T
+        evals, evecs = np.linalg.eigh(gram)
+        order = np.argsort(evals)[::-1][:k]
+        s = np.sqrt(np.clip(evals[order], 0.0, None))
+        u = q.astype(np.float64) @ evecs[:, order]
+    # deterministic signs
+    idx = np.argmax(np.abs(u), axis=0)
+    signs = np.sign(u[idx, np.arange(u.shape[1])])
+    signs[signs == 0] = 1.0
+    u = u * signs
+    out = u * (s ** p if p != 0.0 else np.ones_like(s))
+    return np.ascontiguousarray(out, dtype=np.float64)

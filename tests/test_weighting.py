@@ -1,0 +1,233 @@
+"""PPMI / SPPMI, distance weighting and SVD (cooc.weighting), and their wiring into pretrain."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import cooc
+from cooc import _kernels, _kernels_py
+from cooc.weighting import distance_weighted_counts, distance_weights, ppmi, svd
+
+
+def _random_counts(n=40, density=0.2, seed=0):
+    rng = np.random.default_rng(seed)
+    m = sp.random(n, n, density=density, random_state=rng, format="csr")
+    m.data = rng.integers(1, 50, size=m.nnz).astype(np.int64)
+    m = (m + m.T).tocsr()
+    m.data = m.data.astype(np.int64)
+    m.sort_indices()
+    return m
+
+
+def _ppmi_oracle(counts, cds, shift):
+    """Dense, straight from the definition."""
+    c = counts.toarray().astype(np.float64)
+    rows = c.sum(axis=1)
+    cols = c.sum(axis=0)
+    z = sum(x ** cds for x in cols)
+    out = np.zeros_like(c)
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            if c[i, j] > 0:
+                v = math.log(c[i, j] * z / (rows[i] * cols[j] ** cds)) - math.log(shift)
+                out[i, j] = max(v, 0.0)
+    return out
+
+
+@pytest.mark.parametrize("cds,shift", [(1.0, 1.0), (0.75, 1.0), (0.75, 5.0)])
+def test_ppmi_equals_the_definition(backend, cds, shift):
+    counts = _random_counts()
+    got = ppmi(counts, cds=cds, shift=shift)
+    assert got.dtype == np.float64 and sp.isspmatrix_csr(got)
+    np.testing.assert_allclose(got.toarray(), _ppmi_oracle(counts, cds, shift), rtol=1e-12, atol=1e-12)
+    assert np.all(got.data > 0)  # non-positive values are not stored
+
+
+def test_sppmi_is_sparser_than_ppmi(backend):
+    counts = _random_counts()
+    assert ppmi(counts, shift=5.0).nnz < ppmi(counts).nnz < counts.nnz
+
+
+def test_ppmi_twins_are_bit_identical(compiled_kernels):
+    counts = _random_counts(n=80, seed=3)
+    args = (
+        counts.indptr.astype(np.int64), counts.indices.astype(np.int32), counts.data.astype(np.float64),
+        np.asarray(counts.sum(axis=1), dtype=np.float64).ravel(),
+        np.asarray(counts.sum(axis=0), dtype=np.float64).ravel() / counts.sum(), 0.25,
+    )
+    py = _kernels_py.ppmi_csr(*args)
+    c = compiled_kernels.ppmi_csr(*args)
+    assert [a.dtype for a in c] == [a.dtype for a in py] == [np.int64, np.int32, np.float64]
+    for a, b in zip(c, py):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_ppmi_zero_rows_and_empty_matrix(backend):
+    m = sp.csr_matrix(np.array([[0, 3, 0], [3, 0, 0], [0, 0, 0]], dtype=np.int64))
+    out = ppmi(m, cds=1.0)
+    assert out.shape == (3, 3)
+    assert out[2].nnz == 0
+    assert ppmi(sp.csr_matrix((4, 4), dtype=np.int64)).nnz == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"cds": 0.0}, "cds"), ({"cds": 1.5}, "cds"), ({"shift": 0.5}, "shift"), ({"cds": "x"}, "cds")],
+)
+def test_ppmi_rejects_bad_parameters(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ppmi(_random_counts(), **kwargs)
+
+
+def test_ppmi_rejects_non_square_and_negative():
+    with pytest.raises(ValueError, match="square"):
+        ppmi(sp.csr_matrix(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="non-negative"):
+        ppmi(sp.csr_matrix(np.array([[0.0, -1.0], [-1.0, 0.0]])))
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        ppmi(np.ones((2, 2)))
+
+
+def test_ppmi_kernel_validation_is_the_same_on_both_backends(across_backends):
+    ptr = np.array([0, 1, 2]); ind = np.array([1, 0]); data = np.array([1.0, 1.0])
+    res = across_backends(_kernels.ppmi_csr, ptr, ind, data, np.array([1.0, 0.0]), np.array([0.5, 0.5]), 0.0)
+    assert len(set(res.values())) == 1
+    (kind, msg), = set(res.values())
+    assert kind is ValueError and "positive" in msg
+
+
+# -- distance weighting ------------------------------------------------------------------------
+
+
+def _weighted_oracle(sentences, n, window, w):
+    out = np.zeros((n, n))
+    for s in sentences:
+        for i in range(len(s)):
+            for j in range(len(s)):
+                d = abs(i - j)
+                if 1 <= d <= window:
+                    out[s[i], s[j]] += w(d)
+    return out
+
+
+@pytest.mark.parametrize("distance", ["uniform", "harmonic", "linear"])
+def test_distance_weighting_equals_the_pairwise_definition(backend, distance):
+    rng = np.random.default_rng(1)
+    sentences = [rng.integers(0, 12, size=rng.integers(1, 15)).tolist() for _ in range(30)]
+    ids = np.array([x for s in sentences for x in s], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sentences])]).astype(np.int64)
+    window = 4
+    weights = {"uniform": lambda d: 1.0, "harmonic": lambda d: 1.0 / d, "linear": lambda d: (window - d + 1) / window}
+    got = distance_weighted_counts(ids, offsets, 12, window, distance)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got.toarray(), _weighted_oracle(sentences, 12, window, weights[distance]),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_distance_weights_and_errors():
+    np.testing.assert_allclose(distance_weights(3, "harmonic"), [1, 0.5, 1 / 3])
+    np.testing.assert_allclose(distance_weights(3, "linear"), [1, 2 / 3, 1 / 3])
+    with pytest.raises(ValueError, match="distance"):
+        distance_weights(3, "gaussian")
+
+
+# -- SVD ---------------------------------------------------------------------------------------
+
+
+def _low_rank(n=700, rank=40, seed=0):
+    rng = np.random.default_rng(seed)
+    u, _ = np.linalg.qr(rng.standard_normal((n, rank)))
+    s = np.geomspace(100, 1, rank)
+    m = (u * s) @ u.T
+    return m, u, s
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
+def test_svd_recovers_the_top_components(p):
+    m, u, s = _low_rank()
+    got = svd(sp.csr_matrix(m), 10, p=p)  # 700 > 500: the randomized path
+    assert got.shape == (700, 10) and got.dtype == np.float64
+    want = u[:, :10] * s[:10] ** p
+    # equal up to the sign of each component
+    signs = np.sign(np.sum(got * want, axis=0))
+    np.testing.assert_allclose(got * signs, want, atol=1e-3 * max(1.0, s[0] ** p))
+
+
+def test_svd_small_matrix_is_exact_and_deterministic():
+    m, u, s = _low_rank(n=60, rank=8)
+    a = svd(m, 5, p=1.0)
+    b = svd(m, 5, p=1.0)
+    assert np.array_equal(a, b)
+    np.testing.assert_allclose(np.abs(a), np.abs(u[:, :5] * s[:5]), atol=1e-8)
+
+
+def test_svd_rejects_bad_dim():
+    with pytest.raises(ValueError, match="dim"):
+        svd(np.eye(3), 0)
+    with pytest.raises(ValueError, match="dim"):
+        svd(np.eye(3), 4)
+
+
+# -- pretrain ----------------------------------------------------------------------------------
+
+CORPUS = [
+    "the good food was great and the wine was good",
+    "a bad meal and awful wine ruined the night",
+    "great food good wine happy guests",
+    "awful service bad food sad guests",
+    "the film was good and the music was great",
+    "the film was bad and the music was awful",
+] * 3
+
+
+def test_pretrain_default_is_raw_counts(backend):
+    a = cooc.pretrain(CORPUS)
+    b = cooc.pretrain(CORPUS, weighting="count", distance="uniform", dim=None)
+    assert (a.vectors != b.vectors).nnz == 0
+    assert a.counts.dtype == np.int64
+
+
+def test_pretrain_ppmi_vectors_are_normalized_ppmi_rows(backend):
+    emb = cooc.pretrain(CORPUS, weighting="ppmi", cds=0.75)
+    assert emb.counts.dtype == np.int64  # counts stay the integer matrix
+    want = ppmi(emb.counts, cds=0.75).toarray()
+    norms = np.linalg.norm(want, axis=1, keepdims=True)
+    want = np.divide(want, norms, out=np.zeros_like(want), where=norms > 0)
+    np.testing.assert_allclose(emb.vectors.toarray(), want, atol=1e-12)
+    assert not np.allclose(emb.vectors.toarray(), cooc.pretrain(CORPUS).vectors.toarray())
+
+
+def test_pretrain_sppmi_default_shift_is_5(backend):
+    a = cooc.pretrain(CORPUS, weighting="sppmi")
+    b = cooc.pretrain(CORPUS, weighting="ppmi", shift=5)
+    assert abs(a.vectors - b.vectors).max() == 0
+    assert a.vectors.nnz < cooc.pretrain(CORPUS, weighting="ppmi").vectors.nnz
+
+
+def test_pretrain_harmonic_distance(backend):
+    emb = cooc.pretrain(CORPUS, window=3, distance="harmonic")
+    uniform = cooc.pretrain(CORPUS, window=3)
+    assert (emb.counts != uniform.counts).nnz == 0
+    assert not np.allclose(emb.vectors.toarray(), uniform.vectors.toarray())
+
+
+def test_pretrain_dim_gives_dense_unit_rows(backend):
+    emb = cooc.pretrain(CORPUS, weighting="ppmi", dim=5)
+    assert isinstance(emb.vectors, np.ndarray) and emb.vectors.shape == (len(emb), 5)
+    norms = np.linalg.norm(emb.vectors, axis=1)
+    assert np.all((np.abs(norms - 1) < 1e-12) | (norms == 0))
+    assert emb.most_similar("good", topn=3)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [({"weighting": "tfidf"}, "weighting"), ({"distance": "cosine"}, "distance"), ({"dim": 0}, "dim"),
+     ({"shift": 2}, "shift"), ({"weighting": "ppmi", "cds": 2}, "cds"), ({"p": -1}, "p")],
+)
+def test_pretrain_rejects_bad_weighting_parameters(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        cooc.pretrain(CORPUS, **kwargs)
