@@ -15,7 +15,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__, _kernels
 from .text import STOPWORDS
@@ -76,7 +76,6 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
 
     from .corpus import LineCorpus
     from .embeddings import pretrain
-    from .io import save
 
     if args.scheduler is not None or args.dask_workers is not None:
         from .dask import pretrain_from_cli
@@ -99,6 +98,13 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
+    return save_and_report(emb, out, t0)
+
+
+def save_and_report(emb: Any, out: Any, t0: float) -> int:
+    """Write the model (atomically) and print the closing summary of ``cooc pretrain`` on stderr."""
+    from .io import save
+
     save(emb, out)
     seconds = time.perf_counter() - t0
     tokens = int(emb.frequencies.sum()) if emb.frequencies is not None else 0

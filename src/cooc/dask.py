@@ -668,7 +668,6 @@ def pretrain_from_cli(args: Any) -> int:
     from pathlib import Path
 
     from .cli import CliError
-    from .io import save
 
     scheduler = getattr(args, "scheduler", None)
     n_workers = getattr(args, "dask_workers", None)
@@ -717,13 +716,6 @@ def pretrain_from_cli(args: Any) -> int:
         if cluster is not None:
             cluster.close()
         dask_logger.setLevel(level)
-    save(emb, out)
-    seconds = time.perf_counter() - t0
-    tokens = int(emb.frequencies.sum()) if emb.frequencies is not None else 0
-    nnz = emb.counts.nnz if emb.counts is not None else 0
-    print(
-        f"cooc pretrain: {tokens:,} tokens, V={len(emb):,}, {nnz:,} non-zeros, {seconds:.2f} s, "
-        f"{tokens / max(seconds, 1e-9):,.0f} tokens/s -> {out}",
-        file=sys.stderr,
-    )
-    return 0
+    from .cli import save_and_report
+
+    return save_and_report(emb, out, t0)
