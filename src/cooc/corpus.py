@@ -142,6 +142,22 @@ def _chunk_stream(pieces: Iterable[str], chunk_chars: int) -> Iterator[str]:
     yield buf[start:] if start else buf
 
 
+def normalize_block(text: str, held_cr: bool, final: bool) -> tuple[str, bool]:
+    """Universal newlines for text decoded block by block.
+
+    A ``"\\r"`` at the end of a block may be the first half of a ``"\\r\\n"`` split across blocks: it is
+    held back (``held_cr``) and put in front of the next block. Returns the block with every line end
+    made ``"\\n"``, and whether a ``"\\r"`` is now held back.
+    """
+    if held_cr:
+        text = "\r" + text
+        held_cr = False
+    if not final and text.endswith("\r"):
+        text = text[:-1]
+        held_cr = True
+    return _normalize_newlines(text), held_cr
+
+
 def _normalize_newlines(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -421,13 +437,7 @@ def _read_text_blocks(
                 if pos > reported:
                     progress(pos - reported)
                     reported = pos
-            if held_cr:
-                text = "\r" + text
-                held_cr = False
-            if not final and text.endswith("\r"):
-                text = text[:-1]
-                held_cr = True
-            text = _normalize_newlines(text)
+            text, held_cr = normalize_block(text, held_cr, final)
             if text:
                 lines_done += text.count("\n")
                 yield text

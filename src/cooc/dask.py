@@ -51,6 +51,7 @@ from .corpus import (
     _normalize_newlines,
     _sentence_chunks,
     _sniff,
+    normalize_block,
 )
 from .counting import (
     BYTES_PER_PAIR,
@@ -257,13 +258,7 @@ def _decode_stream(stream: Any, path: str, fmt: str | None, encoding: str, error
                 f"{e.object[e.start:e.end]!r}; pass errors='replace' to substitute U+FFFD for bad bytes"
             ) from e
         fed += len(data)
-        if held_cr:
-            text = "\r" + text
-            held_cr = False
-        if not final and text.endswith("\r"):
-            text = text[:-1]
-            held_cr = True
-        text = _normalize_newlines(text)
+        text, held_cr = normalize_block(text, held_cr, final)
         if text:
             yield text
         if final:
