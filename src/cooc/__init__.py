@@ -20,6 +20,7 @@ from .analyze import GroupSimilarity, analyze
 from .classify import NearestCentroid, classify, document_vector
 from .corpus import LineCorpus
 from .embeddings import Embeddings, pretrain, random_embeddings
+from .finetune import FineTunedClassifier
 from .io import ModelFileError, load
 from .text import STOPWORDS, preprocess, tokenize
 
@@ -32,6 +33,7 @@ __all__ = [
     "BACKEND",
     "STOPWORDS",
     "Embeddings",
+    "FineTunedClassifier",
     "GroupSimilarity",
     "LineCorpus",
     "ModelFileError",

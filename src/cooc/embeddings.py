@@ -244,6 +244,15 @@ class Embeddings:
 
         return save_word2vec_format(self, path, binary=binary, force=force)
 
+    def evaluate_word_pairs(
+        self, path: str | os.PathLike[str], delimiter: str = "\t", case_insensitive: bool = True,
+        encoding: str | None = None,
+    ) -> tuple[tuple[float, float], tuple[float, float], float]:
+        """(Pearson, Spearman, OOV %) on a WordSim353-style file; see :func:`cooc.evaluate.evaluate_word_pairs`."""
+        from .evaluate import evaluate_word_pairs
+
+        return evaluate_word_pairs(self, path, delimiter, case_insensitive, encoding)
+
     def to_scipy(self) -> sp.csr_matrix:
         """The vectors as a scipy.sparse CSR matrix (float64, rows L2-normalized)."""
         return self._rows_csr()

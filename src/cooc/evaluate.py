@@ -1,0 +1,484 @@
+"""Honest evaluation: word-similarity benchmarks, labelled-data readers, cross-validated comparisons.
+
+- :func:`evaluate_word_pairs` scores a model on WordSim353 / SimLex-999 style files (Pearson, Spearman,
+  out-of-vocabulary ratio), like gensim's ``KeyedVectors.evaluate_word_pairs``;
+- :func:`read_labelled` reads fastText ``__label__x text`` lines or ``label<TAB>text`` TSV;
+- :func:`compare_classifiers` runs repeated k-fold cross-validation of random vectors, pretrained
+  vectors (count, PPMI, PPMI + SVD) with nearest centroid and with a linear probe, fine-tuned vectors,
+  and a TF-IDF baseline with no pretraining, and reports mean accuracy with a 95% interval;
+- :func:`add_parser` registers ``cooc evaluate similarity`` and ``cooc evaluate classify``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .embeddings import Embeddings, is_sparse
+from .text import preprocess
+
+__all__ = [
+    "TfidfCentroid",
+    "add_parser",
+    "compare_classifiers",
+    "evaluate_word_pairs",
+    "gensim_test_data",
+    "read_labelled",
+    "real_corpus",
+]
+
+logger = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------------------------
+# word similarity
+
+
+def _read_text(path: str | os.PathLike[str], encoding: str | None) -> tuple[str, str]:
+    """The text of a file; a decoding error names the file, the line and the byte."""
+    raw = Path(path).read_bytes()
+    enc = encoding or "utf-8"
+    try:
+        return raw.decode(enc), enc
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}: line {line}: cannot decode byte 0x{raw[exc.start]:02x} as {enc}; "
+            f"give the file's encoding (e.g. encoding='cp1252' / --encoding cp1252)"
+        ) from None
+
+
+def evaluate_word_pairs(
+    emb: Embeddings,
+    path: str | os.PathLike[str],
+    delimiter: str = "\t",
+    case_insensitive: bool = True,
+    encoding: str | None = None,
+) -> tuple[tuple[float, float], tuple[float, float], float]:
+    """Correlation of the model's cosine similarities with human scores of word pairs.
+
+    The file holds one pair per line, ``word1<delimiter>word2<delimiter>score``; lines starting with
+    ``#`` and blank lines are skipped. Pairs with a word outside the vocabulary are left out and
+    counted in the out-of-vocabulary ratio (as gensim does, without a ``dummy4unknown`` option).
+
+    Parameters
+    ----------
+    emb : Embeddings
+    path : path of the pairs file (WordSim353, SimLex-999, ...)
+    delimiter : str, default tab
+    case_insensitive : bool, default True
+        Look words up lowercased (cooc's vocabularies are lowercase).
+    encoding : str or None
+        Text encoding (UTF-8 by default).
+
+    Returns
+    -------
+    pearson : (float, float)
+        Pearson's r and its p-value.
+    spearman : (float, float)
+        Spearman's rho and its p-value.
+    oov_ratio : float
+        Percentage of pairs left out, in [0, 100] (as gensim reports it).
+
+    Raises
+    ------
+    ValueError
+        A malformed line (naming the file and the line), or no pair in the vocabulary.
+    """
+    from scipy import stats
+
+    if not isinstance(emb, Embeddings):
+        raise TypeError(f"expected cooc.Embeddings, got {type(emb).__name__}")
+    text, _ = _read_text(path, encoding)
+    model_sims: list[float] = []
+    human: list[float] = []
+    total = oov = 0
+    for lineno, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        parts = stripped.split(delimiter)
+        if len(parts) != 3:
+            raise ValueError(
+                f"{path}: line {lineno}: expected 'word1{delimiter!r}word2{delimiter!r}score' "
+                f"(3 fields), got {len(parts)}: {line!r}"
+            )
+        a, b, score_text = (x.strip() for x in parts)
+        try:
+            score = float(score_text)
+        except ValueError:
+            raise ValueError(f"{path}: line {lineno}: score {score_text!r} is not a number") from None
+        if not math.isfinite(score):
+            raise ValueError(f"{path}: line {lineno}: score {score_text!r} is not finite")
+        total += 1
+        if case_insensitive:
+            a, b = a.lower(), b.lower()
+        if a not in emb or b not in emb:
+            oov += 1
+            continue
+        model_sims.append(emb.similarity(a, b))
+        human.append(score)
+    if total == 0:
+        raise ValueError(f"{path}: no word pairs found")
+    if len(human) < 2:
+        raise ValueError(f"{path}: only {len(human)} of {total} pairs are in the vocabulary")
+    pearson = stats.pearsonr(human, model_sims)
+    spearman = stats.spearmanr(human, model_sims)
+    ratio = 100.0 * oov / total
+    logger.info("%s: Pearson %.4f, Spearman %.4f, %.1f%% OOV", path, pearson[0], spearman[0], ratio)
+    return (
+        (float(pearson[0]), float(pearson[1])),
+        (float(spearman[0]), float(spearman[1])),
+        ratio,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# labelled data
+
+
+def read_labelled(
+    path: str | os.PathLike[str], *, format: str = "auto", encoding: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Read labelled texts: fastText ``__label__x text`` lines or ``label<TAB>text`` TSV.
+
+    Parameters
+    ----------
+    path : path
+    format : {"auto", "fasttext", "tsv"}
+        ``"auto"`` picks fastText when the first non-blank line starts with ``__label__``.
+    encoding : str or None
+        UTF-8 by default; a file that does not decode is an error naming the line (e.g. gensim's
+        ``pang_lee_polarity.cor`` needs ``encoding="cp1252"``).
+
+    Returns
+    -------
+    texts, labels : list of str, list of str
+
+    Raises
+    ------
+    ValueError
+        A malformed line or an undecodable byte (naming the file and the line), or an empty file.
+    """
+    text, _ = _read_text(path, encoding)
+    lines = text.splitlines()
+    if format == "auto":
+        first = next((ln for ln in lines if ln.strip()), "")
+        format = "fasttext" if first.lstrip().startswith("__label__") else "tsv"
+    if format not in ("fasttext", "tsv"):
+        raise ValueError(f"format must be 'auto', 'fasttext' or 'tsv', not {format!r}")
+    texts: list[str] = []
+    labels: list[str] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if format == "fasttext":
+            head, _, rest = line.strip().partition(" ")
+            if not head.startswith("__label__") or len(head) == len("__label__") or not rest.strip():
+                raise ValueError(f"{path}: line {lineno}: expected '__label__LABEL text', got {line[:60]!r}")
+            label, body = head[len("__label__"):], rest.strip()
+        else:
+            parts = line.split("\t")
+            if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+                raise ValueError(f"{path}: line {lineno}: expected 'label<TAB>text', got {line[:60]!r}")
+            label, body = parts[0].strip(), parts[1].strip()
+        labels.append(label)
+        texts.append(body)
+    if not texts:
+        raise ValueError(f"{path}: no labelled lines")
+    return texts, labels
+
+
+# ------------------------------------------------------------------------------------------------
+# real data shipped in the gensim wheel (the [eval] extra)
+
+
+def gensim_test_data(name: str = "") -> Path:
+    """Path of a file in ``gensim/test/test_data`` (gensim must be installed: ``cooc[eval]``)."""
+    try:
+        import gensim
+    except ImportError:
+        raise ImportError("the real test data ships with gensim: pip install 'cooc[eval]'") from None
+    path = Path(gensim.__file__).parent / "test" / "test_data" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is not in this gensim installation")
+    return path
+
+
+WIKI_EXCERPT = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+
+
+def real_corpus(wiki: bool = True) -> list[str]:
+    """The Lee news corpus (one document per line) plus, with ``wiki``, the paragraphs of the English
+    Wikipedia excerpt, from gensim's test data (markup removed with gensim's own ``filter_wiki``)."""
+    lines = gensim_test_data("lee_background.cor").read_text(encoding="utf-8").splitlines()
+    if wiki:
+        import bz2
+
+        from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+
+        with bz2.open(gensim_test_data(WIKI_EXCERPT), "rb") as f:
+            for _title, markup, _pageid in extract_pages(f):
+                if not markup:
+                    continue
+                for para in filter_wiki(markup).split("\n"):
+                    para = para.strip()
+                    if len(para) > 40:
+                        lines.append(para)
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------
+# classification comparison
+
+
+def _tokens(texts: Sequence[str], stopwords: Any) -> list[list[str]]:
+    return [preprocess(t, stopwords) for t in texts]
+
+
+class TfidfCentroid:
+    """TF-IDF document vectors (scipy.sparse, no pretraining) with a nearest-centroid rule.
+
+    Vocabulary and IDF come from the training texts only (smoothed IDF ``log((1 + n) / (1 + df)) + 1``,
+    rows L2-normalized); a text goes to the class whose centroid has the highest cosine.
+    """
+
+    def __init__(self, stopwords: Any = None) -> None:
+        from .text import STOPWORDS
+
+        self.stopwords = STOPWORDS if stopwords is None else stopwords
+
+    def _matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        rows, cols, vals = [], [], []
+        for i, toks in enumerate(_tokens(texts, self.stopwords)):
+            counts: dict[int, int] = {}
+            for t in toks:
+                j = self.vocabulary_.get(t)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            rows.extend([i] * len(counts))
+            cols.extend(counts)
+            vals.extend(counts.values())
+        m = sp.csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)),
+                          shape=(len(texts), len(self.vocabulary_)))
+        m = sp.csr_matrix(m.multiply(self.idf_[None, :]))
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+
+    def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> TfidfCentroid:
+        toks = _tokens(texts, self.stopwords)
+        vocab: dict[str, int] = {}
+        for doc in toks:
+            for t in doc:
+                vocab.setdefault(t, len(vocab))
+        self.vocabulary_ = vocab
+        df = np.zeros(len(vocab))
+        for doc in toks:
+            for j in {vocab[t] for t in doc}:
+                df[j] += 1
+        self.idf_ = np.log((1 + len(toks)) / (1 + df)) + 1.0
+        x = self._matrix(texts)
+        y = np.asarray(list(labels))
+        self.classes_ = np.unique(y)
+        cents = np.vstack([np.asarray(x[y == c].mean(axis=0)).ravel() for c in self.classes_])
+        norms = np.linalg.norm(cents, axis=1, keepdims=True)
+        self.centroids_ = np.divide(cents, norms, out=np.zeros_like(cents), where=norms > 0)
+        return self
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        scores = np.asarray(self._matrix(texts) @ self.centroids_.T)
+        return np.asarray(self.classes_[np.argmax(scores, axis=1)])
+
+    def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
+        return float(np.mean(self.predict(texts) == np.asarray(list(labels))))
+
+
+def _folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Stratified fold assignment: each class shuffled and dealt round-robin into ``k`` folds."""
+    rng = np.random.default_rng(seed)
+    fold = np.empty(y.size, dtype=np.int64)
+    start = 0
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        fold[idx] = (np.arange(idx.size) + start) % k
+        start += idx.size
+    return [np.flatnonzero(fold == f) for f in range(k)]
+
+
+def mean_ci(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and half-width of a 95% t-interval over the runs (0 for a single value)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=np.float64)
+    if v.size < 2:
+        return float(v.mean()), 0.0
+    half = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return float(v.mean()), half
+
+
+def build_representations(
+    corpus: Any, *, window: int = 3, min_count: int = 5, dim: int = 300, seed: int = 0, **kwargs: Any
+) -> dict[str, Embeddings]:
+    """Random, count, PPMI and PPMI + SVD models of one corpus (same vocabulary)."""
+    from .embeddings import pretrain, random_embeddings
+
+    count = pretrain(corpus, window=window, min_count=min_count, **kwargs)
+    ppmi = pretrain(corpus, window=window, min_count=min_count, weighting="ppmi", **kwargs)
+    svd = pretrain(corpus, window=window, min_count=min_count, weighting="ppmi",
+                   dim=min(dim, len(count) - 1), **kwargs)
+    rand = random_embeddings(count, dim=min(dim, len(count)), seed=seed)
+    return {"random": rand, "count": count, "ppmi": ppmi, "ppmi+svd": svd}
+
+
+def compare_classifiers(
+    models: dict[str, Embeddings],
+    texts: Sequence[str],
+    labels: Sequence[Any],
+    *,
+    folds: int = 10,
+    seeds: int = 10,
+    probe: bool = True,
+    finetune: bool = True,
+    tfidf: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Repeated stratified k-fold accuracy of every representation and classifier.
+
+    Returns ``{name: {"mean": float, "ci95": float, "runs": [accuracy per seed]}}`` where each run is
+    the accuracy over all held-out folds of one seed's split.
+    """
+    from .classify import NearestCentroid
+    from .finetune import FineTunedClassifier
+
+    texts = list(texts)
+    y = np.asarray([str(x) for x in labels])
+    if len(texts) != y.size:
+        raise ValueError(f"got {len(texts)} texts but {y.size} labels")
+    if np.unique(y).size < 2:
+        raise ValueError("need at least 2 classes")
+    smallest = min(int(np.sum(y == c)) for c in np.unique(y))
+    if folds < 2 or folds > smallest:
+        raise ValueError(f"folds must be in [2, {smallest}] (the smallest class has {smallest} texts)")
+    makers: dict[str, Callable[[], Any]] = {}
+    for name, emb in models.items():
+        makers[f"{name} + centroid"] = lambda emb=emb: NearestCentroid(emb)
+        if probe:
+            makers[f"{name} + probe"] = lambda emb=emb: FineTunedClassifier(emb, mode="probe")
+    if finetune:
+        base = models.get("ppmi+svd") or next(iter(models.values()))
+        makers["fine-tuned (ppmi+svd)" if "ppmi+svd" in models else "fine-tuned"] = (
+            lambda: FineTunedClassifier(base, mode="finetune")
+        )
+    if tfidf:
+        makers["tf-idf + centroid (no pretraining)"] = lambda: TfidfCentroid()
+    results: dict[str, dict[str, Any]] = {}
+    arr = np.asarray(texts, dtype=object)
+    for name, make in makers.items():
+        runs = []
+        for seed in range(seeds):
+            correct = 0
+            for test in _folds(y, folds, seed):
+                train = np.setdiff1d(np.arange(y.size), test)
+                clf = make()
+                if hasattr(clf, "random_state"):
+                    clf.random_state = seed
+                clf.fit(list(arr[train]), y[train])
+                correct += int(np.sum(clf.predict(list(arr[test])) == y[test]))
+            runs.append(correct / y.size)
+        mean, half = mean_ci(runs)
+        results[name] = {"mean": mean, "ci95": half, "runs": runs}
+        if progress is not None:
+            progress(f"{name}: {100 * mean:.1f}% +- {100 * half:.1f}")
+    return results
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+
+
+def _cmd_similarity(args: argparse.Namespace) -> int:
+    from .io import load
+
+    emb = load(args.model)
+    for path in args.pairs:
+        (pr, _), (sr, _), oov = evaluate_word_pairs(emb, path, encoding=args.encoding)
+        print(f"{path}\tpearson {pr:.4f}\tspearman {sr:.4f}\toov {oov:.1f}%")
+    return 0
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    from .corpus import LineCorpus
+
+    texts, labels = read_labelled(args.labelled, encoding=args.encoding)
+    corpus = LineCorpus(args.corpus, encoding=args.corpus_encoding)
+    models = build_representations(corpus, window=args.window, min_count=args.min_count, dim=args.dim)
+    print(f"corpus: V={len(models['count'])}; labelled: {len(texts)} texts, "
+          f"{len(set(labels))} classes; {args.folds}-fold CV x {args.seeds} seeds", file=sys.stderr)
+    res = compare_classifiers(models, texts, labels, folds=args.folds, seeds=args.seeds,
+                              finetune=not args.no_finetune,
+                              progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    width = max(len(n) for n in res)
+    for name, r in res.items():
+        print(f"{name:<{width}}  {100 * r['mean']:5.1f}% +- {100 * r['ci95']:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    if args.plot:
+        from .charts import _pyplot
+
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(9, 0.4 * len(res) + 1))
+        names = list(res)
+        ax.barh(names, [100 * res[n]["mean"] for n in names], xerr=[100 * res[n]["ci95"] for n in names])
+        ax.invert_yaxis()
+        ax.set_xlabel("accuracy (%), 95% interval")
+        fig.tight_layout()
+        fig.savefig(args.plot)
+        plt.close(fig)
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``cooc evaluate similarity`` and ``cooc evaluate classify`` on the cooc subparsers."""
+    p = subparsers.add_parser("evaluate", help="word-similarity and classification evaluation")
+    sub = p.add_subparsers(dest="evaluate_command", metavar="WHAT")
+    sub.required = True
+    s = sub.add_parser("similarity", help="Pearson / Spearman / OOV of a model on word-pair files")
+    s.add_argument("model", metavar="MODEL.npz")
+    s.add_argument("pairs", nargs="+", metavar="PAIRS", help="WordSim353 / SimLex-999 style files")
+    s.add_argument("--encoding", default=None, help="encoding of the pair files (default utf-8)")
+    s.set_defaults(func=_cmd_similarity)
+    c = sub.add_parser("classify", help="cross-validated accuracy: random vs pretrained vs fine-tuned vs TF-IDF")
+    c.add_argument("--corpus", required=True, nargs="+", metavar="C", help="unlabelled text, one sentence per line")
+    c.add_argument("--labelled", required=True, metavar="L", help="fastText '__label__x text' or 'label<TAB>text'")
+    c.add_argument("--folds", type=_positive, default=10)
+    c.add_argument("--seeds", type=_positive, default=10)
+    c.add_argument("--window", type=_positive, default=3)
+    c.add_argument("--min-count", type=_positive, default=5)
+    c.add_argument("--dim", type=_positive, default=300)
+    c.add_argument("--encoding", default=None, help="encoding of the labelled file (default utf-8)")
+    c.add_argument("--corpus-encoding", default="utf-8")
+    c.add_argument("--no-finetune", action="store_true", help="skip the (slower) fine-tuned classifier")
+    c.add_argument("--json", default=None, metavar="OUT")
+    c.add_argument("--plot", default=None, metavar="OUT.png")
+    c.add_argument("-q", "--quiet", action="store_true")
+    c.set_defaults(func=_cmd_classify)
+    return p

@@ -1,0 +1,326 @@
+"""Pretrained + fine-tuned: a softmax layer on mean document vectors that can also update word vectors.
+
+Pure numpy. ``mode="probe"`` keeps the word vectors frozen (a linear probe); ``mode="finetune"`` also
+updates the vectors of the words that occur in the training texts, with an L2 penalty pulling them
+back toward the pretrained ones. Training is mini-batch Adam with early stopping on a stratified
+validation split; everything is seeded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .embeddings import Embeddings, is_sparse
+from .text import preprocess
+
+__all__ = ["FineTunedClassifier"]
+
+logger = logging.getLogger(__name__)
+
+_PARAMS = ("embeddings", "mode", "learning_rate", "l2", "anchor", "max_epochs", "batch_size",
+           "validation_fraction", "patience", "random_state")
+
+
+class FineTunedClassifier:
+    """Softmax linear classifier on mean word vectors, optionally fine-tuning the word vectors.
+
+    Parameters
+    ----------
+    embeddings : Embeddings
+        Pretrained (or random) word vectors, dense or sparse CSR.
+    mode : {"probe", "finetune"}, default "probe"
+        ``"probe"``: only the linear layer learns. ``"finetune"``: the vectors of the words in the
+        training texts learn too.
+    learning_rate : float, default 0.05
+        Adam step size.
+    l2 : float, default 1e-4
+        Weight decay of the linear layer.
+    anchor : float, default 1e-2
+        Strength of the penalty ``anchor * ||E - E_pretrained||^2`` on fine-tuned word vectors.
+    max_epochs : int, default 200
+    batch_size : int, default 32
+    validation_fraction : float, default 0.15
+        Stratified share of the training texts held out for early stopping (0 disables it).
+    patience : int, default 10
+        Epochs without a better validation loss before stopping; the best epoch's parameters are kept.
+    random_state : int, default 0
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+    coef_ : float64 ndarray, shape (n_classes, vector_size)
+    intercept_ : float64 ndarray, shape (n_classes,)
+    tuned_words_ : list of str
+        Words whose vectors were fine-tuned (empty for a probe).
+    tuned_vectors_ : float64 ndarray, shape (len(tuned_words_), vector_size)
+    n_epochs_ : int
+        Epochs run before stopping.
+
+    Examples
+    --------
+    >>> from cooc import pretrain
+    >>> emb = pretrain(["good movie", "great movie", "bad film", "awful film"] * 3)
+    >>> clf = FineTunedClassifier(emb, validation_fraction=0).fit(["good", "bad"], ["pos", "neg"])
+    >>> clf.predict(["good", "bad"]).tolist()
+    ['pos', 'neg']
+    """
+
+    def __init__(
+        self,
+        embeddings: Embeddings,
+        mode: str = "probe",
+        *,
+        learning_rate: float = 0.05,
+        l2: float = 1e-4,
+        anchor: float = 1e-2,
+        max_epochs: int = 200,
+        batch_size: int = 32,
+        validation_fraction: float = 0.15,
+        patience: int = 10,
+        random_state: int = 0,
+    ) -> None:
+        self.embeddings = embeddings
+        self.mode = mode
+        self.learning_rate = learning_rate
+        self.l2 = l2
+        self.anchor = anchor
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+
+    # -- scikit-learn protocol ---------------------------------------------------------------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in _PARAMS}
+
+    def set_params(self, **params: Any) -> FineTunedClassifier:
+        for key, value in params.items():
+            if key not in _PARAMS:
+                raise ValueError(f"invalid parameter {key!r} for FineTunedClassifier")
+            setattr(self, key, value)
+        return self
+
+    def _check_params(self) -> Embeddings:
+        if not isinstance(self.embeddings, Embeddings):
+            raise TypeError(f"expected cooc.Embeddings, got {type(self.embeddings).__name__}")
+        if self.mode not in ("probe", "finetune"):
+            raise ValueError(f"mode must be 'probe' or 'finetune', not {self.mode!r}")
+        for name in ("learning_rate",):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("l2", "anchor"):
+            if not float(getattr(self, name)) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("max_epochs", "batch_size", "patience"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not 0.0 <= float(self.validation_fraction) < 1.0:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
+        return self.embeddings
+
+    # -- document vectors ------------------------------------------------------------------------
+
+    def _doc_rows(self, texts: Sequence[str], emb: Embeddings) -> list[list[int]]:
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of str, not a single str")
+        index = emb.key_to_index
+        out = []
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"texts must be str, not {type(t).__name__}")
+            out.append([index[w] for w in preprocess(t, emb.stopwords) if w in index])
+        return out
+
+    @staticmethod
+    def _averager(rows: list[list[int]], n_cols: int, col_of: Any = None, mean: bool = True) -> sp.csr_matrix:
+        """Sparse (n_docs, n_cols) matrix whose product with a vector table gives mean (or summed)
+        vectors; ``col_of`` maps row ids to columns."""
+        r: list[int] = []
+        c: list[int] = []
+        v: list[float] = []
+        for i, doc in enumerate(rows):
+            if doc:
+                w = 1.0 / len(doc) if mean else 1.0
+                for j in doc:
+                    r.append(i)
+                    c.append(j if col_of is None else col_of[j])
+                    v.append(w)
+        return sp.csr_matrix((v, (r, c)), shape=(len(rows), n_cols), dtype=np.float64)
+
+    @staticmethod
+    def _dense_rows(emb: Embeddings, rows: np.ndarray) -> np.ndarray:
+        vec = emb.vectors
+        if is_sparse(vec):
+            return np.asarray(vec[rows].toarray(), dtype=np.float64)
+        return np.array(vec[rows], dtype=np.float64)
+
+    def _features(self, texts: Sequence[str]) -> np.ndarray:
+        emb = self.embeddings
+        rows = self._doc_rows(texts, emb)
+        tuned = getattr(self, "_local", {})
+        if not tuned:
+            a = self._averager(rows, len(emb))
+            x = a @ emb.vectors
+            return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float64)
+        # A document's vector is the mean over all its known words: fine-tuned rows for the words seen
+        # in training, pretrained rows for the others.
+        lengths = np.array([max(len(d), 1) for d in rows], dtype=np.float64)
+        mine = [[j for j in doc if j in tuned] for doc in rows]
+        other = [[j for j in doc if j not in tuned] for doc in rows]
+        sums_mine = self._averager(mine, len(tuned), tuned, mean=False)
+        x_other = self._averager(other, len(emb), mean=False) @ emb.vectors
+        x = sums_mine @ self.tuned_vectors_ + (x_other.toarray() if sp.issparse(x_other) else x_other)
+        return np.asarray(x / lengths[:, None], dtype=np.float64)
+
+    # -- training --------------------------------------------------------------------------------
+
+    def _split(self, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        n = y.size
+        if float(self.validation_fraction) == 0.0:
+            return np.arange(n), np.zeros(0, dtype=np.int64)
+        val = []
+        for c in np.unique(y):
+            idx = np.flatnonzero(y == c)
+            rng.shuffle(idx)
+            k = int(round(idx.size * float(self.validation_fraction)))
+            if idx.size >= 2:
+                k = min(max(k, 1), idx.size - 1)
+            else:
+                k = 0
+            val.extend(idx[:k].tolist())
+        val_a = np.sort(np.asarray(val, dtype=np.int64))
+        return np.setdiff1d(np.arange(n), val_a), val_a
+
+    def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> FineTunedClassifier:
+        """Train on the texts and labels; returns ``self``."""
+        emb = self._check_params()
+        rows = self._doc_rows(texts, emb)
+        y_raw = np.asarray(list(labels))
+        if y_raw.shape != (len(rows),):
+            raise ValueError(f"got {len(rows)} texts but {y_raw.size} labels")
+        if not rows:
+            raise ValueError("no texts given")
+        classes, y = np.unique(y_raw, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(f"need at least 2 classes to classify, got {classes.size}: {classes.tolist()}")
+        rng = np.random.default_rng(int(self.random_state))
+        train, val = self._split(y, rng)
+
+        words = np.unique(np.asarray([j for doc in rows for j in doc], dtype=np.int64))
+        local = {int(j): i for i, j in enumerate(words.tolist())}
+        e0 = self._dense_rows(emb, words) if words.size else np.zeros((0, emb.vector_size))
+        a_all = self._averager(rows, len(local), local)
+        finetune = self.mode == "finetune"
+        dim, n_cls = emb.vector_size, classes.size
+
+        e = e0.copy()
+        w = np.zeros((dim, n_cls))
+        b = np.zeros(n_cls)
+        params = [w, b] + ([e] if finetune else [])
+        m1 = [np.zeros_like(p) for p in params]
+        m2 = [np.zeros_like(p) for p in params]
+        onehot = np.eye(n_cls)[y]
+        lr, l2, anchor = float(self.learning_rate), float(self.l2), float(self.anchor)
+        step = 0
+        x_frozen = np.asarray(a_all @ e0)
+
+        def loss_of(idx: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+            z = x[idx] @ w + b
+            z -= z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            loss = float(-np.mean(logp[np.arange(idx.size), y[idx]]))
+            acc = float(np.mean(np.argmax(z, axis=1) == y[idx]))
+            return loss, acc
+
+        best = (np.inf, 0)
+        best_params = [p.copy() for p in params]
+        epochs_since = 0
+        epoch = 0
+        bs = int(self.batch_size)
+        for epoch in range(1, int(self.max_epochs) + 1):
+            order = train[rng.permutation(train.size)]
+            for start in range(0, order.size, bs):
+                idx = order[start:start + bs]
+                a = a_all[idx]
+                x = np.asarray(a @ e) if finetune else x_frozen[idx]
+                z = x @ w + b
+                z -= z.max(axis=1, keepdims=True)
+                p = np.exp(z)
+                p /= p.sum(axis=1, keepdims=True)
+                g = (p - onehot[idx]) / idx.size
+                grads = [x.T @ g + 2 * l2 * w, g.sum(axis=0)]
+                if finetune:
+                    grads.append(np.asarray(a.T @ (g @ w.T)) + 2 * anchor * (e - e0))
+                step += 1
+                for k, (prm, grd) in enumerate(zip(params, grads)):
+                    m1[k] = 0.9 * m1[k] + 0.1 * grd
+                    m2[k] = 0.999 * m2[k] + 0.001 * grd * grd
+                    mhat = m1[k] / (1 - 0.9 ** step)
+                    vhat = m2[k] / (1 - 0.999 ** step)
+                    prm -= lr * mhat / (np.sqrt(vhat) + 1e-8)
+            if val.size:
+                x_now = np.asarray(a_all @ e) if finetune else x_frozen
+                vloss, _ = loss_of(val, x_now)
+                if vloss < best[0] - 1e-6:
+                    best = (vloss, epoch)
+                    best_params = [p.copy() for p in params]
+                    epochs_since = 0
+                else:
+                    epochs_since += 1
+                    if epochs_since >= int(self.patience):
+                        break
+        if val.size:
+            for prm, saved in zip(params, best_params):
+                prm[...] = saved
+        self.classes_ = classes
+        self.coef_ = w.T.copy()
+        self.intercept_ = b.copy()
+        self.n_epochs_ = epoch
+        self.best_epoch_ = best[1] if val.size else epoch
+        if finetune:
+            self.tuned_words_ = [emb.index_to_key[j] for j in words.tolist()]
+            self.tuned_vectors_ = e.copy()
+            self._local = local
+        else:
+            self.tuned_words_ = []
+            self.tuned_vectors_ = np.zeros((0, dim))
+            self._local = {}
+        logger.debug("FineTunedClassifier(%s): %d epochs, best %s", self.mode, epoch, self.best_epoch_)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise ValueError("this FineTunedClassifier is not fitted yet; call fit(texts, labels) first")
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Class scores (logits), shape (n_texts, n_classes)."""
+        self._check_fitted()
+        return np.asarray(self._features(texts) @ self.coef_.T + self.intercept_)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Softmax probabilities, shape (n_texts, n_classes), rows summing to 1."""
+        z = self.decision_function(texts)
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The most probable class of each text (ties: first in ``classes_``)."""
+        scores = self.decision_function(texts)
+        return np.asarray(self.classes_[np.argmax(scores, axis=1)])
+
+    def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
+        """Mean accuracy on the given texts and labels."""
+        y = np.asarray(list(labels))
+        pred = self.predict(texts)
+        if y.shape != pred.shape:
+            raise ValueError(f"got {pred.size} texts but {y.size} labels")
+        return float(np.mean(pred == y))
