@@ -626,8 +626,11 @@ def _run(
     t1 = time.perf_counter()
     logger.info("cooc.dask: vocabulary of %d words from %s in %.2f s", n, what, t1 - t0)
 
-    # pass 2: the index sent once to every worker, counts per partition, summed in a tree
-    [index_f] = client.scatter([_Index(words)], broadcast=True, hash=False)
+    # pass 2: the index built once by a task (so Dask can rebuild it if the worker holding it dies,
+    # which scattered data cannot be) and fetched once by each worker; counts per partition, summed
+    # in a tree
+    index_f = client.submit(_index_from_joined, joined, pure=False, key=f"cooc-index-{os.getpid()}-{t0}")
+    client.replicate([index_f])
     try:
         partials = bag.map_partitions(
             _count_partition, reader, index_f, window, group_chars, token="cooc-count"
