@@ -282,7 +282,7 @@ del _name
 # --------------------------------------------------------------------------------------------------
 # appended: PPMI weighting (cooc.weighting)
 
-KERNEL_NAMES = KERNEL_NAMES + ("ppmi_csr",)
+KERNEL_NAMES = KERNEL_NAMES + ("ppmi_csr",)  # type: ignore[assignment]
 __all__ += ["ppmi_csr"]
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .embeddings import Embeddings, is_sparse
+from .embeddings import Embeddings
 from .text import preprocess
 
 __all__ = [
@@ -206,7 +206,7 @@ def read_labelled(
 def gensim_test_data(name: str = "") -> Path:
     """Path of a file in ``gensim/test/test_data`` (gensim must be installed: ``cooc[eval]``)."""
     try:
-        import gensim
+        import gensim  # type: ignore[import-untyped]
     except ImportError:
         raise ImportError("the real test data ships with gensim: pip install 'cooc[eval]'") from None
     path = Path(gensim.__file__).parent / "test" / "test_data" / name
@@ -225,7 +225,7 @@ def real_corpus(wiki: bool = True) -> list[str]:
     if wiki:
         import bz2
 
-        from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+        from gensim.corpora.wikicorpus import extract_pages, filter_wiki  # type: ignore[import-untyped]
 
         with bz2.open(gensim_test_data(WIKI_EXCERPT), "rb") as f:
             for _title, markup, _pageid in extract_pages(f):
@@ -259,7 +259,9 @@ class TfidfCentroid:
         self.stopwords = STOPWORDS if stopwords is None else stopwords
 
     def _matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
-        rows, cols, vals = [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[int] = []
         for i, toks in enumerate(_tokens(texts, self.stopwords)):
             counts: dict[int, int] = {}
             for t in toks:
@@ -373,9 +375,9 @@ def compare_classifiers(
         raise ValueError(f"folds must be in [2, {smallest}] (the smallest class has {smallest} texts)")
     makers: dict[str, Callable[[], Any]] = {}
     for name, emb in models.items():
-        makers[f"{name} + centroid"] = lambda emb=emb: NearestCentroid(emb)
+        makers[f"{name} + centroid"] = lambda emb=emb: NearestCentroid(emb)  # type: ignore[misc]
         if probe:
-            makers[f"{name} + probe"] = lambda emb=emb: FineTunedClassifier(emb, mode="probe")
+            makers[f"{name} + probe"] = lambda emb=emb: FineTunedClassifier(emb, mode="probe")  # type: ignore[misc]
     if finetune:
         base = models.get("ppmi+svd") or next(iter(models.values()))
         makers["fine-tuned (ppmi+svd)" if "ppmi+svd" in models else "fine-tuned"] = (
@@ -458,7 +460,7 @@ def _positive(text: str) -> int:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``cooc evaluate similarity`` and ``cooc evaluate classify`` on the cooc subparsers."""
-    p = subparsers.add_parser("evaluate", help="word-similarity and classification evaluation")
+    p: argparse.ArgumentParser = subparsers.add_parser("evaluate", help="word-similarity and classification evaluation")
     sub = p.add_subparsers(dest="evaluate_command", metavar="WHAT")
     sub.required = True
     s = sub.add_parser("similarity", help="Pearson / Spearman / OOV of a model on word-pair files")

@@ -168,16 +168,16 @@ class FineTunedClassifier:
         tuned = getattr(self, "_local", {})
         if not tuned:
             a = self._averager(rows, len(emb))
-            x = a @ emb.vectors
-            return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float64)
+            x: Any = a @ emb.vectors
+            return np.asarray(x.toarray() if is_sparse(x) else x, dtype=np.float64)
         # A document's vector is the mean over all its known words: fine-tuned rows for the words seen
         # in training, pretrained rows for the others.
         lengths = np.array([max(len(d), 1) for d in rows], dtype=np.float64)
         mine = [[j for j in doc if j in tuned] for doc in rows]
         other = [[j for j in doc if j not in tuned] for doc in rows]
         sums_mine = self._averager(mine, len(tuned), tuned, mean=False)
-        x_other = self._averager(other, len(emb), mean=False) @ emb.vectors
-        x = sums_mine @ self.tuned_vectors_ + (x_other.toarray() if sp.issparse(x_other) else x_other)
+        x_other: Any = self._averager(other, len(emb), mean=False) @ emb.vectors
+        x = sums_mine @ self.tuned_vectors_ + (x_other.toarray() if is_sparse(x_other) else x_other)
         return np.asarray(x / lengths[:, None], dtype=np.float64)
 
     # -- training --------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ class FineTunedClassifier:
         for c in np.unique(y):
             idx = np.flatnonzero(y == c)
             rng.shuffle(idx)
-            k = int(round(idx.size * float(self.validation_fraction)))
+            k = round(idx.size * float(self.validation_fraction))
             if idx.size >= 2:
                 k = min(max(k, 1), idx.size - 1)
             else:

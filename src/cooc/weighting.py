@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
+from .embeddings import is_sparse
 
 __all__ = ["DISTANCES", "WEIGHTINGS", "distance_weighted_counts", "distance_weights", "ppmi", "svd"]
 
@@ -34,7 +35,7 @@ DISTANCES = ("uniform", "harmonic", "linear")
 
 
 def _as_csr(matrix: Any, name: str = "counts") -> sp.csr_matrix:
-    if not sp.issparse(matrix):
+    if not is_sparse(matrix):
         raise TypeError(f"{name} must be a scipy.sparse matrix, not {type(matrix).__name__}")
     m: Any = sp.csr_matrix(matrix)
     if m.shape[0] != m.shape[1]:
@@ -223,7 +224,7 @@ def svd(
     p = _check_real("p", p, low=0.0, low_inclusive=True)
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
-    a: Any = sp.csr_matrix(matrix) if sp.issparse(matrix) else np.asarray(matrix)
+    a: Any = sp.csr_matrix(matrix) if is_sparse(matrix) else np.asarray(matrix)
     if a.ndim != 2:
         raise ValueError(f"matrix must be two-dimensional, got shape {a.shape}")
     n, m = a.shape
@@ -232,13 +233,13 @@ def svd(
         raise ValueError(f"dim must be at most min(matrix.shape) = {min(n, m)}, got {k}")
     l = k + (max(20, k // 3) if oversamples is None else int(oversamples))
     if l >= min(n, m) or min(n, m) <= 500:
-        dense = a.toarray() if sp.issparse(a) else a
+        dense = a.toarray() if is_sparse(a) else a
         u, s, _ = np.linalg.svd(np.asarray(dense, dtype=np.float64), full_matrices=False)
         u, s = u[:, :k], s[:k]
     else:
         rng = np.random.default_rng(seed)
         a = a.astype(dtype)
-        at = a.T.tocsr() if sp.issparse(a) else np.ascontiguousarray(a.T)
+        at = a.T.tocsr() if is_sparse(a) else np.ascontiguousarray(a.T)
         # Intermediate bases only need to be well conditioned (one pass); the last one orthonormal.
         q = _orthonormalize(np.asarray(a @ rng.standard_normal((m, l)).astype(dtype)), 1 if n_iter else 2)
         for i in range(int(n_iter)):
