@@ -206,7 +206,7 @@ def read_labelled(
 def gensim_test_data(name: str = "") -> Path:
     """Path of a file in ``gensim/test/test_data`` (gensim must be installed: ``cooc[eval]``)."""
     try:
-        import gensim  # type: ignore[import-untyped]
+        import gensim  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         raise ImportError("the real test data ships with gensim: pip install 'cooc[eval]'") from None
     path = Path(gensim.__file__).parent / "test" / "test_data" / name
@@ -225,7 +225,7 @@ def real_corpus(wiki: bool = True) -> list[str]:
     if wiki:
         import bz2
 
-        from gensim.corpora.wikicorpus import extract_pages, filter_wiki  # type: ignore[import-untyped]
+        from gensim.corpora.wikicorpus import extract_pages, filter_wiki  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         with bz2.open(gensim_test_data(WIKI_EXCERPT), "rb") as f:
             for _title, markup, _pageid in extract_pages(f):
