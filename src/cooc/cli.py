@@ -6,6 +6,7 @@ Subcommands:
 - ``cooc pretrain CORPUS... -o MODEL.npz``: count co-occurrences of text files into a model file.
 - ``cooc neighbors MODEL.npz WORD... [-k N]``: nearest neighbours of words in a model.
 - ``cooc bench [...]``: benchmark comparisons (see ``cooc bench --help``).
+- ``cooc evaluate similarity|classify ...``: word-pair similarity and classification comparisons.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ class CliError(Exception):
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
+
+    if (args.corpus is None) != (args.labelled is None):
+        raise CliError("--corpus and --labelled go together")
+    if args.corpus is not None:
+        from .demo_real import run_real
+
+        run_real(sys.stdout, args.corpus, args.labelled, encoding=args.encoding)
+        return 0
 
     if args.charts is not None:
         from .charts import _pyplot
@@ -164,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--charts", metavar="DIR", default=None,
         help="also save the two bar charts as PNG files in DIR (needs matplotlib: cooc[plot])",
     )
+    p.add_argument("--corpus", nargs="+", default=None, metavar="PATH",
+                   help="run the walk-through on your own unlabelled text (one sentence per line)")
+    p.add_argument("--labelled", default=None, metavar="PATH",
+                   help="your labelled sentences: fastText '__label__x text' or 'label<TAB>text'")
+    p.add_argument("--encoding", default=None, help="encoding of the labelled file (default utf-8)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("pretrain", help="count co-occurrences of text files (one sentence per line)")
@@ -194,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_neighbors)
 
     from .bench import add_parser as add_bench_parser
+    from .evaluate import add_parser as add_evaluate_parser
 
     add_bench_parser(sub)
+    add_evaluate_parser(sub)
     return parser
 
 
