@@ -74,3 +74,28 @@ def test_errors_are_one_line_and_exit_2(argv, message, corpus_file, tmp_path, ca
     assert len(err.splitlines()) == 1, err
     assert message in err
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_demo_on_user_data_through_the_cli(tmp_path, capsys):
+    rng = __import__("numpy").random.default_rng(0)
+    good = ["great", "lovely", "superb", "fine", "nice"]
+    bad = ["awful", "poor", "dreadful", "bad", "nasty"]
+    filler = [f"w{chr(97 + i)}" for i in range(20)]
+    corpus = tmp_path / "corpus.txt"
+    lines = []
+    for _ in range(400):
+        pool = good if rng.random() < 0.5 else bad
+        lines.append(" ".join(list(rng.choice(pool, 3)) + list(rng.choice(filler, 4))))
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    labelled = tmp_path / "labelled.txt"
+    rows = []
+    for i in range(40):
+        label, pool = ("pos", good) if i % 2 else ("neg", bad)
+        rows.append(f"__label__{label} " + " ".join(rng.choice(pool, 2)) + " " + " ".join(rng.choice(filler, 2)))
+    labelled.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["demo", "--corpus", str(corpus), "--labelled", str(labelled)]) == 0
+    out = capsys.readouterr().out
+    assert "STAGE 1" in out and "VERDICT" in out
+    assert "random + centroid" in out and "tf-idf" in out
+    assert main(["demo", "--corpus", str(corpus)]) == 2
+    assert "go together" in capsys.readouterr().err
