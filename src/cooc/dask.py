@@ -61,7 +61,7 @@ from .counting import (
     partition_word_counts,
     select_vocabulary,
 )
-from .embeddings import Embeddings, _check_positive, _check_window
+from .embeddings import Embeddings, _check_positive, _check_window, l2_rows
 from .text import STOPWORDS
 
 __all__ = ["counting_bytes_per_char", "pretrain", "pretrain_from_cli"]
@@ -645,8 +645,7 @@ def _run(
     logger.info("cooc.dask: %d non-zeros counted in %.2f s", data.size, time.perf_counter() - t1)
 
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
-    normalized = _kernels.normalize_rows_l2(indptr, data)
-    vectors = sp.csr_matrix((normalized, indices.copy(), indptr.copy()), shape=(n, n))
+    vectors = l2_rows(indptr, indices, data, n)
     return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window)
 
 

@@ -18,11 +18,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
-from .text import STOPWORDS, preprocess
 from .corpus import LineCorpus, iter_chunks
-from .counting import check_n_jobs, count_pairs, parse_memory, select_vocabulary, tokenize_chunks
+from .counting import (
+    check_n_jobs,
+    count_pairs,
+    parse_memory,
+    select_vocabulary,
+    tokenize_chunks,
+)
+from .text import STOPWORDS
 
-__all__ = ["Embeddings", "is_sparse", "pretrain", "random_embeddings"]
+__all__ = ["Embeddings", "is_sparse", "l2_rows", "pretrain", "random_embeddings"]
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +264,15 @@ class Embeddings:
         return self._rows_csr()
 
 
+def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int) -> Any:
+    """The rows of a CSR matrix divided by their Euclidean norms, as a new (n, n) float64 CSR matrix.
+
+    The result shares ``indptr`` and ``indices`` with its input (as scipy's own arithmetic does), so a
+    model's ``counts`` and ``vectors`` hold one copy of the sparsity structure; treat them as read-only.
+    """
+    return sp.csr_matrix((_kernels.normalize_rows_l2(indptr, data), indices, indptr), shape=(n, n))
+
+
 def _check_window(window: Any) -> int:
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
         raise ValueError(f"window must be a positive integer, got {window!r}")
@@ -405,8 +420,7 @@ def pretrain(
     )
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
     if weighting == "count" and distance == "uniform" and dim is None:
-        normalized = _kernels.normalize_rows_l2(indptr, data)
-        vectors: Any = sp.csr_matrix((normalized, indices.copy(), indptr.copy()), shape=(n, n))
+        vectors: Any = l2_rows(indptr, indices, data, n)
     else:
         from .weighting import distance_weighted_counts, ppmi, svd
 
@@ -427,9 +441,7 @@ def pretrain(
         else:
             w = sp.csr_matrix(weighted, dtype=np.float64)
             w.sort_indices()
-            vectors = sp.csr_matrix(
-                (_kernels.normalize_rows_l2(w.indptr, w.data), w.indices.copy(), w.indptr.copy()), shape=(n, n)
-            )
+            vectors = l2_rows(w.indptr, w.indices, w.data, n)
     logger.info(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",
