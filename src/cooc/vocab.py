@@ -23,16 +23,24 @@ class Vocabulary:
         How often each word occurs in the corpus.
     """
 
-    __slots__ = ("words", "frequencies", "index")
+    __slots__ = ("words", "frequencies", "_index")
 
     def __init__(self, words: Sequence[str], frequencies: Sequence[int] | np.ndarray) -> None:
         self.words: list[str] = list(words)
         self.frequencies = np.asarray(frequencies, dtype=np.int64)
         if self.frequencies.shape != (len(self.words),):
             raise ValueError("words and frequencies must have the same length")
-        self.index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
-        if len(self.index) != len(self.words):
-            raise ValueError("vocabulary words must be distinct")
+        self._index: dict[str, int] | None = None
+
+    @property
+    def index(self) -> dict[str, int]:
+        """``word -> id``, built on first use (the counting pipeline never needs it)."""
+        if self._index is None:
+            index = {w: i for i, w in enumerate(self.words)}
+            if len(index) != len(self.words):
+                raise ValueError("vocabulary words must be distinct")
+            self._index = index
+        return self._index
 
     @classmethod
     def from_token_lists(cls, token_lists: Iterable[Sequence[str]]) -> Vocabulary:
