@@ -148,10 +148,27 @@ class NearestCentroid:
         emb = _check_embeddings(self.embeddings)
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of str, not a single str")
-        rows = [document_vector(t, emb) for t in texts]
-        if not rows:
+        texts = list(texts)
+        if not texts:
             raise ValueError("no texts given")
-        return np.vstack(rows)
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"texts must be str, not {type(t).__name__}")
+        # All documents at once: a sparse (texts x words) matrix of 1/len weights times the vectors.
+        index = emb.key_to_index
+        rows: list[int] = []
+        cols: list[int] = []
+        weights: list[float] = []
+        for i, t in enumerate(texts):
+            ids = [index[w] for w in preprocess(t, emb.stopwords) if w in index]
+            if not ids:
+                continue  # no known word: the zero vector
+            rows.extend([i] * len(ids))
+            cols.extend(ids)
+            weights.extend([1.0 / len(ids)] * len(ids))
+        D = sp.csr_matrix((weights, (rows, cols)), shape=(len(texts), len(emb)), dtype=np.float64)
+        X = D @ emb.vectors
+        return np.asarray(X.toarray() if is_sparse(X) else X, dtype=np.float64)
 
     def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> NearestCentroid:
         """Compute one centroid per class; returns ``self``."""
@@ -174,7 +191,13 @@ class NearestCentroid:
         """Cosine similarity of each text with each centroid, shape (n_texts, n_classes)."""
         self._check_fitted()
         X = self._vectors(texts)
-        return np.array([[_kernels.cosine_dense(x, c) for c in self.centroids_] for x in X])
+        # One matrix product for all texts and classes (BLAS); 0.0 where a text or a centroid is zero.
+        # (classify() keeps the reference's exact left-to-right sums; this may differ in the last bit.)
+        dots: np.ndarray = X @ self.centroids_.T
+        denom = np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(self.centroids_, axis=1))
+        scores = np.zeros_like(dots)
+        np.divide(dots, denom, out=scores, where=denom > 0)
+        return scores
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The class of the most similar centroid for each text (ties: first in ``classes_``)."""
