@@ -23,11 +23,20 @@ __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense
 # ---------------------------------------------------------------------------------------------------
 # helpers
 
-cdef inline void _sort_int32(int32_t* a, Py_ssize_t n, int32_t* tmp) noexcept nogil:
-    """In-place sort: insertion sort for short runs, else an LSD radix sort (``tmp``: n slots)."""
+cdef void _sort_uint64(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int bits) noexcept nogil:
+    """Sort ``a[:n]`` (values below 2**bits) in place: insertion sort when short, else LSD radix sort
+    with 8-bit digits (11-bit for long arrays) through ``tmp`` (n slots)."""
     cdef Py_ssize_t i, j
-    cdef int32_t x
-    if n < 48:
+    cdef uint64_t x
+    cdef int64_t cnt[2048]
+    cdef uint64_t* src = a
+    cdef uint64_t* dst = tmp
+    cdef uint64_t* sw
+    cdef int shift = 0, digit = 8 if n < 65536 else 11, d
+    cdef int nbins = 1 << digit
+    cdef uint64_t mask = <uint64_t> (nbins - 1)
+    cdef int64_t total, c
+    if n < 64:
         for i in range(1, n):
             x = a[i]
             j = i - 1
@@ -36,35 +45,7 @@ cdef inline void _sort_int32(int32_t* a, Py_ssize_t n, int32_t* tmp) noexcept no
                 j -= 1
             a[j + 1] = x
         return
-    _radix_sort_int32(a, n, tmp)
-
-
-cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n, int32_t* tmp) noexcept nogil:
-    # Values are non-negative word ids < 2**31. LSD radix sort on 8-bit digits for short arrays (a
-    # small histogram to clear per call) and 11-bit digits for long ones; only the digits the largest
-    # value needs are sorted.
-    cdef int64_t cnt[2048]
-    cdef int32_t* src = a
-    cdef int32_t* dst = tmp
-    cdef int32_t* sw
-    cdef int32_t mx = 0
-    cdef Py_ssize_t i
-    cdef int shift, d, bits = 8 if n < 65536 else 11
-    cdef int nbins = 1 << bits
-    cdef int32_t mask = nbins - 1
-    cdef int32_t mn = a[0]
-    cdef int64_t total, c
-    for i in range(n):
-        if a[i] > mx:
-            mx = a[i]
-        if a[i] < mn:
-            mn = a[i]
-    # sort on the offsets from the smallest value: fewer digits for a row's narrow column range
-    for i in range(n):
-        a[i] -= mn
-    mx -= mn
-    shift = 0
-    while shift < 32 and (mx >> shift) > 0:
+    while shift < bits:
         memset(cnt, 0, nbins * sizeof(int64_t))
         for i in range(n):
             cnt[(src[i] >> shift) & mask] += 1
@@ -74,15 +55,16 @@ cdef void _radix_sort_int32(int32_t* a, Py_ssize_t n, int32_t* tmp) noexcept nog
             cnt[d] = total
             total += c
         for i in range(n):
-            d = (src[i] >> shift) & mask
+            d = <int> ((src[i] >> shift) & mask)
             dst[cnt[d]] = src[i]
             cnt[d] += 1
         sw = src
         src = dst
         dst = sw
-        shift += bits
-    for i in range(n):
-        a[i] = src[i] + mn
+        shift += digit
+    if src != a:
+        for i in range(n):
+            a[i] = src[i]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -139,9 +121,9 @@ cdef class _CountJob:
 
     Layout: pairs of positions within the window are packed as ``(min_id << 32) | max_id`` keys and
     scattered into coarse buckets of ``2**shift`` rows (phase 1 counts, phase 3 scatters). Phase 4
-    takes a range of coarse buckets: a counting sort by row inside the (cache-sized) bucket, then a
-    dense accumulator reduces each row to its sorted distinct columns: the upper triangle U. Phase 6
-    writes M = U + U^T, every thread filling disjoint slots.
+    takes a range of coarse buckets and radix-sorts each (cache-sized) bucket, then run-length reduces
+    it: the upper triangle U, rows in order and columns sorted. Phase 6 writes M = U + U^T, every
+    thread filling disjoint slots.
     """
     cdef const int32_t* tok
     cdef const int64_t* off
@@ -269,85 +251,58 @@ cdef class _CountJob:
         return 0
 
     cdef void _reduce(self, int t) noexcept nogil:
-        cdef Py_ssize_t V = self.V, b, k, r, R0, R1, nrow, lo, hi, nd, m
-        cdef int64_t kb, kend, biggest = 0
-        cdef int32_t c
-        cdef uint64_t key
-        cdef int64_t* acc = <int64_t*> calloc(V if V > 0 else 1, sizeof(int64_t))
-        cdef int64_t* rs = <int64_t*> malloc(((1 << self.shift) + 2) * sizeof(int64_t))
-        cdef int64_t* fp = <int64_t*> malloc(((1 << self.shift) + 2) * sizeof(int64_t))
-        cdef int32_t* lb = NULL
-        cdef int32_t* scratch = NULL
-        cdef int32_t* out_c
-        cdef int64_t* out_v
+        # Each coarse bucket: its keys re-packed as (row - R0) << colbits | col, LSD radix sorted in
+        # cache, then run-length reduced: rows come out in order, columns sorted within each row.
+        cdef Py_ssize_t V = self.V, b, k, n, R0
+        cdef int64_t biggest = 0, run
+        cdef int colbits = 1, total_bits
+        cdef uint64_t colmask, v, prev
+        cdef uint64_t* a
+        cdef uint64_t* tmp = NULL
+        cdef int32_t r, c
+        while (<uint64_t> 1 << colbits) < <uint64_t> V:
+            colbits += 1
+        colmask = (<uint64_t> 1 << colbits) - 1
+        total_bits = colbits + self.shift
         for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
             if self.cstart[b + 1] - self.cstart[b] > biggest:
                 biggest = self.cstart[b + 1] - self.cstart[b]
-        lb = <int32_t*> malloc((biggest + 1) * sizeof(int32_t))
-        scratch = <int32_t*> malloc((biggest + 1) * sizeof(int32_t))
-        if acc == NULL or rs == NULL or fp == NULL or lb == NULL or scratch == NULL:
+        tmp = <uint64_t*> malloc((biggest + 1) * sizeof(uint64_t))
+        if tmp == NULL:
             cooc_store_flag(&self.oom, 1)
-            free(acc); free(rs); free(fp); free(lb); free(scratch)
             return
         for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
             if self._halt(0):
                 break
             R0 = b << self.shift
-            R1 = R0 + (1 << self.shift)
-            if R1 > V:
-                R1 = V
-            nrow = R1 - R0
-            kb = self.cstart[b]
-            kend = self.cstart[b + 1]
-            # counting sort of the bucket's keys by row
-            for k in range(nrow + 1):
-                rs[k] = 0
-            for k in range(kb, kend):
-                rs[(<Py_ssize_t> (self.keys[k] >> 32)) - R0 + 1] += 1
-            for k in range(nrow):
-                rs[k + 1] += rs[k]
-            for k in range(nrow):
-                fp[k] = rs[k]
-            for k in range(kb, kend):
-                key = self.keys[k]
-                r = (<Py_ssize_t> (key >> 32)) - R0
-                lb[fp[r]] = <int32_t> (key & 0xFFFFFFFFULL)
-                fp[r] += 1
-            # each row: distinct columns with a dense accumulator, sorted
-            for r in range(R0, R1):
-                lo = rs[r - R0]
-                hi = rs[r - R0 + 1]
-                nd = 0
-                for k in range(lo, hi):
-                    c = lb[k]
-                    if acc[c] == 0:
-                        lb[lo + nd] = c
-                        nd += 1
-                    acc[c] += 1
-                if nd * 16 > V - r:
-                    m = lo
-                    for c in range(r, V):
-                        if acc[c] != 0:
-                            lb[m] = c
-                            m += 1
-                else:
-                    _sort_int32(&lb[lo], nd, scratch)
-                if self.ulen[t] + nd > self.ucap[t] and self._reserve(t, nd) < 0:
-                    cooc_store_flag(&self.oom, 1)
-                    free(acc); free(rs); free(fp); free(lb); free(scratch)
-                    return
-                out_c = &self.ucols[t][self.ulen[t]]
-                out_v = &self.ucnt[t][self.ulen[t]]
-                for k in range(nd):
-                    c = lb[lo + k]
-                    out_c[k] = c
-                    out_v[k] = acc[c]
-                    acc[c] = 0
-                    if c == r:
-                        self.ndiag[t] += 1
-                self.ulen[t] += nd
-                self.row_nnz[r] = nd
-        free(acc); free(rs); free(fp); free(lb); free(scratch)
+            a = &self.keys[self.cstart[b]]
+            n = self.cstart[b + 1] - self.cstart[b]
+            if n == 0:
+                continue
+            for k in range(n):
+                v = a[k]
+                a[k] = (((v >> 32) - <uint64_t> R0) << colbits) | (v & 0xFFFFFFFFULL)
+            _sort_uint64(a, n, tmp, total_bits)
+            if self.ulen[t] + n > self.ucap[t] and self._reserve(t, n) < 0:
+                cooc_store_flag(&self.oom, 1)
+                break
+            k = 0
+            while k < n:
+                prev = a[k]
+                run = 1
+                k += 1
+                while k < n and a[k] == prev:
+                    run += 1
+                    k += 1
+                r = <int32_t> (R0 + <Py_ssize_t> (prev >> colbits))
+                c = <int32_t> (prev & colmask)
+                self.ucols[t][self.ulen[t]] = c
+                self.ucnt[t][self.ulen[t]] = run
+                self.ulen[t] += 1
+                self.row_nnz[r] += 1
+                if c == r:
+                    self.ndiag[t] += 1
+        free(tmp)
 
     def phase_reduce(self, int t):
         with nogil:
