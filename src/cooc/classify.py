@@ -7,7 +7,7 @@ document goes to the class whose centroid has the highest cosine similarity.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -112,7 +112,30 @@ def classify(
     return ("positive" if pos_sim > neg_sim else "negative"), pos_sim, neg_sim
 
 
-class NearestCentroid:
+class ClassifierMixin:
+    """``predict`` and ``score`` from ``decision_function`` and ``classes_`` (scikit-learn style)."""
+
+    classes_: np.ndarray
+
+    if TYPE_CHECKING:  # each classifier defines it
+
+        def decision_function(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The best-scoring class of each text (ties: first in ``classes_``)."""
+        scores = self.decision_function(texts)
+        return np.asarray(self.classes_[np.argmax(scores, axis=1)])
+
+    def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
+        """Mean accuracy on the given texts and labels."""
+        y = np.asarray(list(labels))
+        pred = self.predict(texts)
+        if y.shape != pred.shape:
+            raise ValueError(f"got {pred.size} texts but {y.size} labels")
+        return float(np.mean(pred == y))
+
+
+class NearestCentroid(ClassifierMixin):
     """Nearest-centroid text classifier by cosine similarity, with scikit-learn conventions.
 
     Parameters
@@ -198,19 +221,6 @@ class NearestCentroid:
         scores = np.zeros_like(dots)
         np.divide(dots, denom, out=scores, where=denom > 0)
         return scores
-
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """The class of the most similar centroid for each text (ties: first in ``classes_``)."""
-        scores = self.decision_function(texts)
-        return np.asarray(self.classes_[np.argmax(scores, axis=1)])
-
-    def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
-        """Mean accuracy on the given texts and labels."""
-        y = np.asarray(list(labels))
-        pred = self.predict(texts)
-        if y.shape != pred.shape:
-            raise ValueError(f"got {pred.size} texts but {y.size} labels")
-        return float(np.mean(pred == y))
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {"embeddings": self.embeddings}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .classify import ClassifierMixin
 from .embeddings import Embeddings, is_sparse
 from .text import preprocess
 
@@ -26,7 +27,7 @@ _PARAMS = ("embeddings", "mode", "learning_rate", "l2", "anchor", "max_epochs", 
            "validation_fraction", "patience", "random_state")
 
 
-class FineTunedClassifier:
+class FineTunedClassifier(ClassifierMixin):
     """Softmax linear classifier on mean word vectors, optionally fine-tuning the word vectors.
 
     Parameters
@@ -312,15 +313,3 @@ class FineTunedClassifier:
         p = np.exp(z)
         return np.asarray(p / p.sum(axis=1, keepdims=True))
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """The most probable class of each text (ties: first in ``classes_``)."""
-        scores = self.decision_function(texts)
-        return np.asarray(self.classes_[np.argmax(scores, axis=1)])
-
-    def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
-        """Mean accuracy on the given texts and labels."""
-        y = np.asarray(list(labels))
-        pred = self.predict(texts)
-        if y.shape != pred.shape:
-            raise ValueError(f"got {pred.size} texts but {y.size} labels")
-        return float(np.mean(pred == y))
