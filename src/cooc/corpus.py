@@ -235,14 +235,7 @@ class LineCorpus:
                 ) from None
         if not items:
             raise ValueError("LineCorpus needs at least one file: the list of paths is empty")
-        resolved: list[str] = []
-        for i, p in enumerate(items):
-            if not isinstance(p, (str, os.PathLike)):
-                raise TypeError(f"path {i} must be a str or os.PathLike, not {type(p).__name__}")
-            s = os.fspath(p)
-            if not isinstance(s, str):
-                raise TypeError(f"path {i} must name a file with a str path, not {type(s).__name__}")
-            resolved.append(s)
+        resolved = fspaths(items)
         self.encoding, self.errors = _check_codec(encoding, errors)
         self.paths: tuple[str, ...] = tuple(resolved)
         for path in self.paths:
@@ -307,6 +300,19 @@ class LineCorpus:
             yield from _chunk_stream(
                 _read_text_blocks(path, self.encoding, self.errors, block, progress), chunk_chars
             )
+
+
+def fspaths(items: Iterable[Any]) -> list[str]:
+    """Paths (str or os.PathLike) as str, with a TypeError naming the position of a bad one."""
+    out: list[str] = []
+    for i, p in enumerate(items):
+        if not isinstance(p, (str, os.PathLike)):
+            raise TypeError(f"path {i} must be a str or os.PathLike, not {type(p).__name__}")
+        s = os.fspath(p)
+        if not isinstance(s, str):
+            raise TypeError(f"path {i} must name a file with a str path, not {type(s).__name__}")
+        out.append(s)
+    return out
 
 
 def _check_codec(encoding: Any, errors: Any) -> tuple[str, str]:

@@ -51,6 +51,7 @@ from .corpus import (
     _normalize_newlines,
     _sentence_chunks,
     _sniff,
+    fspaths,
     normalize_block,
 )
 from .counting import (
@@ -410,15 +411,7 @@ def _as_paths(source: Any) -> list[str]:
             "the corpus must be a path or URL, a list of them, a cooc.LineCorpus or a dask.bag.Bag "
             f"of lines, not {type(source).__name__}"
         )
-    out = []
-    for i, p in enumerate(items):
-        if not isinstance(p, (str, os.PathLike)):
-            raise TypeError(f"path {i} must be a str or os.PathLike, not {type(p).__name__}")
-        s = os.fspath(p)
-        if not isinstance(s, str):
-            raise TypeError(f"path {i} must be a str path, not {type(s).__name__}")
-        out.append(s)
-    return out
+    return fspaths(items)
 
 
 def _plan_files(
