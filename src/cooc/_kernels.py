@@ -33,6 +33,8 @@ __all__ = [
     "new_word_table",
     "topk_cosine",
     "topk_cosine_sparse",
+    "topk_cosine_sparse_many",
+    "TransposeIndex",
 ]
 
 KERNEL_NAMES = (
@@ -44,6 +46,7 @@ KERNEL_NAMES = (
     "csr_add",
     "topk_cosine_sparse",
     "row_norms",
+    "topk_cosine_sparse_many",
 )
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -272,6 +275,73 @@ def topk_cosine_sparse(
         tp, ti, td, rn, qi.astype(np.int32), qd, k, exclude
     )
 
+
+
+def _check_queries(q_indptr: Any, q_indices: Any, q_data: Any, n_cols: int) -> tuple[np.ndarray, ...]:
+    qp, qi, qd = _check_csr(q_indptr, q_indices, q_data, n_cols)
+    qd = _float_array("q_data", qd)
+    if qd.size != qi.size:
+        raise ValueError("q_data and q_indices must have the same length")
+    if qi.size > 1:
+        starts = np.zeros(qi.size, dtype=bool)
+        starts[qp[1:-1][qp[1:-1] < qi.size]] = True
+        if np.any((np.diff(qi) <= 0) & ~starts[1:]):
+            raise ValueError("q_indices must be sorted and distinct within each query")
+    return qp, qi, qd
+
+
+def _check_excludes(exclude: Any, n_queries: int, n_rows: int) -> np.ndarray:
+    ex = np.asarray(exclude)
+    if ex.ndim == 0:
+        ex = np.full(n_queries, _check_exclude(exclude, n_rows), dtype=np.int64)
+    if ex.shape != (n_queries,):
+        raise ValueError(f"exclude must hold one entry per query ({n_queries}), got shape {ex.shape}")
+    if ex.size and not np.issubdtype(ex.dtype, np.integer):
+        raise TypeError(f"exclude must hold integers, got dtype {ex.dtype}")
+    if ex.size and (int(ex.min()) < -1 or int(ex.max()) >= n_rows):
+        raise ValueError(f"exclude must hold -1 or row indices in [0, {n_rows})")
+    return np.ascontiguousarray(ex, dtype=np.int64)
+
+
+def topk_cosine_sparse_many(
+    t_indptr: Any, t_indices: Any, t_data: Any, row_norms: Any, q_indptr: Any, q_indices: Any,
+    q_data: Any, k: int, exclude: Any = -1, n_threads: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return TransposeIndex(t_indptr, t_indices, t_data, row_norms).query(
+        q_indptr, q_indices, q_data, k, exclude, n_threads
+    )
+
+
+class TransposeIndex:
+    """A matrix prepared for top-k cosine queries: its transpose and row norms, checked once.
+
+    Building it validates the whole transpose (O(nnz)); each :meth:`query` then checks only its
+    queries before calling :func:`topk_cosine_sparse_many` of the selected backend, so a query costs
+    the postings of its columns, not a pass over the matrix.
+    """
+
+    def __init__(self, t_indptr: Any, t_indices: Any, t_data: Any, row_norms: Any) -> None:
+        self.row_norms = _float_array("row_norms", row_norms)
+        self.t_indptr, self.t_indices, td = _check_csr(t_indptr, t_indices, t_data, self.row_norms.size)
+        self.t_data = _float_array("t_data", td)
+        if self.t_data.size != self.t_indices.size:
+            raise ValueError("t_data and t_indices must have the same length")
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_norms.size)
+
+    def query(
+        self, q_indptr: Any, q_indices: Any, q_data: Any, k: int, exclude: Any = -1, n_threads: int = 1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top-``k`` rows for each query row: ``(rows, sims, found)``, see :func:`topk_cosine_sparse_many`."""
+        qp, qi, qd = _check_queries(q_indptr, q_indices, q_data, self.t_indptr.size - 1)
+        k = min(_check_int("k", k, 0), self.n_rows)
+        ex = _check_excludes(exclude, qp.size - 1, self.n_rows)
+        n_threads = _check_int("n_threads", n_threads, 1)
+        return _impl.topk_cosine_sparse_many(  # type: ignore[no-any-return]
+            self.t_indptr, self.t_indices, self.t_data, self.row_norms, qp, qi, qd, k, ex, n_threads
+        )
 
 for _name in KERNEL_NAMES:
     if _name in globals():

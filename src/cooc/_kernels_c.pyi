@@ -18,6 +18,7 @@ __all__ = [
     "topk_cosine_sparse",
     "row_norms",
     "ppmi_csr",
+    "topk_cosine_sparse_many",
 ]
 
 def cooccurrence_csr(
@@ -68,6 +69,18 @@ def topk_cosine_sparse(
     exclude: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
 def row_norms(indptr: NDArray[np.int64], data: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def topk_cosine_sparse_many(
+    t_indptr: NDArray[np.int64],
+    t_indices: NDArray[np.int32],
+    t_data: NDArray[np.float64],
+    row_norms: NDArray[np.float64],
+    q_indptr: NDArray[np.int64],
+    q_indices: NDArray[np.int32],
+    q_data: NDArray[np.float64],
+    k: int,
+    exclude: NDArray[np.int64],
+    n_threads: int = 1,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]: ...
 def ppmi_csr(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],

@@ -17,7 +17,8 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 cnp.import_array()
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
-           "topk_cosine_sparse", "row_norms", "ppmi_csr"]
+           "topk_cosine_sparse", "row_norms", "ppmi_csr",
+           "topk_cosine_sparse_many"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1141,6 +1142,162 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
         _heap_sort(&hs[0], &hr[0], n)
     return rows_np, sims_np
 
+
+
+cdef class _TopkJob:
+    """Shared state of one batch of top-k queries; thread ``t`` answers queries t, t + T, t + 2T, ...
+
+    Each thread owns a V-long accumulator, zeroed as the final scan reads it, so a query costs the
+    postings of its columns plus one pass over the V rows, with nothing allocated per query.
+    """
+    cdef const int64_t* tp
+    cdef const int32_t* ti
+    cdef const double* td
+    cdef const double* rn
+    cdef const int64_t* qp
+    cdef const int32_t* qi
+    cdef const double* qd
+    cdef const int64_t* ex
+    cdef double* hs
+    cdef int64_t* hr
+    cdef int64_t* found
+    cdef Py_ssize_t n_rows, n_queries, kk
+    cdef int T, stop
+    cdef object keep  # the arrays behind the pointers, alive as long as the job
+
+    def request_stop(self):
+        cooc_store_flag(&self.stop, 1)
+
+    cdef void _one(self, Py_ssize_t b, double* acc) noexcept nogil:
+        cdef Py_ssize_t i, j, r, n = 0, c
+        cdef Py_ssize_t lo = self.qp[b], hi = self.qp[b + 1], ex = self.ex[b]
+        cdef Py_ssize_t kq = self.kk
+        cdef double qsq = 0.0, qnorm, qc, a, sim
+        cdef double* hs = self.hs + b * self.kk
+        cdef int64_t* hr = self.hr + b * self.kk
+        if 0 <= ex < self.n_rows and kq > self.n_rows - 1:
+            kq = self.n_rows - 1
+        self.found[b] = 0
+        if kq <= 0:
+            return
+        for i in range(lo, hi):
+            qsq = qsq + self.qd[i] * self.qd[i]
+        qnorm = sqrt(qsq)
+        for i in range(lo, hi):
+            qc = self.qd[i]
+            c = self.qi[i]
+            for j in range(self.tp[c], self.tp[c + 1]):
+                acc[self.ti[j]] = acc[self.ti[j]] + self.td[j] * qc
+        for r in range(self.n_rows):
+            a = acc[r]
+            acc[r] = 0.0
+            if r == ex:
+                continue
+            # a row sharing no column scores 0.0: rows come in index order, so it cannot displace a full heap of
+            # scores >= 0 (an equal score loses its tie to the lower index already kept)
+            if a == 0.0 and n == kq and hs[0] >= 0.0:
+                continue
+            if qnorm == 0.0 or self.rn[r] == 0.0:
+                sim = 0.0
+            else:
+                sim = a / (qnorm * self.rn[r])
+            n = _heap_offer(hs, hr, n, kq, sim, r)
+        _heap_sort(hs, hr, n)
+        self.found[b] = n
+
+    def run(self, int t):
+        cdef Py_ssize_t b
+        acc_np = np.zeros(self.n_rows, dtype=np.float64)
+        cdef double[::1] acc = acc_np
+        cdef double* pa = &acc[0] if self.n_rows else NULL
+        with nogil:
+            b = t
+            while b < self.n_queries:
+                if cooc_load_flag(&self.stop):
+                    break
+                if t == 0 and self.T == 1 and (b & 0x3F) == 0x3F and _signalled():
+                    cooc_store_flag(&self.stop, 1)
+                    break
+                self._one(b, pa)
+                b += self.T
+
+
+def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
+                            exclude, n_threads=1):
+    """Top-k cosine similarities of many sparse queries against every row of a matrix, via its transpose.
+
+    Query ``b`` is row ``b`` of the CSR matrix ``(q_indptr, q_indices, q_data)``; each is answered
+    exactly as :func:`topk_cosine_sparse` answers it (the same sums in the same order, so the same
+    floats, bit for bit), with ``exclude[b]`` left out. The queries are shared among ``n_threads``
+    threads; the result does not depend on it (the pure-Python twin ignores it).
+
+    Parameters
+    ----------
+    t_indptr : int64 array, shape (n_cols + 1,)
+    t_indices : int32 array, shape (nnz,)
+    t_data : float64 array, shape (nnz,)
+        The transpose of the matrix, as CSR with sorted indices.
+    row_norms : float64 array, shape (n_rows,)
+        Euclidean norm of every row of the matrix, summed in column order.
+    q_indptr : int64 array, shape (n_queries + 1,)
+    q_indices : int32 array, shape (q_nnz,)
+        Column indices of each query's non-zeros, sorted within each query.
+    q_data : float64 array, shape (q_nnz,)
+    k : int
+        Results per query; at most ``n_rows``.
+    exclude : int64 array, shape (n_queries,)
+        A row index left out of each query's ranking, or -1 for none.
+    n_threads : int, default 1
+
+    Returns
+    -------
+    rows : int64 array, shape (n_queries, k)
+    sims : float64 array, shape (n_queries, k)
+        Best first; only the first ``found[b]`` entries of row ``b`` are meaningful.
+    found : int64 array, shape (n_queries,)
+        ``min(k, candidates)`` for each query.
+    """
+    cdef const int64_t[::1] tp = t_indptr
+    cdef const int32_t[::1] ti = t_indices
+    cdef const double[::1] td = t_data
+    cdef const double[::1] rn = row_norms
+    cdef const int64_t[::1] qp = q_indptr
+    cdef const int32_t[::1] qi = q_indices
+    cdef const double[::1] qd = q_data
+    cdef const int64_t[::1] ex = exclude
+    cdef Py_ssize_t B = qp.shape[0] - 1, kk = k
+    cdef int T = max(1, min(int(n_threads), B if B > 0 else 1))
+    rows_np = np.zeros((B, kk), dtype=np.int64)
+    sims_np = np.zeros((B, kk), dtype=np.float64)
+    found_np = np.zeros(B, dtype=np.int64)
+    if B == 0 or kk == 0:
+        return rows_np, sims_np, found_np
+    cdef int64_t[:, ::1] hr = rows_np
+    cdef double[:, ::1] hs = sims_np
+    cdef int64_t[::1] fd = found_np
+    job = _TopkJob()
+    cdef _TopkJob j = job
+    j.tp = &tp[0]
+    j.ti = &ti[0] if ti.shape[0] else NULL
+    j.td = &td[0] if td.shape[0] else NULL
+    j.rn = &rn[0]
+    j.qp = &qp[0]
+    j.qi = &qi[0] if qi.shape[0] else NULL
+    j.qd = &qd[0] if qd.shape[0] else NULL
+    j.ex = &ex[0]
+    j.hs = &hs[0, 0]
+    j.hr = &hr[0, 0]
+    j.found = &fd[0]
+    j.n_rows = rn.shape[0]
+    j.n_queries = B
+    j.kk = kk
+    j.T = T
+    j.stop = 0
+    j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude)
+    _run_phase(job, "run", T)
+    if j.stop:
+        raise KeyboardInterrupt
+    return rows_np, sims_np, found_np
 
 def row_norms(indptr, data):
     """Euclidean norm of every CSR row, its squares summed in column order.

@@ -21,7 +21,8 @@ import numpy as np
 from .text import _SEPARATORS
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
-           "topk_cosine_sparse", "row_norms", "ppmi_csr"]
+           "topk_cosine_sparse", "row_norms", "ppmi_csr",
+           "topk_cosine_sparse_many"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
@@ -343,6 +344,74 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
         np.array([s for s, _ in best], dtype=np.float64),
     )
 
+
+
+def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
+                            exclude, n_threads=1):
+    """Top-k cosine similarities of many sparse queries against every row of a matrix, via its transpose.
+
+    Query ``b`` is row ``b`` of the CSR matrix ``(q_indptr, q_indices, q_data)``; each is answered
+    exactly as :func:`topk_cosine_sparse` answers it (the same sums in the same order, so the same
+    floats, bit for bit), with ``exclude[b]`` left out. The queries are shared among ``n_threads``
+    threads; the result does not depend on it (the pure-Python twin ignores it).
+
+    Parameters
+    ----------
+    t_indptr : int64 array, shape (n_cols + 1,)
+    t_indices : int32 array, shape (nnz,)
+    t_data : float64 array, shape (nnz,)
+        The transpose of the matrix, as CSR with sorted indices.
+    row_norms : float64 array, shape (n_rows,)
+        Euclidean norm of every row of the matrix, summed in column order.
+    q_indptr : int64 array, shape (n_queries + 1,)
+    q_indices : int32 array, shape (q_nnz,)
+        Column indices of each query's non-zeros, sorted within each query.
+    q_data : float64 array, shape (q_nnz,)
+    k : int
+        Results per query; at most ``n_rows``.
+    exclude : int64 array, shape (n_queries,)
+        A row index left out of each query's ranking, or -1 for none.
+    n_threads : int, default 1
+
+    Returns
+    -------
+    rows : int64 array, shape (n_queries, k)
+    sims : float64 array, shape (n_queries, k)
+        Best first; only the first ``found[b]`` entries of row ``b`` are meaningful.
+    found : int64 array, shape (n_queries,)
+        ``min(k, candidates)`` for each query.
+    """
+    del n_threads  # one thread here
+    qp, ex = q_indptr.tolist(), exclude.tolist()
+    n_queries, n_rows, kk = len(qp) - 1, len(row_norms), int(k)
+    rows = np.zeros((n_queries, kk), dtype=np.int64)
+    sims = np.zeros((n_queries, kk), dtype=np.float64)
+    found = np.zeros(n_queries, dtype=np.int64)
+    if kk == 0:
+        return rows, sims, found
+    tp, ti, td, norms = t_indptr.tolist(), t_indices.tolist(), t_data.tolist(), row_norms.tolist()
+    for b in range(n_queries):
+        q = list(zip(q_indices[qp[b]:qp[b + 1]].tolist(), q_data[qp[b]:qp[b + 1]].tolist()))
+        qsq = 0.0
+        for _, v in q:
+            qsq += v * v
+        qnorm = math.sqrt(qsq)
+        acc = {}
+        for c, qc in q:
+            for j in range(tp[c], tp[c + 1]):
+                acc[ti[j]] = acc.get(ti[j], 0.0) + td[j] * qc
+
+        def score(r):
+            if qnorm == 0.0 or norms[r] == 0.0:
+                return 0.0
+            return acc.get(r, 0.0) / (qnorm * norms[r])
+
+        best = heapq.nsmallest(kk, ((score(r), r) for r in range(n_rows) if r != ex[b]),
+                               key=lambda t: (-t[0], t[1]))
+        found[b] = len(best)
+        rows[b, :len(best)] = [r for _, r in best]
+        sims[b, :len(best)] = [s for s, _ in best]
+    return rows, sims, found
 
 def row_norms(indptr, data):
     """Euclidean norm of every CSR row, its squares summed in column order.

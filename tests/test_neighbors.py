@@ -1,0 +1,194 @@
+"""Sparse neighbour queries: the transpose kernels, the checked-once index and the batch API.
+
+Every kernel test runs on both backends (the ``backend`` fixture). The references are a brute-force
+ranking over dense rows (ties to the lower row index) and, for the batch kernel, the single-query
+kernel itself: the batch answers must equal it bit for bit, whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import cooc
+from cooc import _kernels
+
+from conftest import available_backends
+
+
+def random_matrix(seed: int, n_rows: int = 40, n_cols: int = 30, density: float = 0.15,
+                  signed: bool = False) -> sp.csr_matrix:
+    rng = np.random.default_rng(seed)
+    m = sp.random(n_rows, n_cols, density=density, format="csr", random_state=rng,
+                  data_rvs=lambda n: rng.integers(1, 4, n).astype(np.float64))
+    if signed:
+        m.data *= rng.choice([-1.0, 1.0], m.nnz)
+    m.sort_indices()
+    m.indptr = m.indptr.astype(np.int64)
+    m.indices = m.indices.astype(np.int32)
+    return m
+
+
+def prepared(m: sp.csr_matrix) -> tuple[np.ndarray, ...]:
+    t = sp.csr_matrix(m.T)
+    t.sort_indices()
+    norms = _kernels.row_norms(m.indptr.astype(np.int64), m.data)
+    return t.indptr.astype(np.int64), t.indices.astype(np.int32), t.data.astype(np.float64), norms
+
+
+def brute(m: sp.csr_matrix, q: np.ndarray, k: int, exclude: int) -> tuple[list[int], list[float]]:
+    dense = m.toarray()
+    qn = np.sqrt(q @ q)
+    sims = []
+    for r in range(dense.shape[0]):
+        if r == exclude:
+            continue
+        rn = np.sqrt(dense[r] @ dense[r])
+        sims.append((0.0 if qn == 0 or rn == 0 else float(dense[r] @ q / (qn * rn)), r))
+    sims.sort(key=lambda t: (-t[0], t[1]))
+    return [r for _, r in sims[:k]], [s for s, _ in sims[:k]]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("k", [0, 1, 5, 40, 100])
+def test_single_sparse_query_matches_brute_force(backend, seed, k):
+    m = random_matrix(seed, signed=seed % 2 == 1)
+    tp, ti, td, norms = prepared(m)
+    exclude = seed * 3 % 40 if seed % 3 else -1
+    q = m.toarray()[exclude if exclude >= 0 else 0]
+    qi = np.flatnonzero(q).astype(np.int32)
+    rows, sims = _kernels.topk_cosine_sparse(tp, ti, td, norms, qi, q[qi], k, exclude)
+    want_rows, want_sims = brute(m, q, k, exclude)
+    assert rows.tolist() == want_rows
+    np.testing.assert_allclose(sims, want_sims, rtol=1e-12, atol=1e-15)
+
+
+def many_queries(m: sp.csr_matrix, seed: int, n: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, m.shape[0], n)
+    q = m[ids]
+    q.sort_indices()
+    exclude = np.where(rng.random(n) < 0.7, ids, -1).astype(np.int64)
+    return q, exclude
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("k", [0, 3, 39, 40])
+def test_batch_equals_single_queries_bit_for_bit(backend, seed, threads, k):
+    m = random_matrix(seed, signed=seed == 4)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, seed, 17)
+    rows, sims, found = _kernels.topk_cosine_sparse_many(
+        tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, k, exclude, threads)
+    assert rows.shape == sims.shape == (17, k) and rows.dtype == np.int64 and sims.dtype == np.float64
+    for b in range(17):
+        lo, hi = q.indptr[b], q.indptr[b + 1]
+        want_rows, want_sims = _kernels.topk_cosine_sparse(
+            tp, ti, td, norms, q.indices[lo:hi].astype(np.int32), q.data[lo:hi], k, int(exclude[b]))
+        assert found[b] == len(want_rows) == min(k, 40 - (exclude[b] >= 0))
+        assert rows[b, : found[b]].tolist() == want_rows.tolist()
+        assert sims[b, : found[b]].tobytes() == want_sims.tobytes()
+
+
+def test_batch_backends_agree_bit_for_bit(across_backends):
+    m = random_matrix(11, n_rows=60, n_cols=50)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 11, 25)
+    out = across_backends(_kernels.topk_cosine_sparse_many, tp, ti, td, norms, q.indptr.astype(np.int64),
+                          q.indices.astype(np.int32), q.data, 7, exclude, 2)
+    assert set(out) == set(available_backends())
+    want = out["python"]
+    for got in out.values():
+        assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+
+
+def test_empty_query_and_zero_rows_rank_by_index(backend):
+    m = sp.csr_matrix(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 2.0]]))
+    tp, ti, td, norms = prepared(m)
+    qp = np.array([0, 0, 1], dtype=np.int64)   # query 0 empty, query 1 = column 0
+    rows, sims, found = _kernels.topk_cosine_sparse_many(
+        tp, ti, td, norms, qp, np.array([0], dtype=np.int32), np.array([3.0]), 3, np.array([-1, 1]))
+    assert rows[0].tolist() == [0, 1, 2] and sims[0].tolist() == [0.0, 0.0, 0.0]
+    assert rows[1].tolist() == [0, 2, 3] and sims[1].tolist() == [0.0, 0.0, 0.0]
+    assert found.tolist() == [3, 3]
+
+
+BAD_QUERIES = {
+    "unsorted within a query": (dict(q_indices=[1, 0]), ValueError, "sorted"),
+    "index beyond columns": (dict(q_indices=[0, 9]), ValueError, "indices"),
+    "indptr too long": (dict(q_indptr=[0, 1, 2, 3]), ValueError, "indices"),
+    "data length": (dict(q_data=[1.0]), ValueError, "q_data"),
+    "NaN in data": (dict(q_data=[1.0, np.nan]), ValueError, "q_data"),
+    "exclude wrong length": (dict(exclude=[0, 1]), ValueError, "exclude"),
+    "exclude out of range": (dict(exclude=[4]), ValueError, "exclude"),
+    "exclude below -1": (dict(exclude=[-2]), ValueError, "exclude"),
+    "exclude floats": (dict(exclude=[0.5]), TypeError, "exclude"),
+    "k negative": (dict(k=-1), ValueError, "k"),
+    "k float": (dict(k=1.0), TypeError, "k"),
+    "threads zero": (dict(n_threads=0), ValueError, "n_threads"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_QUERIES))
+def test_bad_queries_are_refused_before_the_kernel(backend, case):
+    m = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0], [3.0, 0.0]]))
+    index = _kernels.TransposeIndex(*prepared(m))
+    args = dict(q_indptr=[0, 2], q_indices=[0, 1], q_data=[1.0, 1.0], k=2, exclude=[-1], n_threads=1)
+    change, error, word = BAD_QUERIES[case]
+    args.update(change)
+    with pytest.raises(error, match=word):
+        index.query(**args)
+
+
+def test_bad_index_is_refused():
+    with pytest.raises(ValueError, match="indices"):
+        _kernels.TransposeIndex([0, 1], [5], [1.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="t_data"):
+        _kernels.TransposeIndex([0, 1], [0], [np.inf], [1.0])
+
+
+# -- the public API -------------------------------------------------------------------------------
+
+CORPUS = [
+    "the cat sat on the mat with another cat",
+    "a dog sat on a log near the cat",
+    "cats and dogs chase mice and birds",
+    "birds sing in the trees near the river",
+    "the river runs past trees and a mill",
+]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("dim", [None, 3])
+def test_most_similar_batch_equals_most_similar(backend, n_jobs, dim):
+    emb = cooc.pretrain(CORPUS, stopwords=None, weighting="ppmi" if dim else "count", dim=dim)
+    words = list(emb.index_to_key) + ["cat", "cat"]
+    for topn in (0, 1, 4, len(emb) + 3):
+        got = emb.most_similar_batch(words, topn=topn, n_jobs=n_jobs)
+        assert got == [emb.most_similar(w, topn=topn) for w in words]
+
+
+def test_most_similar_batch_refuses_bad_input():
+    emb = cooc.pretrain(CORPUS, stopwords=None)
+    with pytest.raises(TypeError, match="sequence of str"):
+        emb.most_similar_batch("cat")
+    with pytest.raises(KeyError):
+        emb.most_similar_batch(["cat", "zebra"])
+    with pytest.raises(ValueError, match="topn"):
+        emb.most_similar_batch(["cat"], topn=-1)
+    with pytest.raises(ValueError, match="n_jobs"):
+        emb.most_similar_batch(["cat"], n_jobs=0)
+
+
+def test_queries_do_not_rescan_the_matrix(monkeypatch):
+    """The whole transpose is checked once, when the index is built; a query checks only itself."""
+    emb = cooc.pretrain(CORPUS, stopwords=None)
+    emb.most_similar("cat")
+    calls = []
+    real = _kernels._check_csr
+    monkeypatch.setattr(_kernels, "_check_csr", lambda *a: calls.append(len(a[1])) or real(*a))
+    emb.most_similar("dog")
+    emb.most_similar_batch(["dog", "cat"])
+    assert calls and max(calls) <= 2 * max(np.diff(emb.counts.indptr))
