@@ -192,3 +192,42 @@ def test_queries_do_not_rescan_the_matrix(monkeypatch):
     emb.most_similar("dog")
     emb.most_similar_batch(["dog", "cat"])
     assert calls and max(calls) <= 2 * max(np.diff(emb.counts.indptr))
+
+
+@pytest.mark.parametrize("n_queries,threads", [(1, 2), (1, 3), (2, 3), (1, 7)])
+def test_few_queries_split_into_row_ranges(backend, n_queries, threads):
+    """Fewer queries than threads: each query's rows are cut into ranges whose heaps are merged."""
+    m = random_matrix(3, n_rows=45, n_cols=12, density=0.3)   # dense enough for many ties and zeros
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 5, n_queries)
+    for k in (1, 4, 44, 45):
+        got = _kernels.topk_cosine_sparse_many(tp, ti, td, norms, q.indptr.astype(np.int64),
+                                               q.indices.astype(np.int32), q.data, k, exclude, threads)
+        want = _kernels.topk_cosine_sparse_many(tp, ti, td, norms, q.indptr.astype(np.int64),
+                                                q.indices.astype(np.int32), q.data, k, exclude, 1)
+        assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+
+
+def test_tall_matrix_crosses_accumulator_blocks(backend):
+    """More rows than one accumulator block (65536): cursors carry each column across blocks."""
+    rng = np.random.default_rng(7)
+    n_rows, n_cols = 140_000, 16
+    rows = np.repeat(np.arange(n_rows), 2)
+    cols = rng.integers(0, n_cols, rows.size)
+    m = sp.csr_matrix((rng.integers(1, 5, rows.size).astype(np.float64), (rows, cols)), shape=(n_rows, n_cols))
+    m.sum_duplicates()
+    m.indptr = m.indptr.astype(np.int64)
+    m.indices = m.indices.astype(np.int32)
+    tp, ti, td, norms = prepared(m)
+    ids = np.array([5, 70_000, 139_999])
+    q = m[ids]
+    for threads in (1, 2, 5):
+        rows_, sims, found = _kernels.topk_cosine_sparse_many(
+            tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 25, ids, threads)
+        for b, r in enumerate(ids):
+            lo, hi = q.indptr[b], q.indptr[b + 1]
+            want_rows, want_sims = _kernels.topk_cosine_sparse(
+                tp, ti, td, norms, q.indices[lo:hi].astype(np.int32), q.data[lo:hi], 25, int(r))
+            assert found[b] == 25
+            assert rows_[b].tolist() == want_rows.tolist()
+            assert sims[b].tobytes() == want_sims.tobytes()

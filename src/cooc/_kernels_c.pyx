@@ -1144,11 +1144,26 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
 
 
 
-cdef class _TopkJob:
-    """Shared state of one batch of top-k queries; thread ``t`` answers queries t, t + T, t + 2T, ...
+cdef Py_ssize_t _TOPK_BLOCK = 1 << 16   # rows per accumulator block: 512 KB of doubles, in L2
 
-    Each thread owns a V-long accumulator, zeroed as the final scan reads it, so a query costs the
-    postings of its columns plus one pass over the V rows, with nothing allocated per query.
+
+def _topk_block(n=None):
+    """The accumulator block of topk_cosine_sparse_many, in rows (for tuning); set it when ``n`` is given."""
+    global _TOPK_BLOCK
+    if n is not None:
+        _TOPK_BLOCK = max(1, int(n))
+    return _TOPK_BLOCK
+
+
+cdef class _TopkJob:
+    """Shared state of one batch of top-k queries, cut into tasks (query ``b``, row range ``p``).
+
+    With at least as many queries as threads, a task is a whole query (P = 1); a single query is
+    cut into P = T row ranges answered in parallel, whose heaps are merged at the end. Within a task
+    the rows go by blocks of ``_TOPK_BLOCK``: each query column's postings are walked block by block
+    (a cursor per column), so the accumulator stays in cache; a row's sum still takes the query
+    columns in increasing order, so every float equals the single-query kernel's. Thread ``t`` takes
+    tasks t, t + T, t + 2T, ...; nothing is allocated per query.
     """
     cdef const int64_t* tp
     cdef const int32_t* ti
@@ -1158,68 +1173,91 @@ cdef class _TopkJob:
     cdef const int32_t* qi
     cdef const double* qd
     cdef const int64_t* ex
-    cdef double* hs
+    cdef double* hs        # heaps: task (b, p) at offset (b * P + p) * kk
     cdef int64_t* hr
-    cdef int64_t* found
-    cdef Py_ssize_t n_rows, n_queries, kk
-    cdef int T, stop
+    cdef int64_t* found    # per task
+    cdef Py_ssize_t n_rows, n_queries, kk, max_q
+    cdef int T, P, stop
     cdef object keep  # the arrays behind the pointers, alive as long as the job
 
     def request_stop(self):
         cooc_store_flag(&self.stop, 1)
 
-    cdef void _one(self, Py_ssize_t b, double* acc) noexcept nogil:
-        cdef Py_ssize_t i, j, r, n = 0, c
-        cdef Py_ssize_t lo = self.qp[b], hi = self.qp[b + 1], ex = self.ex[b]
+    cdef void _task(self, Py_ssize_t b, Py_ssize_t p, double* acc, int64_t* cur) noexcept nogil:
+        cdef Py_ssize_t i, j, r, n = 0, c, hi_j, blo, bhi, lo_j, mid
+        cdef Py_ssize_t qlo = self.qp[b], qhi = self.qp[b + 1], ex = self.ex[b], nq = qhi - qlo
         cdef Py_ssize_t kq = self.kk
+        cdef Py_ssize_t r0 = self.n_rows * p // self.P, r1 = self.n_rows * (p + 1) // self.P
         cdef double qsq = 0.0, qnorm, qc, a, sim
-        cdef double* hs = self.hs + b * self.kk
-        cdef int64_t* hr = self.hr + b * self.kk
+        cdef double* hs = self.hs + (b * self.P + p) * self.kk
+        cdef int64_t* hr = self.hr + (b * self.P + p) * self.kk
         if 0 <= ex < self.n_rows and kq > self.n_rows - 1:
             kq = self.n_rows - 1
-        self.found[b] = 0
-        if kq <= 0:
+        self.found[b * self.P + p] = 0
+        if kq <= 0 or r1 <= r0:
             return
-        for i in range(lo, hi):
+        for i in range(qlo, qhi):
             qsq = qsq + self.qd[i] * self.qd[i]
         qnorm = sqrt(qsq)
-        for i in range(lo, hi):
-            qc = self.qd[i]
-            c = self.qi[i]
-            for j in range(self.tp[c], self.tp[c + 1]):
-                acc[self.ti[j]] = acc[self.ti[j]] + self.td[j] * qc
-        for r in range(self.n_rows):
-            a = acc[r]
-            acc[r] = 0.0
-            if r == ex:
-                continue
-            # a row sharing no column scores 0.0: rows come in index order, so it cannot displace a full heap of
-            # scores >= 0 (an equal score loses its tie to the lower index already kept)
-            if a == 0.0 and n == kq and hs[0] >= 0.0:
-                continue
-            if qnorm == 0.0 or self.rn[r] == 0.0:
-                sim = 0.0
-            else:
-                sim = a / (qnorm * self.rn[r])
-            n = _heap_offer(hs, hr, n, kq, sim, r)
+        # each column's cursor starts at its first posting with a row >= r0 (binary search)
+        for i in range(nq):
+            c = self.qi[qlo + i]
+            lo_j = self.tp[c]
+            hi_j = self.tp[c + 1]
+            while lo_j < hi_j:
+                mid = (lo_j + hi_j) // 2
+                if self.ti[mid] < r0:
+                    lo_j = mid + 1
+                else:
+                    hi_j = mid
+            cur[i] = lo_j
+        blo = r0
+        while blo < r1:
+            bhi = min(blo + _TOPK_BLOCK, r1)
+            for i in range(nq):
+                qc = self.qd[qlo + i]
+                c = self.qi[qlo + i]
+                hi_j = self.tp[c + 1]
+                j = cur[i]
+                while j < hi_j and self.ti[j] < bhi:
+                    acc[self.ti[j] - blo] = acc[self.ti[j] - blo] + self.td[j] * qc
+                    j += 1
+                cur[i] = j
+            for r in range(blo, bhi):
+                a = acc[r - blo]
+                acc[r - blo] = 0.0
+                if r == ex:
+                    continue
+                # a row sharing no column scores 0.0: rows come in index order, so it cannot displace a
+                # full heap of scores >= 0 (an equal score loses its tie to the lower index already kept)
+                if a == 0.0 and n == kq and hs[0] >= 0.0:
+                    continue
+                if qnorm == 0.0 or self.rn[r] == 0.0:
+                    sim = 0.0
+                else:
+                    sim = a / (qnorm * self.rn[r])
+                n = _heap_offer(hs, hr, n, kq, sim, r)
+            blo = bhi
         _heap_sort(hs, hr, n)
-        self.found[b] = n
+        self.found[b * self.P + p] = n
 
     def run(self, int t):
-        cdef Py_ssize_t b
-        acc_np = np.zeros(self.n_rows, dtype=np.float64)
+        cdef Py_ssize_t task, n_tasks = self.n_queries * self.P
+        acc_np = np.zeros(min(self.n_rows, _TOPK_BLOCK), dtype=np.float64)
+        cur_np = np.zeros(max(self.max_q, 1), dtype=np.int64)
         cdef double[::1] acc = acc_np
-        cdef double* pa = &acc[0] if self.n_rows else NULL
+        cdef int64_t[::1] cur = cur_np
+        cdef double* pa = &acc[0] if acc.shape[0] else NULL
         with nogil:
-            b = t
-            while b < self.n_queries:
+            task = t
+            while task < n_tasks:
                 if cooc_load_flag(&self.stop):
                     break
-                if t == 0 and self.T == 1 and (b & 0x3F) == 0x3F and _signalled():
+                if self.T == 1 and (task & 0x3F) == 0x3F and _signalled():
                     cooc_store_flag(&self.stop, 1)
                     break
-                self._one(b, pa)
-                b += self.T
+                self._task(task // self.P, task % self.P, pa, &cur[0])
+                task += self.T
 
 
 def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
@@ -1265,13 +1303,59 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     cdef const int32_t[::1] qi = q_indices
     cdef const double[::1] qd = q_data
     cdef const int64_t[::1] ex = exclude
-    cdef Py_ssize_t B = qp.shape[0] - 1, kk = k
-    cdef int T = max(1, min(int(n_threads), B if B > 0 else 1))
+    cdef Py_ssize_t B = qp.shape[0] - 1, kk = k, b, p, n, P
+    cdef int T = max(1, int(n_threads))
     rows_np = np.zeros((B, kk), dtype=np.int64)
     sims_np = np.zeros((B, kk), dtype=np.float64)
     found_np = np.zeros(B, dtype=np.int64)
-    if B == 0 or kk == 0:
+    if B == 0 or kk == 0 or rn.shape[0] == 0:
         return rows_np, sims_np, found_np
+    # enough queries: one task each; fewer queries than threads: each query in T row ranges
+    P = 1 if B >= T else T
+    if P == 1 and T > B:
+        T = <int> B
+    part_rows = rows_np if P == 1 else np.zeros((B * P, kk), dtype=np.int64)
+    part_sims = sims_np if P == 1 else np.zeros((B * P, kk), dtype=np.float64)
+    part_found = found_np if P == 1 else np.zeros(B * P, dtype=np.int64)
+    cdef int64_t[:, ::1] hr = part_rows
+    cdef double[:, ::1] hs = part_sims
+    cdef int64_t[::1] fd = part_found
+    job = _TopkJob()
+    cdef _TopkJob j = job
+    j.tp = &tp[0]
+    j.ti = &ti[0] if ti.shape[0] else NULL
+    j.td = &td[0] if td.shape[0] else NULL
+    j.rn = &rn[0]
+    j.qp = &qp[0]
+    j.qi = &qi[0] if qi.shape[0] else NULL
+    j.qd = &qd[0] if qd.shape[0] else NULL
+    j.ex = &ex[0]
+    j.hs = &hs[0, 0]
+    j.hr = &hr[0, 0]
+    j.found = &fd[0]
+    j.n_rows = rn.shape[0]
+    j.n_queries = B
+    j.kk = kk
+    j.max_q = int(np.diff(q_indptr).max())
+    j.T = T
+    j.P = <int> P
+    j.stop = 0
+    j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude)
+    _run_phase(job, "run", T)
+    if j.stop:
+        raise KeyboardInterrupt
+    if P > 1:
+        # merge the row ranges' heaps: best first, ties to the lower row (ranges are disjoint)
+        for b in range(B):
+            cand = [(-part_sims[b * P + p, i], part_rows[b * P + p, i])
+                    for p in range(P) for i in range(part_found[b * P + p])]
+            cand.sort()
+            n = min(len(cand), kk)
+            found_np[b] = n
+            for i in range(n):
+                sims_np[b, i] = -cand[i][0]
+                rows_np[b, i] = cand[i][1]
+    return rows_np, sims_np, found_np
     cdef int64_t[:, ::1] hr = rows_np
     cdef double[:, ::1] hs = sims_np
     cdef int64_t[::1] fd = found_np
