@@ -517,3 +517,25 @@ def test_csr_add_equals_scipy(backend, across_backends, seed):
     got = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols)).toarray()
     assert got.astype(object).tolist() == total.tolist()
     assert_same_arrays(across_backends(_kernels.csr_add, *args), out)
+
+
+@pytest.mark.parametrize("integer", [True, False], ids=["int64", "float64"])
+@pytest.mark.parametrize("threads", [2, 3, 1000])
+def test_normalize_threads_give_the_same_bits(backend, integer, threads):
+    """Above 65536 values the rows are shared among threads (split by non-zeros); same floats."""
+    rng = np.random.default_rng(threads)
+    lengths = rng.integers(0, 40, size=9000)
+    lengths[:5] = [0, 5000, 0, 1, 20000]   # a few long rows and empty ones around the cuts
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    nnz = int(indptr[-1])
+    data = rng.integers(1, 10**6, size=nnz).astype(np.int64) if integer else rng.normal(size=nnz)
+    one = _kernels.normalize_rows_l2(indptr, data)
+    many = _kernels.normalize_rows_l2(indptr, data, threads)
+    assert nnz > 1 << 16
+    assert many.tobytes() == one.tobytes()
+    np.testing.assert_allclose(one, numpy_normalize(indptr, data), rtol=1e-13, atol=0)
+
+
+def test_normalize_refuses_bad_threads():
+    with pytest.raises(ValueError, match="n_threads"):
+        _kernels.normalize_rows_l2(np.array([0, 1], dtype=np.int64), np.array([1], dtype=np.int64), 0)

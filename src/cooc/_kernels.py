@@ -167,7 +167,12 @@ def cooccurrence_csr(
     n_threads = _check_int("n_threads", n_threads, 1)
     if n_words > _INT32_MAX:
         raise ValueError(f"n_words must be <= {_INT32_MAX}, got {n_words}")
-    ids_a = _int_array("ids", ids, np.int64)
+    # the range is checked in the ids' own integer dtype: no int64 copy of a corpus-sized array
+    ids_a = np.asarray(ids)
+    if ids_a.ndim != 1:
+        raise ValueError(f"ids must be one-dimensional, got shape {ids_a.shape}")
+    if ids_a.size and not np.issubdtype(ids_a.dtype, np.integer):
+        raise TypeError(f"ids must hold integers, got dtype {ids_a.dtype}")
     off = _int_array("offsets", offsets, np.int64)
     if off.size == 0 or off[0] != 0:
         raise ValueError("offsets must start at 0")
@@ -175,18 +180,19 @@ def cooccurrence_csr(
         raise ValueError(f"offsets must end at len(ids) = {ids_a.size}, got {off[-1]}")
     if np.any(np.diff(off) < 0):
         raise ValueError("offsets must be non-decreasing")
-    if ids_a.size and (ids_a.min() < 0 or ids_a.max() >= n_words):
+    if ids_a.size and (int(ids_a.min()) < 0 or int(ids_a.max()) >= n_words):
         raise ValueError(f"ids must lie in [0, n_words) = [0, {n_words})")
     # A window wider than the longest sentence counts the same pairs; clamp it so no loop bound
     # overflows.
     longest = int(np.max(np.diff(off))) if off.size > 1 else 0
     window = max(1, min(window, longest))
     return _impl.cooccurrence_csr(  # type: ignore[no-any-return]
-        ids_a.astype(np.int32), off, n_words, window, n_threads
+        np.ascontiguousarray(ids_a, dtype=np.int32), off, n_words, window, n_threads
     )
 
 
-def normalize_rows_l2(indptr: Any, data: Any) -> np.ndarray:
+def normalize_rows_l2(indptr: Any, data: Any, n_threads: int = 1) -> np.ndarray:
+    n_threads = _check_int("n_threads", n_threads, 1)
     ptr = _int_array("indptr", indptr, np.int64)
     if ptr.size == 0 or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
         raise ValueError("indptr must start at 0 and be non-decreasing")
@@ -200,7 +206,7 @@ def normalize_rows_l2(indptr: Any, data: Any) -> np.ndarray:
             vals = np.ascontiguousarray(vals, dtype=np.int64)
     else:
         vals = _float_array("data", vals)
-    return _impl.normalize_rows_l2(ptr, vals)  # type: ignore[no-any-return]
+    return _impl.normalize_rows_l2(ptr, vals, n_threads)  # type: ignore[no-any-return]
 
 
 def topk_cosine(

@@ -29,7 +29,7 @@ def cooccurrence_csr(
     n_threads: int = 1,
 ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int64]]: ...
 def normalize_rows_l2(
-    indptr: NDArray[np.int64], data: NDArray[np.int64] | NDArray[np.float64]
+    indptr: NDArray[np.int64], data: NDArray[np.int64] | NDArray[np.float64], n_threads: int = 1
 ) -> NDArray[np.float64]: ...
 def topk_cosine(
     indptr: NDArray[np.int64],

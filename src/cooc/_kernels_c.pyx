@@ -384,6 +384,12 @@ def _run_phase(job, name, int T):
         raise
 
 
+from time import perf_counter as _perf_counter
+
+#: seconds per phase of the last cooccurrence_csr call (for benchmarks and tuning)
+_last_phases = {}
+
+
 def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     """Count symmetric windowed co-occurrences into a CSR matrix.
 
@@ -457,8 +463,10 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
         job.sent_split[t] = k
     job.sent_split[T] = n_sent
 
+    clock = [("start", _perf_counter())]
     # Phase 1: pairs per coarse bucket, per thread.
     _run_phase(job, "phase_count", T)
+    clock.append(("count", _perf_counter()))
     if job.stop:
         raise KeyboardInterrupt
     # Phase 2: bucket regions, and each thread's first slot in each bucket.
@@ -475,8 +483,10 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     if job.keys == NULL:
         raise MemoryError(f"cooccurrence_csr: cannot allocate {n_pairs} pair keys")
     cooc_advise_huge(job.keys, (n_pairs + 1) * sizeof(uint64_t))
+    clock.append(("allocate", _perf_counter()))
     # Phase 3: scatter the packed pairs.
     _run_phase(job, "phase_scatter", T)
+    clock.append(("scatter", _perf_counter()))
     if job.stop:
         raise KeyboardInterrupt
     # Phase 4: reduce coarse buckets, split into T ranges of about equal pairs.
@@ -494,6 +504,7 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     for t in range(T):
         job.ucap[t] = 0
     _run_phase(job, "phase_reduce", T)
+    clock.append(("sort+reduce", _perf_counter()))
     free(job.keys)
     job.keys = NULL
     if job.oom:
@@ -510,6 +521,7 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     if job.lowcnt == NULL:
         raise MemoryError("cooccurrence_csr: out of memory")
     _run_phase(job, "phase_lower_counts", T)
+    clock.append(("lower counts", _perf_counter()))
     nnz_m = 2 * nnz_u - n_diag
     indptr_np = np.zeros(V + 1, dtype=np.int64)
     indices_np = np.empty(nnz_m, dtype=np.int32)
@@ -533,9 +545,13 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     job.indptr_m = &indptr[0]
     job.ind_m = &indices[0] if nnz_m > 0 else NULL
     job.dat_m = &data[0] if nnz_m > 0 else NULL
+    clock.append(("layout", _perf_counter()))
     _run_phase(job, "phase_fill", T)
+    clock.append(("fill", _perf_counter()))
     if job.stop:
         raise KeyboardInterrupt
+    _last_phases.clear()
+    _last_phases.update((name, t1 - t0) for (_, t0), (name, t1) in zip(clock, clock[1:]))
     return indptr_np, indices_np, data_np
 
 
@@ -560,16 +576,36 @@ cdef void _normalize(const int64_t* ptr, const count_t* vals, double* out, Py_ss
             out[k] = (<double> vals[k]) / norm if norm > 0.0 else 0.0
 
 
-def normalize_rows_l2(indptr, data):
+def _normalize_range(indptr, data, out_np, Py_ssize_t r0, Py_ssize_t r1):
+    # rows r0..r1-1 of normalize_rows_l2, into their slots of out_np (threads share out_np)
+    cdef const int64_t[::1] ptr = indptr
+    cdef double[::1] out = out_np
+    cdef const int64_t[::1] ivals
+    cdef const double[::1] fvals
+    if r1 <= r0 or ptr[r1] == ptr[r0]:
+        return
+    if data.dtype == np.int64:
+        ivals = data
+        with nogil:
+            _normalize(&ptr[r0], &ivals[0], &out[0], r1 - r0)
+    else:
+        fvals = data
+        with nogil:
+            _normalize(&ptr[r0], &fvals[0], &out[0], r1 - r0)
+
+
+def normalize_rows_l2(indptr, data, n_threads=1):
     """Divide each CSR row by its Euclidean norm.
 
     The norm of a row is ``sqrt(sum of squares)`` accumulated in column order; every value is divided
-    by it. A row whose norm is 0 stays all zeros.
+    by it. A row whose norm is 0 stays all zeros. The rows are shared among ``n_threads`` threads
+    (the result does not depend on it; the pure-Python twin ignores it).
 
     Parameters
     ----------
     indptr : int64 array, shape (V + 1,)
     data : int64 or float64 array, shape (nnz,)
+    n_threads : int, default 1
 
     Returns
     -------
@@ -577,21 +613,21 @@ def normalize_rows_l2(indptr, data):
         The normalized values, in the same positions as ``data``.
     """
     cdef const int64_t[::1] ptr = indptr
-    cdef Py_ssize_t n = ptr[ptr.shape[0] - 1]
+    cdef Py_ssize_t n = ptr[ptr.shape[0] - 1], n_rows = ptr.shape[0] - 1, t
     out_np = np.empty(n, dtype=np.float64)
-    cdef double[::1] out = out_np
-    cdef const int64_t[::1] ivals
-    cdef const double[::1] fvals
-    if data.dtype == np.int64:
-        ivals = data
-        if n:
-            with nogil:
-                _normalize(&ptr[0], &ivals[0], &out[0], ptr.shape[0] - 1)
-    else:
-        fvals = np.ascontiguousarray(data, dtype=np.float64)
-        if n:
-            with nogil:
-                _normalize(&ptr[0], &fvals[0], &out[0], ptr.shape[0] - 1)
+    vals = data if data.dtype == np.int64 else np.ascontiguousarray(data, dtype=np.float64)
+    cdef int T = max(1, min(int(n_threads), n_rows))
+    if T == 1 or n < (1 << 16):
+        _normalize_range(indptr, vals, out_np, 0, n_rows)
+        return out_np
+    # row ranges of about equal non-zeros
+    cuts = [0] + [int(np.searchsorted(indptr, n * t // T)) for t in range(1, T)] + [n_rows]
+    threads = [threading.Thread(target=_normalize_range, args=(indptr, vals, out_np, cuts[t], cuts[t + 1]),
+                                name=f"cooc-normalize-{t}") for t in range(T)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
     return out_np
 
 

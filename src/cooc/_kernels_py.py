@@ -87,22 +87,25 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     )
 
 
-def normalize_rows_l2(indptr, data):
+def normalize_rows_l2(indptr, data, n_threads=1):
     """Divide each CSR row by its Euclidean norm.
 
     The norm of a row is ``sqrt(sum of squares)`` accumulated in column order; every value is divided
-    by it. A row whose norm is 0 stays all zeros.
+    by it. A row whose norm is 0 stays all zeros. The rows are shared among ``n_threads`` threads
+    (the result does not depend on it; the pure-Python twin ignores it).
 
     Parameters
     ----------
     indptr : int64 array, shape (V + 1,)
     data : int64 or float64 array, shape (nnz,)
+    n_threads : int, default 1
 
     Returns
     -------
     float64 array, shape (nnz,)
         The normalized values, in the same positions as ``data``.
     """
+    del n_threads  # one thread here
     values = [float(x) for x in data.tolist()]
     bounds = indptr.tolist()
     out = [0.0] * len(values)

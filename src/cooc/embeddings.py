@@ -277,13 +277,13 @@ class Embeddings:
         return self._rows_csr()
 
 
-def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int) -> Any:
+def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int, n_jobs: int = 1) -> Any:
     """The rows of a CSR matrix divided by their Euclidean norms, as a new (n, n) float64 CSR matrix.
 
     The result shares ``indptr`` and ``indices`` with its input (as scipy's own arithmetic does), so a
     model's ``counts`` and ``vectors`` hold one copy of the sparsity structure; treat them as read-only.
     """
-    return sp.csr_matrix((_kernels.normalize_rows_l2(indptr, data), indices, indptr), shape=(n, n))
+    return sp.csr_matrix((_kernels.normalize_rows_l2(indptr, data, n_jobs), indices, indptr), shape=(n, n))
 
 
 def _check_window(window: Any) -> int:
@@ -433,7 +433,7 @@ def pretrain(
     )
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
     if weighting == "count" and distance == "uniform" and dim is None:
-        vectors: Any = l2_rows(indptr, indices, data, n)
+        vectors: Any = l2_rows(indptr, indices, data, n, jobs)
     else:
         from .weighting import distance_weighted_counts, ppmi, svd
 
@@ -454,7 +454,7 @@ def pretrain(
         else:
             w = sp.csr_matrix(weighted, dtype=np.float64)
             w.sort_indices()
-            vectors = l2_rows(w.indptr, w.indices, w.data, n)
+            vectors = l2_rows(w.indptr, w.indices, w.data, n, jobs)
     logger.info(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",
