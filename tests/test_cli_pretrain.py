@@ -47,6 +47,23 @@ def test_neighbors_prints_the_api_result(corpus_file, tmp_path, capsys):
     assert line == "excellent\t" + "\t".join(f"{w} {s:.4f}" for w, s in expected)
 
 
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_neighbors_of_many_words_keep_their_order_and_report_unknown_ones(corpus_file, tmp_path, capsys, jobs):
+    out = tmp_path / "model.npz"
+    assert main(["pretrain", str(corpus_file), "-o", str(out), "-q"]) == 0
+    capsys.readouterr()
+    model = cooc.load(out)
+    words = ["terrible", "nosuchword", "excellent", "terrible"]
+    assert main(["neighbors", str(out), *words, "-k", "2", "--jobs", jobs]) == 2
+    captured = capsys.readouterr()
+    lines = captured.out.strip().split("\n")
+    assert [line.split("\t")[0] for line in lines] == ["terrible", "excellent", "terrible"]
+    for line in lines:
+        word = line.split("\t")[0]
+        assert line == word + "\t" + "\t".join(f"{w} {s:.4f}" for w, s in model.most_similar(word, topn=2))
+    assert captured.err.count("\n") == 1 and "nosuchword" in captured.err
+
 @pytest.mark.parametrize(
     "argv,message",
     [

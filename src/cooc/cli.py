@@ -4,7 +4,7 @@ Subcommands:
 
 - ``cooc demo [--charts DIR]``: the reference walk-through.
 - ``cooc pretrain CORPUS... -o MODEL.npz``: count co-occurrences of text files into a model file.
-- ``cooc neighbors MODEL.npz WORD... [-k N]``: nearest neighbours of words in a model.
+- ``cooc neighbors MODEL.npz WORD... [-k N] [--jobs N]``: nearest neighbours of words in a model.
 - ``cooc bench [...]``: benchmark comparisons (see ``cooc bench --help``).
 - ``cooc evaluate similarity|classify ...``: word-pair similarity and classification comparisons.
 """
@@ -130,14 +130,16 @@ def _cmd_neighbors(args: argparse.Namespace) -> int:
     from .io import load
 
     emb = load(args.model)
+    known = [w for w in args.words if w in emb]
+    # one batch for every known word: the model's transpose is built once, queries share the threads
+    answers = dict(zip(known, emb.most_similar_batch(known, topn=args.k, n_jobs=args.jobs)))
     status = 0
     for word in args.words:
-        if word not in emb:
+        if word not in answers:
             print(f"cooc neighbors: error: word {word!r} is not in the vocabulary", file=sys.stderr)
             status = 2
             continue
-        pairs = emb.most_similar(word, topn=args.k)
-        print(f"{word}\t" + "\t".join(f"{w} {s:.4f}" for w, s in pairs))
+        print(f"{word}\t" + "\t".join(f"{w} {s:.4f}" for w, s in answers[word]))
     return status
 
 
@@ -205,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL.npz")
     p.add_argument("words", nargs="+", metavar="WORD")
     p.add_argument("-k", type=_positive_int, default=10, help="how many neighbours (default 10)")
+    p.add_argument("-j", "--jobs", type=_positive_int, default=1,
+                   help="threads answering the queries (default 1; results do not depend on it)")
     p.set_defaults(func=_cmd_neighbors)
 
     from .bench import add_parser as add_bench_parser
