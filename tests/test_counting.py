@@ -18,6 +18,7 @@ import cooc
 from cooc import _kernels, counting
 from cooc.text import tokenize
 
+from conftest import compiled_or_skip
 from oracle import cooccurrence_counts
 
 
@@ -215,3 +216,22 @@ def test_kernel_threads_equal_oracle(backend, seed, n_threads):
     sentences = [ids[offsets[s]:offsets[s + 1]].tolist() for s in range(len(lengths))]
     assert got == cooccurrence_counts(sentences, window)
     assert all(np.all(np.diff(indices[indptr[r]:indptr[r + 1]]) > 0) for r in range(vocab))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_bucket_size_does_not_change_counts(n_threads):
+    """Many small coarse buckets (one row each) or the default: the same matrix, bit for bit."""
+    mod = compiled_or_skip()
+    rng = np.random.default_rng(n_threads)
+    vocab = 5000
+    ids = rng.integers(0, vocab, 40_000).astype(np.int32)
+    offsets = np.unique(np.concatenate([[0], rng.integers(0, ids.size, 2000), [ids.size]])).astype(np.int64)
+    default = mod._count_bucket_keys()
+    try:
+        want = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
+        mod._count_bucket_keys(1)
+        got = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
+    finally:
+        mod._count_bucket_keys(default)
+    for a, b in zip(got, want):
+        assert a.tobytes() == b.tobytes()

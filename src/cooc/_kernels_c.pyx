@@ -389,6 +389,16 @@ from time import perf_counter as _perf_counter
 #: seconds per phase of the last cooccurrence_csr call (for benchmarks and tuning)
 _last_phases = {}
 
+cdef int64_t _COUNT_BUCKET_KEYS = 1 << 15
+
+
+def _count_bucket_keys(n=None):
+    """Target pair keys per coarse bucket of cooccurrence_csr (for tuning); set it when ``n`` is given."""
+    global _COUNT_BUCKET_KEYS
+    if n is not None:
+        _COUNT_BUCKET_KEYS = max(1, int(n))
+    return _COUNT_BUCKET_KEYS
+
 
 def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     """Count symmetric windowed co-occurrences into a CSR matrix.
@@ -428,7 +438,16 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
         T = 1
     if T > n_sent:
         T = max(1, <int> n_sent)
-    while (V >> shift) > 2048:
+    # Coarse buckets: at most max(2048, pairs / _COUNT_BUCKET_KEYS) of them, so that one bucket's
+    # keys and its sort buffer stay in L2 on large corpora while the scatter streams stay few.
+    total = 0
+    for b in range(n_sent):
+        k = off[b + 1] - off[b]
+        r = k if k < window else window
+        if r > 0:
+            total += r * k - r * (r + 1) // 2
+    target = max(2048, total // _COUNT_BUCKET_KEYS)
+    while (V >> shift) > target:
         shift += 1
     job.tok = &tok[0] if tok.shape[0] > 0 else NULL
     job.off = &off[0]
