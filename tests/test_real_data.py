@@ -1,23 +1,90 @@
-"""Real data from the gensim wheel (the [eval] extra): WordSim353, Lee + Wikipedia, Pang & Lee polarity.
+"""Real data from the gensim wheel (the [eval] extra): WordSim353, Lee + Wikipedia, Pang & Lee polarity,
+and gensim's word2vec as a comparison row.
 
 The only test file allowed to skip: without gensim installed there is no data.
 """
 
 from __future__ import annotations
 
+import bz2
 import io
+import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("gensim")
 
 import cooc  # noqa: E402
-from cooc.evaluate import gensim_test_data, read_labelled, real_corpus  # noqa: E402
+import cooc.cli  # noqa: E402
+from cooc.evaluate import (  # noqa: E402
+    gensim_test_data, read_labelled, real_corpus, wiki_articles, word2vec_embeddings, word2vec_sentences,
+)
+
+DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">
+  <siteinfo><sitename>Wikipedia</sitename></siteinfo>
+  <page><title>AccessibleComputing</title><ns>0</ns><id>10</id>
+    <revision><text xml:space="preserve">#REDIRECT [[Computer accessibility]]
+
+{{Redr|move|from CamelCase|up}}</text></revision></page>
+  <page><title>Anarchism</title><ns>0</ns><id>12</id>
+    <revision><text xml:space="preserve">{{Use British English|date=January 2014}}
+'''Anarchism''' is a [[political philosophy]] that advocates [[self-governance|selfgoverned]] societies.&lt;ref&gt;Woodcock, refsource&lt;/ref&gt;
+
+==Notable thinkers==
+* [[Pierre-Joseph Proudhon|Proudhon]]
+* [[Kropotkin]]
+
+Closing paragraph about mutualism.</text></revision></page>
+  <page><title>Talk:Anarchism</title><ns>1</ns><id>13</id>
+    <revision><text xml:space="preserve">A discussion page about talkpagetext, not an article.</text></revision></page>
+</mediawiki>
+"""
 
 
 @pytest.fixture(scope="module")
 def lines():
     return real_corpus()
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_wiki_articles_keeps_link_text_and_short_lines(tmp_path, compress):
+    """One text per article; link text, headings and one-word list items are kept (the former extractor
+    dropped every line of 40 characters or less); templates, references, redirects and talk pages are
+    not article text."""
+    path = tmp_path / ("dump.xml.bz2" if compress else "dump.xml")
+    data = DUMP.encode("utf-8")
+    path.write_bytes(bz2.compress(data) if compress else data)
+    articles = wiki_articles(path)
+    assert len(articles) == 1
+    words = cooc.tokenize(articles[0])
+    for kept in ("anarchism", "political", "philosophy", "selfgoverned", "notable", "thinkers",
+                 "proudhon", "kropotkin", "closing", "mutualism"):
+        assert kept in words, kept
+    for dropped in ("governance", "pierre", "woodcock", "refsource", "british", "redirect",
+                    "accessibility", "talkpagetext"):
+        assert dropped not in words, dropped
+    assert "\n" not in articles[0]
+
+
+def test_article_is_one_context_unit(tmp_path):
+    """Windows run across the lines of an article (as in gensim's WikiCorpus), never across articles."""
+    path = tmp_path / "dump.xml"
+    path.write_text(DUMP, encoding="utf-8")
+    emb = cooc.pretrain(wiki_articles(path), window=3)
+    i, j = emb.key_to_index["kropotkin"], emb.key_to_index["closing"]
+    assert emb.counts[i, j] == 1
+
+
+def test_real_corpus_is_the_issue_corpus(lines):
+    """Issue 5 measured "357k tokens, V = 9.7k" (V: below) at min_count 5: Lee documents + the 106
+    articles, stopwords removed, tokens of >= 2 letters. (The former extraction: 348k tokens.)"""
+    assert len(lines) == 300 + 106
+    n_tokens = sum(len(cooc.preprocess(t)) for t in lines)
+    assert abs(n_tokens - 357_000) < 1_000
+    assert all(len(t) >= 2 for t in cooc.tokenize(lines[0] + " " + lines[-1]))
+    with pytest.raises(ValueError, match="unit"):
+        real_corpus(unit="sentence")
 
 
 def test_polarity_file_needs_cp1252():
@@ -29,18 +96,57 @@ def test_polarity_file_needs_cp1252():
 
 
 def test_wordsim_ordering_of_representations(lines):
-    """The issue's anchors (ours, on this extraction of the data): PPMI > counts, SVD > PPMI."""
+    """The issue's anchors: PPMI >= 0.38 (met: 0.382); PPMI-SVD 0.480 with the default seed, under the
+    0.49 anchor (seed-to-seed spread of the randomized SVD is about +-0.02, see the README)."""
     pairs = gensim_test_data("wordsim353.tsv")
     count = cooc.pretrain(lines, window=3, min_count=5)
     ppmi = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi")
     svd = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi", dim=300)
+    assert abs(len(count) - 9_700) < 50  # the issue's V = 9.7k
     rnd = cooc.random_embeddings(count, dim=300)
     s = {name: m.evaluate_word_pairs(pairs)[1][0] for name, m in
          [("count", count), ("ppmi", ppmi), ("svd", svd), ("random", rnd)]}
     assert abs(s["random"]) < 0.15
-    assert 0.2 < s["count"] < s["ppmi"] < s["svd"]
-    assert s["ppmi"] >= 0.32 and s["svd"] >= 0.43
-    assert count.evaluate_word_pairs(pairs)[2] < 40  # OOV percentage
+    assert 0.27 < s["count"] < s["ppmi"] < s["svd"]
+    assert s["ppmi"] >= 0.38 and s["svd"] >= 0.46
+    assert count.evaluate_word_pairs(pairs)[2] < 30  # OOV percentage
+
+
+def test_word2vec_sees_cooc_tokens_and_is_deterministic():
+    lee = real_corpus(wiki=False)
+    count = cooc.pretrain(lee, window=3, min_count=5)
+    w2v = word2vec_embeddings(lee, window=3, min_count=5, epochs=1)
+    # same token lists: the same vocabulary with the same frequencies
+    assert sorted(w2v.index_to_key) == count.index_to_key
+    freq = dict(zip(count.index_to_key, count.frequencies.tolist()))
+    assert {w: int(f) for w, f in zip(w2v.index_to_key, w2v.frequencies)} == freq
+    assert isinstance(w2v.vectors, np.ndarray) and w2v.vectors.shape == (len(count), 100)
+    np.testing.assert_allclose(np.linalg.norm(w2v.vectors, axis=1), 1.0)
+    again = word2vec_embeddings(lee, window=3, min_count=5, epochs=1)
+    np.testing.assert_array_equal(w2v.vectors, again.vectors)
+    other = word2vec_embeddings(lee, window=3, min_count=5, epochs=1, seed=2)
+    assert not np.array_equal(w2v.vectors, other.vectors)
+
+
+def test_word2vec_sentences_are_split_not_truncated():
+    """gensim ignores the tokens of a sentence after the 10,000th: long texts are cut into pieces."""
+    text = " ".join(f"zq{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(25_000))
+    sents = word2vec_sentences(["the a", text, "short text"], cooc.STOPWORDS)
+    assert [len(s) for s in sents] == [10_000, 10_000, 5_000, 2]
+    assert [t for s in sents[:3] for t in s] == cooc.preprocess(text)
+
+
+def test_classify_command_with_word2vec(tmp_path):
+    corpus = tmp_path / "lee.txt"
+    corpus.write_text("\n".join(real_corpus(wiki=False)) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    status = cooc.cli.main(["evaluate", "classify", "--corpus", str(corpus), "--labelled",
+                            str(gensim_test_data("pang_lee_polarity.cor")), "--encoding", "cp1252",
+                            "--folds", "2", "--seeds", "1", "--dim", "20", "--no-finetune", "--word2vec",
+                            "--json", str(out), "-q"])
+    assert status == 0
+    res = json.loads(out.read_text())
+    assert {"word2vec + centroid", "word2vec + probe", "ppmi + centroid"} <= set(res)
 
 
 def test_demo_real_on_lee_and_polarity(tmp_path):

@@ -6,7 +6,9 @@
 - :func:`compare_classifiers` runs repeated k-fold cross-validation of random vectors, pretrained
   vectors (count, PPMI, PPMI + SVD) with nearest centroid and with a linear probe, fine-tuned vectors,
   and a TF-IDF baseline with no pretraining, and reports mean accuracy with a 95% interval;
-- :func:`add_parser` registers ``cooc evaluate similarity`` and ``cooc evaluate classify``.
+- :func:`real_corpus`, :func:`word2vec_embeddings` and :func:`real_data_table` reproduce issue 5's table
+  on gensim's test data (the ``[eval]`` extra);
+- :func:`add_parser` registers ``cooc evaluate similarity``, ``classify`` and ``real-data``.
 """
 
 from __future__ import annotations
@@ -31,10 +33,15 @@ __all__ = [
     "TfidfCentroid",
     "add_parser",
     "compare_classifiers",
+    "drop_short_tokens",
     "evaluate_word_pairs",
+    "format_real_table",
     "gensim_test_data",
     "read_labelled",
     "real_corpus",
+    "real_data_table",
+    "wiki_articles",
+    "word2vec_embeddings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -218,24 +225,152 @@ def gensim_test_data(name: str = "") -> Path:
 WIKI_EXCERPT = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 
 
-def real_corpus(wiki: bool = True) -> list[str]:
-    """The Lee news corpus (one document per line) plus, with ``wiki``, the paragraphs of the English
-    Wikipedia excerpt, from gensim's test data (markup removed with gensim's own ``filter_wiki``)."""
-    lines = gensim_test_data("lee_background.cor").read_text(encoding="utf-8").splitlines()
+def _wiki_pages(path: str | os.PathLike[str]) -> list[list[str]]:
+    """The non-blank lines of each article's text (see :func:`wiki_articles`)."""
+    import bz2
+
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    path = Path(path)
+    with path.open("rb") as raw:
+        compressed = raw.read(3) == b"BZh"
+    pages: list[list[str]] = []
+    with (bz2.open(path, "rb") if compressed else path.open("rb")) as f:
+        for _title, markup, _pageid in extract_pages(f, filter_namespaces=("0",)):
+            if not markup or markup.lstrip()[:9].lower() == "#redirect":
+                continue
+            lines = [line.strip() for line in filter_wiki(markup).splitlines() if line.strip()]
+            if lines:
+                pages.append(lines)
+    return pages
+
+
+def wiki_articles(path: str | os.PathLike[str]) -> list[str]:
+    """The plain text of every article of a MediaWiki XML dump (``.bz2`` or plain XML), one per article.
+
+    Markup is removed by gensim's ``filter_wiki`` (the extractor of gensim's ``WikiCorpus``): the text
+    of links is kept (``[[a|b]]`` gives ``b``, ``[[c]]`` gives ``c``); templates, references, comments
+    and table syntax are dropped. Every line of the article is kept, headings and list items included,
+    and the lines are joined by spaces, so an article is one context unit, as in ``WikiCorpus`` (and as
+    a document is one line of the Lee corpus). Redirect pages (``#REDIRECT [[target]]``) hold no text
+    and are skipped, as are pages outside the article namespace.
+    """
+    return [" ".join(lines) for lines in _wiki_pages(path)]
+
+
+def drop_short_tokens(text: str, min_len: int = 2) -> str:
+    """``text`` as its tokens (:func:`cooc.tokenize`) of at least ``min_len`` letters, space-separated.
+
+    gensim's ``WikiCorpus`` and ``simple_preprocess`` keep tokens of 2 letters or more; cooc's tokenizer
+    keeps single letters, so ``"the president's U.S. visit"`` gives ``s``, ``u``, ``s`` tokens that take
+    window positions. ``cooc.pretrain`` tokenizes the result back into exactly the kept tokens.
+
+    >>> drop_short_tokens("The president's U.S. visit")
+    'the president visit'
+    """
+    from .text import tokenize
+
+    return " ".join(t for t in tokenize(text) if len(t) >= min_len)
+
+
+def real_corpus(wiki: bool = True, *, unit: str = "article", min_len: int = 2) -> list[str]:
+    """The Lee news corpus (300 documents, one per line) plus, with ``wiki``, the English Wikipedia
+    excerpt of gensim's test data (106 articles; see :func:`wiki_articles`).
+
+    This is the corpus of issue 5's table: 357k tokens once the stopwords are removed, V = 9.7k at
+    ``min_count=5``.
+
+    Parameters
+    ----------
+    wiki : bool, default True
+        Add the Wikipedia articles to the Lee documents.
+    unit : {"article", "line"}
+        The context unit of the Wikipedia text: a whole article (the default, as gensim's
+        ``WikiCorpus``), or each line of the extracted text (paragraphs, headings and list items apart).
+    min_len : int, default 2
+        Drop tokens shorter than this (as gensim's tokenizers do, see :func:`drop_short_tokens`); 1 keeps
+        the text as it is.
+
+    Returns
+    -------
+    list of str
+        One context unit per item.
+    """
+    if unit not in ("article", "line"):
+        raise ValueError(f"unit must be 'article' or 'line', not {unit!r}")
+    texts = gensim_test_data("lee_background.cor").read_text(encoding="utf-8").splitlines()
     if wiki:
-        import bz2
+        pages = _wiki_pages(gensim_test_data(WIKI_EXCERPT))
+        for lines in pages:
+            if unit == "article":
+                texts.append(" ".join(lines))
+            else:
+                texts.extend(lines)
+    if min_len > 1:
+        texts = [drop_short_tokens(t, min_len) for t in texts]
+    return texts
 
-        from gensim.corpora.wikicorpus import extract_pages, filter_wiki  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-        with bz2.open(gensim_test_data(WIKI_EXCERPT), "rb") as f:
-            for _title, markup, _pageid in extract_pages(f):
-                if not markup:
-                    continue
-                for para in filter_wiki(markup).split("\n"):
-                    para = para.strip()
-                    if len(para) > 40:
-                        lines.append(para)
-    return lines
+# ------------------------------------------------------------------------------------------------
+# gensim word2vec on the same tokens (the [eval] extra)
+
+#: gensim's Word2Vec silently truncates a sentence after this many tokens; longer ones are split.
+_W2V_MAX_SENTENCE = 10_000
+
+
+def word2vec_sentences(texts: Any, stopwords: Any) -> list[list[str]]:
+    """cooc's token list of each text (:func:`cooc.preprocess`), cut into pieces of at most 10,000
+    tokens (gensim's ``Word2Vec`` ignores whatever follows in a longer sentence); empty ones dropped."""
+    sentences: list[list[str]] = []
+    for text in texts:
+        toks = preprocess(text, stopwords)
+        sentences.extend(toks[i:i + _W2V_MAX_SENTENCE] for i in range(0, len(toks), _W2V_MAX_SENTENCE))
+    return sentences
+
+
+def word2vec_embeddings(
+    texts: Any,
+    *,
+    window: int = 3,
+    min_count: int = 5,
+    vector_size: int = 100,
+    epochs: int = 5,
+    seed: int = 1,
+    workers: int = 1,
+    stopwords: Any = None,
+) -> Embeddings:
+    """A gensim word2vec skip-gram model of ``texts``, as :class:`cooc.Embeddings` (rows L2-normalized).
+
+    The tokens are cooc's: :func:`cooc.preprocess` of each text (lowercase letter runs, ``stopwords``
+    removed, the reference's by default), one text per word2vec sentence, so word2vec sees exactly the
+    token sequences ``cooc.pretrain`` counts (a text longer than gensim's 10,000-token sentence limit
+    is split rather than truncated). Every other setting is gensim's default (negative sampling 5,
+    ``sample=1e-3``, ``alpha=0.025``). With ``workers=1`` and a fixed ``seed`` the vectors are
+    identical from run to run.
+
+    Raises
+    ------
+    ImportError
+        gensim is not installed (``pip install 'cooc[eval]'``).
+    """
+    try:
+        from gensim.models import Word2Vec  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        raise ImportError("the word2vec comparison needs gensim: pip install 'cooc[eval]'") from None
+    from .text import STOPWORDS
+
+    stop = STOPWORDS if stopwords is None else frozenset(stopwords)
+    sentences = word2vec_sentences(texts, stop)
+    if not sentences:
+        raise ValueError("empty corpus: no token left after removing stopwords")
+    model = Word2Vec(sentences, sg=1, window=window, min_count=min_count, vector_size=vector_size,
+                     epochs=epochs, seed=seed, workers=workers)
+    kv = model.wv
+    vectors = np.asarray(kv.vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    np.divide(vectors, norms, out=vectors, where=norms > 0)
+    freqs = [int(kv.get_vecattr(w, "count")) for w in kv.index_to_key]
+    return Embeddings(list(kv.index_to_key), vectors, stopwords=stop, frequencies=freqs, window=window)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -407,6 +542,102 @@ def compare_classifiers(
 
 
 # ------------------------------------------------------------------------------------------------
+# issue 5's table on gensim's real test data
+
+REAL_ROWS = {
+    "count": "raw counts, L2 rows (the reference)",
+    "ppmi": "PPMI, cds 0.75",
+    "ppmi+svd": "PPMI -> SVD 300, p = 0.5",
+    "word2vec": "gensim word2vec skip-gram (100 d)",
+    "random": "random vectors",
+}
+
+
+def real_data_table(
+    *,
+    folds: int = 10,
+    seeds: int = 10,
+    word2vec: bool = True,
+    probe: bool = True,
+    finetune: bool = True,
+    window: int = 3,
+    min_count: int = 5,
+    dim: int = 300,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Issue 5's comparison on gensim's test data: WordSim353 and Pang & Lee polarity.
+
+    Pretrains count, PPMI, PPMI + SVD (and, with ``word2vec``, gensim's skip-gram on the same tokens;
+    :func:`word2vec_embeddings`) on :func:`real_corpus`, scores each on WordSim353 (Spearman), and
+    cross-validates nearest centroid (and a linear probe, fine-tuning, TF-IDF) on the 200 Pang & Lee
+    sentences (:func:`compare_classifiers`).
+
+    Returns
+    -------
+    dict
+        ``{"corpus": {...}, "wordsim353": {model: {"pearson", "spearman", "oov"}},
+        "classify": {name: {"mean", "ci95", "runs"}}, "folds": int, "seeds": int}``
+    """
+    say = progress or (lambda _msg: None)
+    corpus = real_corpus()
+    models = build_representations(corpus, window=window, min_count=min_count, dim=dim)
+    if word2vec:
+        models["word2vec"] = word2vec_embeddings(corpus, window=window, min_count=min_count)
+    count = models["count"]
+    stop = count.stopwords
+    info = {
+        "units": len(corpus),
+        "tokens": sum(len(preprocess(t, stop)) for t in corpus),
+        "tokens_kept": int(count.frequencies.sum()) if count.frequencies is not None else 0,
+        "V": len(count),
+        "window": window,
+        "min_count": min_count,
+    }
+    say(f"corpus: Lee + Wikipedia excerpt, {info['units']} units, {info['tokens']:,} tokens "
+        f"({info['tokens_kept']:,} kept), V = {info['V']:,}")
+    pairs = gensim_test_data("wordsim353.tsv")
+    wordsim: dict[str, dict[str, float]] = {}
+    for name, emb in models.items():
+        (pr, _), (sr, _), oov = evaluate_word_pairs(emb, pairs)
+        wordsim[name] = {"pearson": pr, "spearman": sr, "oov": oov}
+        say(f"WordSim353 {name}: Spearman {sr:.3f} ({oov:.0f}% OOV)")
+    texts, labels = read_labelled(gensim_test_data("pang_lee_polarity.cor"), encoding="cp1252")
+    res = compare_classifiers(models, texts, labels, folds=folds, seeds=seeds, probe=probe,
+                              finetune=finetune, progress=progress)
+    return {"corpus": info, "wordsim353": wordsim, "classify": res, "folds": folds, "seeds": seeds}
+
+
+def format_real_table(result: dict[str, Any]) -> str:
+    """The markdown table of :func:`real_data_table`'s result."""
+
+    def acc(name: str) -> str:
+        r = result["classify"].get(name)
+        return "-" if r is None else f"{100 * r['mean']:.1f} % +- {100 * r['ci95']:.1f}"
+
+    ft, tf = "fine-tuned (ppmi+svd)", "tf-idf + centroid (no pretraining)"
+    probe = ft in result["classify"] or any(n.endswith(" + probe") for n in result["classify"])
+    c = result["corpus"]
+    lines = [
+        f"corpus: Lee + Wikipedia excerpt, {c['units']} units, {c['tokens']:,} tokens "
+        f"({c['tokens_kept']:,} kept), V = {c['V']:,}; window {c['window']}, min_count {c['min_count']}",
+        "",
+        f"| representation | WordSim353 Spearman | nearest centroid, {result['folds']}-fold CV x "
+        f"{result['seeds']} seeds |" + (" linear probe |" if probe else ""),
+        "|---|---|---|" + ("---|" if probe else ""),
+    ]
+    for key, label in REAL_ROWS.items():
+        if key not in result["wordsim353"]:
+            continue
+        row = f"| {label} | {result['wordsim353'][key]['spearman']:.3f} | {acc(key + ' + centroid')} |"
+        lines.append(row + (f" {acc(key + ' + probe')} |" if probe else ""))
+    if ft in result["classify"]:
+        lines.append("| PPMI-SVD, fine-tuned | - | - |" + (f" {acc(ft)} |" if probe else ""))
+    if tf in result["classify"]:
+        lines.append(f"| TF-IDF, no pretraining | - | {acc(tf)} |" + (" - |" if probe else ""))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------
 # command line
 
 
@@ -423,9 +654,14 @@ def _cmd_similarity(args: argparse.Namespace) -> int:
 def _cmd_classify(args: argparse.Namespace) -> int:
     from .corpus import LineCorpus
 
+    if args.word2vec:
+        _need_gensim("--word2vec")
+
     texts, labels = read_labelled(args.labelled, encoding=args.encoding)
     corpus = LineCorpus(args.corpus, encoding=args.corpus_encoding)
     models = build_representations(corpus, window=args.window, min_count=args.min_count, dim=args.dim)
+    if args.word2vec:
+        models["word2vec"] = word2vec_embeddings(corpus, window=args.window, min_count=args.min_count)
     print(f"corpus: V={len(models['count'])}; labelled: {len(texts)} texts, "
           f"{len(set(labels))} classes; {args.folds}-fold CV x {args.seeds} seeds", file=sys.stderr)
     res = compare_classifiers(models, texts, labels, folds=args.folds, seeds=args.seeds,
@@ -437,18 +673,43 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     if args.plot:
-        from .charts import _pyplot
-
-        plt = _pyplot()
-        fig, ax = plt.subplots(figsize=(9, 0.4 * len(res) + 1))
-        names = list(res)
-        ax.barh(names, [100 * res[n]["mean"] for n in names], xerr=[100 * res[n]["ci95"] for n in names])
-        ax.invert_yaxis()
-        ax.set_xlabel("accuracy (%), 95% interval")
-        fig.tight_layout()
-        fig.savefig(args.plot)
-        plt.close(fig)
+        _bar_chart(res, args.plot)
     return 0
+
+
+def _need_gensim(what: str) -> None:
+    """Fail early, in one line, when gensim (the [eval] extra) is missing."""
+    try:
+        import gensim  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        from .cli import CliError
+
+        raise CliError(f"{what} needs gensim: pip install 'cooc[eval]'") from None
+
+
+def _cmd_real_data(args: argparse.Namespace) -> int:
+    _need_gensim("cooc evaluate real-data (gensim's test data)")
+    result = real_data_table(folds=args.folds, seeds=args.seeds, word2vec=not args.no_word2vec,
+                             probe=not args.no_probe, finetune=not args.no_finetune,
+                             progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    print(format_real_table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _bar_chart(res: dict[str, dict[str, Any]], out: str) -> None:
+    from .charts import _pyplot
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(res) + 1))
+    names = list(res)
+    ax.barh(names, [100 * res[n]["mean"] for n in names], xerr=[100 * res[n]["ci95"] for n in names])
+    ax.invert_yaxis()
+    ax.set_xlabel("accuracy (%), 95% interval")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
 
 
 def _positive(text: str) -> int:
@@ -459,7 +720,7 @@ def _positive(text: str) -> int:
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``cooc evaluate similarity`` and ``cooc evaluate classify`` on the cooc subparsers."""
+    """Register ``cooc evaluate similarity``, ``classify`` and ``real-data`` on the cooc subparsers."""
     p: argparse.ArgumentParser = subparsers.add_parser("evaluate", help="word-similarity and classification evaluation")
     sub = p.add_subparsers(dest="evaluate_command", metavar="WHAT")
     sub.required = True
@@ -479,8 +740,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--encoding", default=None, help="encoding of the labelled file (default utf-8)")
     c.add_argument("--corpus-encoding", default="utf-8")
     c.add_argument("--no-finetune", action="store_true", help="skip the (slower) fine-tuned classifier")
+    c.add_argument("--word2vec", action="store_true",
+                   help="add gensim word2vec skip-gram trained on the same tokens (needs gensim: cooc[eval])")
     c.add_argument("--json", default=None, metavar="OUT")
     c.add_argument("--plot", default=None, metavar="OUT.png")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(func=_cmd_classify)
+    r = sub.add_parser("real-data", help="issue 5's table on gensim's test data: WordSim353 and Pang & Lee "
+                       "polarity, pretrained on Lee news + a Wikipedia excerpt (needs cooc[eval])")
+    r.add_argument("--folds", type=_positive, default=10)
+    r.add_argument("--seeds", type=_positive, default=10)
+    r.add_argument("--no-word2vec", action="store_true", help="skip the gensim word2vec row")
+    r.add_argument("--no-probe", action="store_true", help="skip the linear-probe column")
+    r.add_argument("--no-finetune", action="store_true", help="skip the (slower) fine-tuned classifier")
+    r.add_argument("--json", default=None, metavar="OUT")
+    r.add_argument("-q", "--quiet", action="store_true")
+    r.set_defaults(func=_cmd_real_data)
     return p
