@@ -6,7 +6,8 @@ Subcommands:
 - ``cooc pretrain CORPUS... -o MODEL.npz``: count co-occurrences of text files into a model file.
 - ``cooc neighbors MODEL.npz WORD... [-k N] [--jobs N]``: nearest neighbours of words in a model.
 - ``cooc bench [...]``: benchmark comparisons (see ``cooc bench --help``).
-- ``cooc evaluate similarity|classify ...``: word-pair similarity and classification comparisons.
+- ``cooc evaluate similarity|classify|real-data ...``: word-pair similarity and classification
+  comparisons; ``real-data`` reproduces the table of README.md on gensim's test data.
 """
 
 from __future__ import annotations
