@@ -1243,7 +1243,7 @@ cdef class _TopkJob:
         cdef Py_ssize_t qlo = self.qp[b], qhi = self.qp[b + 1], ex = self.ex[b], nq = qhi - qlo
         cdef Py_ssize_t kq = self.kk
         cdef Py_ssize_t r0 = self.n_rows * p // self.P, r1 = self.n_rows * (p + 1) // self.P
-        cdef double qsq = 0.0, qnorm, qc, a, sim
+        cdef double qsq = 0.0, qnorm, qc, a, sim, den
         cdef double* hs = self.hs + (b * self.P + p) * self.kk
         cdef int64_t* hr = self.hr + (b * self.P + p) * self.kk
         if 0 <= ex < self.n_rows and kq > self.n_rows - 1:
@@ -1290,7 +1290,12 @@ cdef class _TopkJob:
                 if qnorm == 0.0 or self.rn[r] == 0.0:
                     sim = 0.0
                 else:
-                    sim = a / (qnorm * self.rn[r])
+                    den = qnorm * self.rn[r]
+                    # a multiplication instead of a division for the rows that cannot enter: below
+                    # the worst kept score by a margin far above rounding, a / den is surely lower
+                    if n == kq and hs[0] > 0.0 and a < hs[0] * den * (1.0 - 1e-12):
+                        continue
+                    sim = a / den
                 n = _heap_offer(hs, hr, n, kq, sim, r)
             blo = bhi
         _heap_sort(hs, hr, n)
