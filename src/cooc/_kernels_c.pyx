@@ -830,10 +830,26 @@ for _c in range(256):
     _ALPHA_LATIN1[_c] = 1 if chr(_c).isalpha() else 0
 
 cdef struct _Slot:
-    int64_t start      # offset of the word's characters in the arena; -1 marks an empty slot
-    uint64_t hash
-    int32_t length
-    int32_t id
+    # One word of a WordTable, 24 bytes: for a word of at most 8 characters below 256 (most words of
+    # most text) the key is the characters themselves, so one cache line answers a lookup with no
+    # visit to the arena; for any other word it is a hash, confirmed against the arena.
+    uint64_t key       # packed characters (8 bits each), or the FNV-1a hash when tag & _HASHED
+    int64_t freq       # occurrences so far
+    int32_t id         # -1 marks an empty slot
+    int32_t tag        # length, | _HASHED when the key is a hash
+
+
+cdef int32_t _HASHED = 1 << 30
+
+
+cdef inline uint64_t _mix64(uint64_t x) noexcept nogil:
+    # MurmurHash3's finalizer: spreads packed characters over the table's buckets
+    x ^= x >> 33
+    x *= 0xff51afd7ed558ccdULL
+    x ^= x >> 33
+    x *= 0xc4ceb9fe1a85ec53ULL
+    x ^= x >> 33
+    return x
 
 
 cdef inline bint _is_alpha(Py_UCS4 ch) noexcept nogil:
@@ -857,8 +873,7 @@ cdef class WordTable:
     cdef Py_UCS4* arena
     cdef int64_t arena_len
     cdef int64_t arena_cap
-    cdef int64_t* freq
-    cdef int64_t freq_cap
+    cdef int64_t freq_cap   # capacity of word_start / word_len
     cdef int64_t* word_start
     cdef int32_t* word_len
 
@@ -869,21 +884,19 @@ cdef class WordTable:
         self.arena_cap = 1 << 16
         self.arena = <Py_UCS4*> malloc(self.arena_cap * sizeof(Py_UCS4))
         self.freq_cap = 512
-        self.freq = <int64_t*> malloc(self.freq_cap * sizeof(int64_t))
         self.word_start = <int64_t*> malloc(self.freq_cap * sizeof(int64_t))
         self.word_len = <int32_t*> malloc(self.freq_cap * sizeof(int32_t))
-        if (self.slots == NULL or self.arena == NULL or self.freq == NULL or self.word_start == NULL
+        if (self.slots == NULL or self.arena == NULL or self.word_start == NULL
                 or self.word_len == NULL):
             raise MemoryError("WordTable: out of memory")
         for i in range(self.cap):
-            self.slots[i].start = -1
+            self.slots[i].id = -1
         self.n_words = 0
         self.arena_len = 0
 
     def __dealloc__(self):
         free(self.slots)
         free(self.arena)
-        free(self.freq)
         free(self.word_start)
         free(self.word_len)
 
@@ -896,11 +909,11 @@ cdef class WordTable:
         if new == NULL:
             return -1
         for i in range(new_cap):
-            new[i].start = -1
+            new[i].id = -1
         for i in range(self.cap):
-            if self.slots[i].start >= 0:
-                j = <int64_t> (self.slots[i].hash & <uint64_t> mask)
-                while new[j].start >= 0:
+            if self.slots[i].id >= 0:
+                j = <int64_t> (_mix64(self.slots[i].key ^ <uint64_t> self.slots[i].tag) & <uint64_t> mask)
+                while new[j].id >= 0:
                     j = (j + 1) & mask
                 new[j] = self.slots[i]
         free(self.slots)
@@ -913,10 +926,6 @@ cdef class WordTable:
         cdef void* p
         if self.n_words == self.freq_cap:
             new_cap = self.freq_cap * 2
-            p = realloc(self.freq, new_cap * sizeof(int64_t))
-            if p == NULL:
-                return -1
-            self.freq = <int64_t*> p
             p = realloc(self.word_start, new_cap * sizeof(int64_t))
             if p == NULL:
                 return -1
@@ -926,7 +935,6 @@ cdef class WordTable:
                 return -1
             self.word_len = <int32_t*> p
             self.freq_cap = new_cap
-        self.freq[self.n_words] = 0
         self.word_start[self.n_words] = start
         self.word_len[self.n_words] = length
         self.n_words += 1
@@ -936,10 +944,10 @@ cdef class WordTable:
                    int64_t* offsets) noexcept nogil:
         cdef Py_ssize_t i = 0, start, q
         cdef int64_t line = 0, j, mask, new_cap
-        cdef uint64_t h
+        cdef uint64_t key, wide
         cdef Py_UCS4 ch
         cdef Py_UCS4* stored
-        cdef int32_t length
+        cdef int32_t length, tag
         cdef bint same
         cdef void* p
         offsets[0] = 0
@@ -952,22 +960,33 @@ cdef class WordTable:
                 i += 1
                 continue
             start = i
-            h = 14695981039346656037ULL
+            key = 0
+            wide = 0   # any bit above the low 8 of a character: the word is not packable
             while i < n:
                 ch = s[i]
                 if not _is_alpha(ch):
                     break
-                h = (h ^ <uint64_t> ch) * 1099511628211ULL
+                if i - start < 8:
+                    key |= (<uint64_t> ch) << (8 * (i - start))
+                wide |= <uint64_t> ch
                 i += 1
             length = <int32_t> (i - start)
+            tag = length
+            if length > 8 or (wide >> 8) != 0:
+                key = 14695981039346656037ULL
+                for q in range(start, i):
+                    key = (key ^ <uint64_t> s[q]) * 1099511628211ULL
+                tag = length | _HASHED
             if 2 * (self.n_words + 1) > self.cap:
                 if self._grow_slots() < 0:
                     return -1
             mask = self.cap - 1
-            j = <int64_t> (h & <uint64_t> mask)
-            while self.slots[j].start >= 0:
-                if self.slots[j].hash == h and self.slots[j].length == length:
-                    stored = &self.arena[self.slots[j].start]
+            j = <int64_t> (_mix64(key ^ <uint64_t> tag) & <uint64_t> mask)
+            while self.slots[j].id >= 0:
+                if self.slots[j].key == key and self.slots[j].tag == tag:
+                    if not (tag & _HASHED):
+                        break
+                    stored = &self.arena[self.word_start[self.slots[j].id]]
                     same = True
                     for q in range(length):
                         if stored[q] != s[start + q]:
@@ -976,7 +995,7 @@ cdef class WordTable:
                     if same:
                         break
                 j = (j + 1) & mask
-            if self.slots[j].start < 0:
+            if self.slots[j].id < 0:
                 if self.arena_len + length > self.arena_cap:
                     new_cap = self.arena_cap * 2
                     while self.arena_len + length > new_cap:
@@ -990,12 +1009,12 @@ cdef class WordTable:
                     self.arena[self.arena_len + q] = s[start + q]
                 if self._add_word(self.arena_len, length) < 0:
                     return -1
-                self.slots[j].start = self.arena_len
-                self.slots[j].length = length
-                self.slots[j].hash = h
+                self.slots[j].key = key
+                self.slots[j].tag = tag
+                self.slots[j].freq = 0
                 self.slots[j].id = <int32_t> (self.n_words - 1)
                 self.arena_len += length
-            self.freq[self.slots[j].id] += 1
+            self.slots[j].freq += 1
             ids[n_tokens[0]] = self.slots[j].id
             n_tokens[0] += 1
         offsets[line + 1] = n_tokens[0]
@@ -1046,11 +1065,12 @@ cdef class WordTable:
 
     def counts(self):
         """How often each word was seen over all :meth:`encode` calls (int64 array, shape (len(self),))."""
-        out = np.empty(self.n_words, dtype=np.int64)
+        out = np.zeros(self.n_words, dtype=np.int64)
         cdef int64_t[::1] o = out
         cdef int64_t k
-        for k in range(self.n_words):
-            o[k] = self.freq[k]
+        for k in range(self.cap):
+            if self.slots[k].id >= 0:
+                o[self.slots[k].id] = self.slots[k].freq
         return out
 
 
