@@ -16,6 +16,7 @@ deterministic step on that matrix:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -165,21 +166,22 @@ def distance_weighted_counts(
     return out  # type: ignore[no-any-return]
 
 
-def _orthonormalize(y: np.ndarray, passes: int = 2) -> np.ndarray:
+def _orthonormalize(y: np.ndarray, passes: int = 2, team: _Team | None = None) -> np.ndarray:
     """An orthonormal basis of the columns of a tall ``y``, by eigen-decomposed Gram matrices, ``passes`` times.
 
     The fallback of :func:`_cholesky_qr` for a ``y`` too ill-conditioned for a Cholesky factor of its
     float32 Gram matrix; directions whose Gram eigenvalue is negligible are dropped.
     """
     for _ in range(passes):
-        gram = np.asarray(y.T @ y, dtype=np.float64)
+        gram = np.asarray(y.T @ y, dtype=np.float64) if team is None else team.gram(y)
         w, v = np.linalg.eigh(gram)
         keep = w > max(float(w[-1]), 0.0) * 1e-10 if w.size else np.zeros(0, dtype=bool)
-        y = y @ (v[:, keep] / np.sqrt(w[keep])).astype(y.dtype)
+        small = (v[:, keep] / np.sqrt(w[keep])).astype(y.dtype)
+        y = y @ small if team is None else team.matmul(y, small)
     return y
 
 
-def _cholesky_qr(y: np.ndarray) -> tuple[np.ndarray, float]:
+def _cholesky_qr(y: np.ndarray, team: _Team) -> tuple[np.ndarray, float]:
     """One pass of Cholesky QR: ``(y @ inv(R), cond)`` with ``R^T R = y^T y``.
 
     Two BLAS-3 products of the tall ``y`` (its Gram matrix and the product with ``inv(R)``), cheaper
@@ -188,15 +190,15 @@ def _cholesky_qr(y: np.ndarray) -> tuple[np.ndarray, float]:
     (infinite when the Gram matrix is not positive definite: then the eigenvalue fallback
     :func:`_orthonormalize` is used).
     """
-    gram = np.asarray(y.T @ y, dtype=np.float64)
+    gram = team.gram(y)
     try:
         r = np.linalg.cholesky(gram).T
     except np.linalg.LinAlgError:
-        return _orthonormalize(y, 2), math.inf
+        return _orthonormalize(y, 2, team), math.inf
     r_inv = np.linalg.inv(r)
     if not np.isfinite(r_inv).all():
-        return _orthonormalize(y, 2), math.inf
-    return y @ r_inv.astype(y.dtype), _norm2(r) * _norm2(r_inv)
+        return _orthonormalize(y, 2, team), math.inf
+    return team.matmul(y, r_inv.astype(y.dtype)), _norm2(r) * _norm2(r_inv)
 
 
 def _norm2(r: np.ndarray, steps: int = 20) -> float:
@@ -218,13 +220,101 @@ def _norm2(r: np.ndarray, steps: int = 20) -> float:
 _COND_BUDGET = 300.0
 
 
-def _row_blocks(a: sp.csr_matrix, parts: int) -> list[Any]:
-    """``a`` cut into ``parts`` row ranges of about equal non-zeros (a single block when ``parts`` is 1)."""
-    if parts <= 1 or a.shape[0] < 2 * parts:
-        return [a]
-    cuts = [0] + [int(np.searchsorted(a.indptr, a.nnz * i / parts)) for i in range(1, parts)] + [a.shape[0]]
-    cuts = sorted(set(min(max(c, 0), a.shape[0]) for c in cuts))
-    return [a[lo:hi] for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo]
+def _row_cuts(n: int, parts: int, weights: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into at most ``parts`` non-empty ranges of about equal weight (equal rows by default).
+
+    ``weights`` is a cumulative count of length ``n + 1`` (a CSR ``indptr``), balancing non-zeros.
+    """
+    if weights is None or int(weights[-1]) == 0:
+        cuts = [n * i // parts for i in range(parts + 1)]
+    else:
+        total = int(weights[-1])
+        cuts = [0] + [int(np.searchsorted(weights, total * i / parts)) for i in range(1, parts)] + [n]
+    cuts = sorted({min(max(c, 0), n) for c in cuts})
+    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
+
+
+# The dense products with the tall block are summed over this many row ranges, whatever the number of
+# threads (the same sums in the same order).
+_DENSE_PIECES = 8
+
+
+class _Team:
+    """The products of one randomized SVD, in ``jobs`` threads over row ranges (inline for one job).
+
+    Products are cut into several row ranges per thread (sparse ones by non-zeros), so that a thread
+    slowed down by another process leaves its share to the others; the dense products with the tall
+    block always use the same eight row ranges, summed in one order. Everything called in a thread
+    releases the GIL (the compiled kernel, scipy's sparse products, numpy's BLAS). While the team works
+    in several threads, BLAS itself is held to one thread when threadpoolctl is installed (two levels of
+    threads on the same two cores thrash); without threadpoolctl, BLAS keeps its own threads.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cooc-svd") if jobs > 1 else None
+        self.limiter: Any = None
+        if self.pool is not None:
+            try:
+                from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            except ImportError:
+                pass
+            else:
+                self.limiter = threadpool_limits(limits=1, user_api="blas")
+        self.pieces = 4 * jobs
+
+    def close(self) -> None:
+        if self.limiter is not None:
+            self.limiter.restore_original_limits()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def _run(self, fn: Any, cuts: list[Any], dense: bool = False) -> list[Any]:
+        # without a BLAS limit, dense ranges run one after the other on BLAS's own threads
+        pool = self.pool if not dense or self.limiter is not None else None
+        if pool is None or len(cuts) == 1:
+            return [fn(c) for c in cuts]
+        return [f.result() for f in [pool.submit(fn, c) for c in cuts]]
+
+    def operator(self, a: Any) -> Any:
+        """``y -> a @ y`` for a CSR matrix or an ndarray ``a``, in the team's threads.
+
+        A float32 CSR matrix goes to the compiled kernel :func:`cooc._kernels.csr_matmat` (2x scipy's
+        product on one thread); anything else is cut into row blocks (by non-zeros for sparse ones)
+        multiplied by scipy or numpy.
+        """
+        if is_sparse(a) and a.dtype == np.float32:
+            ptr, ind, data = a.indptr.astype(np.int64), a.indices.astype(np.int32), a.data
+            return lambda y: _kernels.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
+        if self.pool is None:
+            return lambda y: np.asarray(a @ y)
+        cuts = _row_cuts(a.shape[0], self.pieces, a.indptr if is_sparse(a) else None)
+        blocks = [(lo, hi, a[lo:hi]) for lo, hi in cuts]
+
+        def product(y: np.ndarray) -> np.ndarray:
+            out = np.empty((a.shape[0], y.shape[1]), dtype=np.result_type(a.dtype, y.dtype))
+
+            def one(block: tuple[int, int, Any]) -> None:
+                out[block[0]:block[1]] = block[2] @ y
+            self._run(one, blocks)
+            return out
+        return product
+
+    def gram(self, y: np.ndarray, dtype: Any = None) -> np.ndarray:
+        """``y^T y`` in float64, summed over row ranges (each computed in ``dtype``, by default y's)."""
+        def one(cut: tuple[int, int]) -> np.ndarray:
+            part = y[cut[0]:cut[1]] if dtype is None else y[cut[0]:cut[1]].astype(dtype)
+            return np.asarray(part.T @ part, dtype=np.float64)
+        return np.asarray(sum(self._run(one, _row_cuts(y.shape[0], _DENSE_PIECES), dense=True)))
+
+    def matmul(self, y: np.ndarray, small: np.ndarray) -> np.ndarray:
+        """``y @ small`` in the dtype of ``small`` (y is cast to it by row ranges)."""
+        out = np.empty((y.shape[0], small.shape[1]), dtype=small.dtype)
+
+        def one(cut: tuple[int, int]) -> None:
+            np.matmul(y[cut[0]:cut[1]].astype(small.dtype, copy=False), small, out=out[cut[0]:cut[1]])
+        self._run(one, _row_cuts(y.shape[0], _DENSE_PIECES), dense=True)
+        return out
 
 
 def svd(
@@ -320,19 +410,9 @@ def _randomized(
     n, m = a.shape
     rng = np.random.default_rng(seed)
     a = a.astype(dtype)
-    if is_sparse(a):
-        blocks = (_row_blocks(a, jobs), _row_blocks(a.T.tocsr(), jobs))
-    else:
-        blocks = ([a], [np.ascontiguousarray(a.T)])
-    pool = ThreadPoolExecutor(max_workers=len(blocks[0]), thread_name_prefix="cooc-svd") if len(blocks[0]) > 1 else None
-
-    def product(transposed: bool, y: np.ndarray) -> np.ndarray:
-        parts = blocks[1 if transposed else 0]
-        if pool is None:
-            return np.asarray(parts[0] @ y)
-        return np.vstack([np.asarray(f.result()) for f in [pool.submit(b.__matmul__, y) for b in parts]])
-
+    team = _Team(jobs)
     try:
+        ops = team.operator(a), team.operator(a.T.tocsr() if is_sparse(a) else np.ascontiguousarray(a.T))
         # Products 1..P alternate a, a^T, a, ..., a (P = 2 n_iter + 1). The block is orthonormalized
         # after the first product, which measures the growth of its condition per product, then every
         # `every` products (as many as keep the condition within _COND_BUDGET, judged at every
@@ -341,27 +421,28 @@ def _randomized(
         n_products = 2 * n_iter + 1
         every, since = 1, 0
         for j in range(1, n_products + 1):
-            y = product(j % 2 == 0, y)
+            y = ops[j % 2 == 0](y)
             since += 1
             if j == n_products:
-                y, cond = _cholesky_qr(y)
+                y, cond = _cholesky_qr(y, team)
                 if math.isfinite(cond):
-                    y = _cholesky_qr(y)[0]
+                    y = _cholesky_qr(y, team)[0]
             elif since >= every:
-                y, cond = _cholesky_qr(y)
+                y, cond = _cholesky_qr(y, team)
                 # one product is a poor sample of the growth (the random start hides the tail): margin 2
                 growth = cond ** (1.0 / since) * (2.0 if since == 1 else 1.0)
                 every = max(1, int(math.log(_COND_BUDGET) / math.log(growth))) if growth > 1.0 else n_products
                 since = 0
         q = y
-        # B = Q^T A (l x m); its left singular vectors come from the small Gram matrix B B^T.
-        b = product(True, q).astype(np.float64)
+        # B = Q^T A (l x m); its left singular vectors come from the small Gram matrix B B^T (float64).
+        b = ops[1](q)
+        evals, evecs = np.linalg.eigh(team.gram(b, np.float64))
+        order = np.argsort(evals)[::-1][:k]
+        s = np.sqrt(np.clip(evals[order], 0.0, None))
+        u = team.matmul(q, np.ascontiguousarray(evecs[:, order]))
     finally:
-        if pool is not None:
-            pool.shutdown()
-    gram = b.T @ b
-    evals, evecs = np.linalg.eigh(gram)
-    order = np.argsort(evals)[::-1][:k]
-    s = np.sqrt(np.clip(evals[order], 0.0, None))
-    u = q.astype(np.float64) @ evecs[:, order]
+        team.close()
+    if u.shape[1] < k:  # a matrix of rank < k: the block lost directions; the missing components are 0
+        u = np.hstack([u, np.zeros((n, k - u.shape[1]))])
+        s = np.concatenate([s, np.zeros(k - s.size)])
     return u, s
