@@ -332,8 +332,11 @@ def svd(
 
     What makes it fast:
 
-    - the sparse products run in ``n_jobs`` threads over row ranges of the matrix and of its transpose
-      (scipy releases the GIL in them);
+    - a float32 sparse matrix is multiplied by the compiled kernel :func:`cooc._kernels.csr_matmat`
+      (about twice scipy's speed on one thread), the matrix and its transpose over row ranges in
+      ``n_jobs`` threads; the dense products with the tall block are split over the same threads, with
+      BLAS held to one thread meanwhile when threadpoolctl is installed (two levels of threads on the
+      same cores thrash);
     - the block is orthonormalized by Cholesky QR (two BLAS-3 products with the tall block) and only as
       often as needed: the growth of its condition number per product is measured at each
       orthonormalization, and the block is left to grow up to a condition of about 300 (in float32 it
