@@ -318,7 +318,7 @@ class _Team:
 
 
 def svd(
-    matrix: Any, dim: int, p: float = 0.5, *, n_iter: int = 4, oversamples: int | None = None, seed: int = 0,
+    matrix: Any, dim: int, p: float = 0.5, *, n_iter: int = 5, oversamples: int | None = None, seed: int = 0,
     dtype: Any = np.float32, n_jobs: int = -1,
 ) -> np.ndarray:
     """Truncated SVD embedding ``U_k * S_k ** p`` of a (sparse) matrix: dense vectors.
@@ -352,10 +352,10 @@ def svd(
         Number of components ``k``, 1 <= k < min(n, m) (smaller matrices fall back to a dense SVD).
     p : float, default 0.5
         Eigenvalue weight: 0 gives ``U`` alone, 1 gives ``U * S``.
-    n_iter : int, default 4
+    n_iter : int, default 5
         Power iterations (more: slower, closer to the exact top-k subspace).
     oversamples : int or None
-        Extra random directions sampled beyond ``dim``; by default ``max(20, dim // 3)`` (the
+        Extra random directions sampled beyond ``dim``; by default ``max(20, dim // 2)`` (the
         spectrum of a PPMI matrix is flat near its k-th value, so oversampling buys more accuracy per
         second than extra power iterations; measured in benchmarks/test_bench_svd.py).
     seed : int
@@ -390,7 +390,7 @@ def svd(
     k = int(dim)
     if k > min(n, m):
         raise ValueError(f"dim must be at most min(matrix.shape) = {min(n, m)}, got {k}")
-    l = k + (max(20, k // 3) if oversamples is None else int(oversamples))
+    l = k + (max(20, k // 2) if oversamples is None else int(oversamples))
     if l >= min(n, m) or min(n, m) <= 500:
         dense = a.toarray() if is_sparse(a) else a
         u, s, _ = np.linalg.svd(np.asarray(dense, dtype=np.float64), full_matrices=False)
