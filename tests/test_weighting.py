@@ -147,7 +147,7 @@ def _low_rank(n=700, rank=40, seed=0):
 
 
 @pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
-def test_svd_recovers_the_top_components(p):
+def test_svd_recovers_the_top_components(p, backend):
     m, u, s = _low_rank()
     got = svd(sp.csr_matrix(m), 10, p=p)  # 700 > 500: the randomized path
     assert got.shape == (700, 10) and got.dtype == np.float64
@@ -170,6 +170,108 @@ def test_svd_rejects_bad_dim():
         svd(np.eye(3), 0)
     with pytest.raises(ValueError, match="dim"):
         svd(np.eye(3), 4)
+
+
+def test_svd_rejects_bad_n_jobs():
+    with pytest.raises(ValueError, match="n_jobs"):
+        svd(np.eye(3), 1, n_jobs=0)
+
+
+def _matches(got, want, tol):
+    signs = np.sign(np.sum(got * want, axis=0))
+    return np.max(np.abs(got * signs - want)) <= tol
+
+
+def test_svd_steep_spectrum_orthonormalizes_after_every_product(backend):
+    # singular values 1e5 .. 1e-3: the block's condition grows ~1e4 per product, beyond float32 for two
+    m, u, s = _low_rank(n=600, rank=60)
+    s = np.geomspace(1e5, 1e-3, 60)
+    m = (u * s) @ u.T
+    got = svd(sp.csr_matrix(m), 5, p=1.0)
+    assert _matches(got, u[:, :5] * s[:5], 1e-5 * s[0])
+
+
+def test_svd_rank_deficient_matrix_gives_zero_components(backend):
+    rng = np.random.default_rng(0)
+    u, _ = np.linalg.qr(rng.standard_normal((600, 3)))
+    s = np.array([5.0, 2.0, 1.0])
+    got = svd(sp.csr_matrix((u * s) @ u.T), 5, p=1.0)
+    assert got.shape == (600, 5)
+    assert _matches(got[:, :3], u * s, 1e-5)
+    assert not np.any(got[:, 3:])
+
+
+@pytest.mark.parametrize("shape", [(900, 620), (620, 900)])
+def test_svd_rectangular_sparse_and_dense_agree(shape):
+    rng = np.random.default_rng(1)
+    m = rng.standard_normal(shape) * (rng.random(shape) < 0.05)
+    m[:, :4] *= 30.0  # a clear top 4
+    want_u, want_s, _ = np.linalg.svd(m, full_matrices=False)
+    want = want_u[:, :4] * want_s[:4]
+    for got in (svd(sp.csr_matrix(m), 4, p=1.0), svd(m, 4, p=1.0), svd(sp.csr_matrix(m), 4, p=1.0, dtype=np.float64)):
+        assert got.shape == (shape[0], 4)
+        assert _matches(got, want, 1e-3 * want_s[0])
+
+
+def test_svd_threads_do_not_change_the_result():
+    m, _, _ = _low_rank(n=800, rank=50, seed=2)
+    a = svd(sp.csr_matrix(m), 12, n_jobs=1)
+    b = svd(sp.csr_matrix(m), 12, n_jobs=3)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-6 * np.abs(a).max())
+
+
+# -- csr_matmat kernel -------------------------------------------------------------------------
+
+
+def _matmat_args(n_rows=60, n_cols=45, n_vecs=13, seed=0):
+    """Rows of 0..11 stored cells: every count of groups of four and every remainder."""
+    rng = np.random.default_rng(seed)
+    rows = [np.sort(rng.choice(n_cols, size=r % 12, replace=False)) for r in range(n_rows)]
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([r.size for r in rows])
+    ind = np.concatenate(rows).astype(np.int32)
+    data = rng.standard_normal(ind.size).astype(np.float32)
+    x = rng.standard_normal((n_cols, n_vecs)).astype(np.float32)
+    return ptr, ind, data, x
+
+
+def test_csr_matmat_twins_are_bit_identical(compiled_kernels):
+    args = _matmat_args()
+    py = _kernels_py.csr_matmat(*args)
+    assert py.dtype == np.float32 and py.shape == (60, 13)
+    for threads in (1, 2, 5):
+        c = compiled_kernels.csr_matmat(*args, threads)
+        assert c.dtype == np.float32 and c.tobytes() == py.tobytes()
+
+
+def test_csr_matmat_is_the_product(backend):
+    ptr, ind, data, x = _matmat_args(seed=4)
+    a = sp.csr_matrix((data.astype(np.float64), ind, ptr), shape=(60, 45))
+    got = _kernels.csr_matmat(ptr, ind, data, x, n_threads=2)
+    np.testing.assert_allclose(got, a @ x.astype(np.float64), rtol=1e-5, atol=1e-5)
+    empty = _kernels.csr_matmat(np.zeros(4, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), x)
+    assert empty.shape == (3, 13) and not np.any(empty)
+
+
+@pytest.mark.parametrize(
+    "change,kind,match",
+    [
+        ({"indices": np.array([0, 45], dtype=np.int32)}, ValueError, "indices"),
+        ({"data": np.ones(2, dtype=np.float64)}, TypeError, "float32"),
+        ({"data": np.ones(3, dtype=np.float32)}, ValueError, "same length"),
+        ({"x": np.ones((45, 2))}, TypeError, "float32"),
+        ({"x": np.ones(45, dtype=np.float32)}, ValueError, "two-dimensional"),
+        ({"n_threads": 0}, ValueError, "n_threads"),
+    ],
+)
+def test_csr_matmat_validation_is_the_same_on_both_backends(across_backends, change, kind, match):
+    args = {"indptr": np.array([0, 1, 2]), "indices": np.array([0, 44], dtype=np.int32),
+            "data": np.ones(2, dtype=np.float32), "x": np.ones((45, 2), dtype=np.float32), "n_threads": 1}
+    args.update(change)
+    res = across_backends(_kernels.csr_matmat, **args)
+    assert len(set(res.values())) == 1
+    (got_kind, msg), = set(res.values())
+    assert got_kind is kind and match in msg
 
 
 # -- pretrain ----------------------------------------------------------------------------------

@@ -390,3 +390,30 @@ def ppmi_csr(
 
 
 ppmi_csr.__doc__ = _kernels_py.ppmi_csr.__doc__
+
+
+# --------------------------------------------------------------------------------------------------
+# appended: sparse x dense products (cooc.weighting.svd)
+
+KERNEL_NAMES = KERNEL_NAMES + ("csr_matmat",)  # type: ignore[assignment]
+__all__ += ["csr_matmat"]
+
+
+def csr_matmat(indptr: Any, indices: Any, data: Any, x: Any, n_threads: int = 1) -> np.ndarray:
+    xa = np.asarray(x)
+    if xa.ndim != 2:
+        raise ValueError(f"x must be two-dimensional, got shape {xa.shape}")
+    if xa.dtype != np.float32:
+        raise TypeError(f"x must hold float32, got dtype {xa.dtype}")
+    ptr, ind, vals = _check_csr(indptr, indices, data, xa.shape[0])
+    if vals.ndim != 1 or vals.size != ind.size:
+        raise ValueError("data and indices must have the same length")
+    if vals.dtype != np.float32:
+        raise TypeError(f"data must hold float32, got dtype {vals.dtype}")
+    n_threads = _check_int("n_threads", n_threads, 1)
+    return _impl.csr_matmat(  # type: ignore[no-any-return]
+        ptr, ind, np.ascontiguousarray(vals), np.ascontiguousarray(xa), n_threads
+    )
+
+
+csr_matmat.__doc__ = _kernels_py.csr_matmat.__doc__

@@ -19,6 +19,7 @@ __all__ = [
     "row_norms",
     "ppmi_csr",
     "topk_cosine_sparse_many",
+    "csr_matmat",
 ]
 
 def cooccurrence_csr(
@@ -89,3 +90,10 @@ def ppmi_csr(
     col_probs: NDArray[np.float64],
     log_shift: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]: ...
+def csr_matmat(
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    data: NDArray[np.float32],
+    x: NDArray[np.float32],
+    n_threads: int = ...,
+) -> NDArray[np.float32]: ...

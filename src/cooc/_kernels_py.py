@@ -22,7 +22,7 @@ from .text import _SEPARATORS
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
            "topk_cosine_sparse", "row_norms", "ppmi_csr",
-           "topk_cosine_sparse_many"]
+           "topk_cosine_sparse_many", "csr_matmat"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
@@ -486,3 +486,46 @@ def ppmi_csr(indptr, indices, data, row_sums, col_probs, log_shift):
         np.ascontiguousarray(indices[keep], dtype=np.int32),
         np.ascontiguousarray(pmi[pmi > 0.0], dtype=np.float64),
     )
+
+
+def csr_matmat(indptr, indices, data, x, n_threads=1):
+    """Product of a CSR matrix of float32 and a dense row-major float32 matrix: ``A @ x``.
+
+    Row ``r`` of the result starts at zero and adds the stored cells of row ``r`` of ``A`` in their
+    order, four at a time: ``out[r] += (v0 * x[c0] + v1 * x[c1]) + (v2 * x[c2] + v3 * x[c3])``, then
+    the one to three left over one at a time: ``out[r] += v * x[c]``; every operation is a float32
+    multiply or add, so both backends give bit-identical floats.
+
+    Parameters
+    ----------
+    indptr : int64 array, shape (n_rows + 1,)
+    indices : int32 array, shape (nnz,)
+        Column indices, each in ``[0, x.shape[0])``.
+    data : float32 array, shape (nnz,)
+    x : float32 C-contiguous array, shape (n_cols, n_vecs)
+    n_threads : int, default 1
+        Threads to multiply with, over ranges of rows (the result does not depend on it; the
+        pure-Python twin ignores it).
+
+    Returns
+    -------
+    float32 array, shape (n_rows, n_vecs)
+    """
+    n_rows = indptr.size - 1
+    out = np.zeros((n_rows, x.shape[1]), dtype=np.float32)
+    if n_rows == 0:
+        return out
+    counts = np.diff(indptr)
+    groups = counts // 4
+    # step g adds the g-th group of four cells of every row that has one, as the compiled loop does
+    for g in range(int(groups.max())):
+        rows = np.flatnonzero(groups > g)
+        j = indptr[rows] + 4 * g
+        t0, t1, t2, t3 = (data[j + i][:, None] * x[indices[j + i]] for i in range(4))
+        out[rows] += (t0 + t1) + (t2 + t3)
+    left = counts - 4 * groups
+    for i in range(3):
+        rows = np.flatnonzero(left > i)
+        j = indptr[rows] + 4 * groups[rows] + i
+        out[rows] += data[j][:, None] * x[indices[j]]
+    return out

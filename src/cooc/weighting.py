@@ -16,8 +16,10 @@ deterministic step on that matrix:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -164,24 +166,160 @@ def distance_weighted_counts(
     return out  # type: ignore[no-any-return]
 
 
-def _orthonormalize(y: np.ndarray, passes: int = 2) -> np.ndarray:
-    """An orthonormal basis of the columns of a tall ``y``, by eigen-decomposed Gram matrices, twice.
+def _orthonormalize(y: np.ndarray, passes: int = 2, team: _Team | None = None) -> np.ndarray:
+    """An orthonormal basis of the columns of a tall ``y``, by eigen-decomposed Gram matrices, ``passes`` times.
 
-    Much cheaper than a Householder QR of the tall matrix (one ``l x l`` Gram product and one
-    ``n x l`` by ``l x l`` product per pass, both BLAS-3); the second pass restores the orthogonality
-    the first loses in float32. Directions whose Gram eigenvalue is negligible are dropped.
+    The fallback of :func:`_cholesky_qr` for a ``y`` too ill-conditioned for a Cholesky factor of its
+    float32 Gram matrix; directions whose Gram eigenvalue is negligible are dropped.
     """
     for _ in range(passes):
-        gram = np.asarray(y.T @ y, dtype=np.float64)
+        gram = np.asarray(y.T @ y, dtype=np.float64) if team is None else team.gram(y)
         w, v = np.linalg.eigh(gram)
         keep = w > max(float(w[-1]), 0.0) * 1e-10 if w.size else np.zeros(0, dtype=bool)
-        y = y @ (v[:, keep] / np.sqrt(w[keep])).astype(y.dtype)
+        small = (v[:, keep] / np.sqrt(w[keep])).astype(y.dtype)
+        y = y @ small if team is None else team.matmul(y, small)
     return y
 
 
+def _cholesky_qr(y: np.ndarray, team: _Team) -> tuple[np.ndarray, float]:
+    """One pass of Cholesky QR: ``(y @ inv(R), cond)`` with ``R^T R = y^T y``.
+
+    Two BLAS-3 products of the tall ``y`` (its Gram matrix and the product with ``inv(R)``), cheaper
+    than a Householder QR; the result's columns are orthonormal up to about ``eps * cond(y) ** 2``,
+    and span the columns of ``y`` up to ``eps * cond(y)``. ``cond`` estimates ``cond(y) = cond(R)``
+    (infinite when the Gram matrix is not positive definite: then the eigenvalue fallback
+    :func:`_orthonormalize` is used).
+    """
+    gram = team.gram(y)
+    try:
+        r = np.linalg.cholesky(gram).T
+    except np.linalg.LinAlgError:
+        return _orthonormalize(y, 2, team), math.inf
+    r_inv = np.linalg.inv(r)
+    if not np.isfinite(r_inv).all():
+        return _orthonormalize(y, 2, team), math.inf
+    return team.matmul(y, r_inv.astype(y.dtype)), _norm2(r) * _norm2(r_inv)
+
+
+def _norm2(r: np.ndarray, steps: int = 20) -> float:
+    """The spectral norm of a small square matrix, by power iteration on ``r^T r`` (a slight underestimate)."""
+    x = np.linspace(1.0, 2.0, r.shape[1])
+    norm = 0.0
+    for _ in range(steps):
+        x = r.T @ (r @ x)
+        norm = float(np.linalg.norm(x))
+        if norm == 0.0:
+            return 0.0
+        x /= norm
+    return math.sqrt(norm)
+
+
+# Columns of a float32 block may grow this far apart (condition number) between two orthonormalizations
+# of the power iteration: they then still carry every direction to about 1e-5, and their float32 Gram
+# matrix (condition squared, about 1e5) still has an accurate Cholesky factor.
+_COND_BUDGET = 300.0
+
+
+def _row_cuts(n: int, parts: int, weights: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into at most ``parts`` non-empty ranges of about equal weight (equal rows by default).
+
+    ``weights`` is a cumulative count of length ``n + 1`` (a CSR ``indptr``), balancing non-zeros.
+    """
+    if weights is None or int(weights[-1]) == 0:
+        cuts = [n * i // parts for i in range(parts + 1)]
+    else:
+        total = int(weights[-1])
+        cuts = [0] + [int(np.searchsorted(weights, total * i / parts)) for i in range(1, parts)] + [n]
+    cuts = sorted({min(max(c, 0), n) for c in cuts})
+    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
+
+
+# The dense products with the tall block are summed over this many row ranges, whatever the number of
+# threads (the same sums in the same order).
+_DENSE_PIECES = 8
+
+
+class _Team:
+    """The products of one randomized SVD, in ``jobs`` threads over row ranges (inline for one job).
+
+    Products are cut into several row ranges per thread (sparse ones by non-zeros), so that a thread
+    slowed down by another process leaves its share to the others; the dense products with the tall
+    block always use the same eight row ranges, summed in one order. Everything called in a thread
+    releases the GIL (the compiled kernel, scipy's sparse products, numpy's BLAS). While the team works
+    in several threads, BLAS itself is held to one thread when threadpoolctl is installed (two levels of
+    threads on the same two cores thrash); without threadpoolctl, BLAS keeps its own threads.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cooc-svd") if jobs > 1 else None
+        self.limiter: Any = None
+        if self.pool is not None:
+            try:
+                from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            except ImportError:
+                pass
+            else:
+                self.limiter = threadpool_limits(limits=1, user_api="blas")
+        self.pieces = 4 * jobs
+
+    def close(self) -> None:
+        if self.limiter is not None:
+            self.limiter.restore_original_limits()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def _run(self, fn: Any, cuts: list[Any], dense: bool = False) -> list[Any]:
+        # without a BLAS limit, dense ranges run one after the other on BLAS's own threads
+        pool = self.pool if not dense or self.limiter is not None else None
+        if pool is None or len(cuts) == 1:
+            return [fn(c) for c in cuts]
+        return [f.result() for f in [pool.submit(fn, c) for c in cuts]]
+
+    def operator(self, a: Any) -> Any:
+        """``y -> a @ y`` for a CSR matrix or an ndarray ``a``, in the team's threads.
+
+        A float32 CSR matrix goes to the compiled kernel :func:`cooc._kernels.csr_matmat` (2x scipy's
+        product on one thread); anything else is cut into row blocks (by non-zeros for sparse ones)
+        multiplied by scipy or numpy.
+        """
+        if is_sparse(a) and a.dtype == np.float32:
+            ptr, ind, data = a.indptr.astype(np.int64), a.indices.astype(np.int32), a.data
+            return lambda y: _kernels.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
+        if self.pool is None:
+            return lambda y: np.asarray(a @ y)
+        cuts = _row_cuts(a.shape[0], self.pieces, a.indptr if is_sparse(a) else None)
+        blocks = [(lo, hi, a[lo:hi]) for lo, hi in cuts]
+
+        def product(y: np.ndarray) -> np.ndarray:
+            out = np.empty((a.shape[0], y.shape[1]), dtype=np.result_type(a.dtype, y.dtype))
+
+            def one(block: tuple[int, int, Any]) -> None:
+                out[block[0]:block[1]] = block[2] @ y
+            self._run(one, blocks)
+            return out
+        return product
+
+    def gram(self, y: np.ndarray, dtype: Any = None) -> np.ndarray:
+        """``y^T y`` in float64, summed over row ranges (each computed in ``dtype``, by default y's)."""
+        def one(cut: tuple[int, int]) -> np.ndarray:
+            part = y[cut[0]:cut[1]] if dtype is None else y[cut[0]:cut[1]].astype(dtype)
+            return np.asarray(part.T @ part, dtype=np.float64)
+        return np.asarray(sum(self._run(one, _row_cuts(y.shape[0], _DENSE_PIECES), dense=True)))
+
+    def matmul(self, y: np.ndarray, small: np.ndarray) -> np.ndarray:
+        """``y @ small`` in the dtype of ``small`` (y is cast to it by row ranges)."""
+        out = np.empty((y.shape[0], small.shape[1]), dtype=small.dtype)
+
+        def one(cut: tuple[int, int]) -> None:
+            np.matmul(y[cut[0]:cut[1]].astype(small.dtype, copy=False), small, out=out[cut[0]:cut[1]])
+        self._run(one, _row_cuts(y.shape[0], _DENSE_PIECES), dense=True)
+        return out
+
+
 def svd(
-    matrix: Any, dim: int, p: float = 0.5, *, n_iter: int = 4, oversamples: int | None = None, seed: int = 0,
-    dtype: Any = np.float32,
+    matrix: Any, dim: int, p: float = 0.5, *, n_iter: int = 5, oversamples: int | None = None, seed: int = 0,
+    dtype: Any = np.float32, n_jobs: int = -1,
 ) -> np.ndarray:
     """Truncated SVD embedding ``U_k * S_k ** p`` of a (sparse) matrix: dense vectors.
 
@@ -189,7 +327,23 @@ def svd(
     ``dtype`` (float32 by default: the matrices are PPMI values of a few units, where float32 loses
     nothing that changes a neighbour or a similarity score), then an exact eigendecomposition of the
     small projected Gram matrix in float64. The sign of each component is fixed so that its largest
-    coordinate (in absolute value) is positive, making the result deterministic for a given ``seed``.
+    coordinate (in absolute value) is positive, making the result deterministic for a given ``seed``
+    (and independent of ``n_jobs``).
+
+    What makes it fast:
+
+    - a float32 sparse matrix is multiplied by the compiled kernel :func:`cooc._kernels.csr_matmat`
+      (about twice scipy's speed on one thread), the matrix and its transpose over row ranges in
+      ``n_jobs`` threads; the dense products with the tall block are split over the same threads, with
+      BLAS held to one thread meanwhile when threadpoolctl is installed (two levels of threads on the
+      same cores thrash);
+    - the block is orthonormalized by Cholesky QR (two BLAS-3 products with the tall block) and only as
+      often as needed: the growth of its condition number per product is measured at each
+      orthonormalization, and the block is left to grow up to a condition of about 300 (in float32 it
+      still carries every direction to about 1e-5) before the next one; on a PPMI matrix that is every
+      second product. The last block is orthonormalized twice. A block whose Gram matrix has no
+      Cholesky factor falls back to eigendecomposed Gram matrices and orthonormalization after every
+      product.
 
     Parameters
     ----------
@@ -198,15 +352,17 @@ def svd(
         Number of components ``k``, 1 <= k < min(n, m) (smaller matrices fall back to a dense SVD).
     p : float, default 0.5
         Eigenvalue weight: 0 gives ``U`` alone, 1 gives ``U * S``.
-    n_iter : int, default 4
+    n_iter : int, default 5
         Power iterations (more: slower, closer to the exact top-k subspace).
     oversamples : int or None
-        Extra random directions sampled beyond ``dim``; by default ``max(20, dim // 3)`` (the
+        Extra random directions sampled beyond ``dim``; by default ``max(20, dim // 2)`` (the
         spectrum of a PPMI matrix is flat near its k-th value, so oversampling buys more accuracy per
         second than extra power iterations; measured in benchmarks/test_bench_svd.py).
     seed : int
     dtype : numpy float dtype, default float32
         Precision of the products with ``matrix``.
+    n_jobs : int, default -1
+        Threads for the sparse products; -1 uses every core. The result does not depend on it.
 
     Returns
     -------
@@ -219,11 +375,14 @@ def svd(
     >>> np.abs(v).round(3).tolist()
     [[3.0, 0.0], [0.0, 2.0], [0.0, 0.0]]
     """
+    from .counting import check_n_jobs
+
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise ValueError(f"dim must be a positive integer, got {dim!r}")
     p = _check_real("p", p, low=0.0, low_inclusive=True)
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
+    jobs = check_n_jobs(n_jobs)
     a: Any = sp.csr_matrix(matrix) if is_sparse(matrix) else np.asarray(matrix)
     if a.ndim != 2:
         raise ValueError(f"matrix must be two-dimensional, got shape {a.shape}")
@@ -231,27 +390,13 @@ def svd(
     k = int(dim)
     if k > min(n, m):
         raise ValueError(f"dim must be at most min(matrix.shape) = {min(n, m)}, got {k}")
-    l = k + (max(20, k // 3) if oversamples is None else int(oversamples))
+    l = k + (max(20, k // 2) if oversamples is None else int(oversamples))
     if l >= min(n, m) or min(n, m) <= 500:
         dense = a.toarray() if is_sparse(a) else a
         u, s, _ = np.linalg.svd(np.asarray(dense, dtype=np.float64), full_matrices=False)
         u, s = u[:, :k], s[:k]
     else:
-        rng = np.random.default_rng(seed)
-        a = a.astype(dtype)
-        at = a.T.tocsr() if is_sparse(a) else np.ascontiguousarray(a.T)
-        # Intermediate bases only need to be well conditioned (one pass); the last one orthonormal.
-        q = _orthonormalize(np.asarray(a @ rng.standard_normal((m, l)).astype(dtype)), 1 if n_iter else 2)
-        for i in range(int(n_iter)):
-            q = _orthonormalize(np.asarray(at @ q), 1)
-            q = _orthonormalize(np.asarray(a @ q), 2 if i == n_iter - 1 else 1)
-        # B = Q^T A (l x m); its left singular vectors come from the small Gram matrix B B^T.
-        b = np.asarray(at @ q).T.astype(np.float64)
-        gram = b @ b.T
-        evals, evecs = np.linalg.eigh(gram)
-        order = np.argsort(evals)[::-1][:k]
-        s = np.sqrt(np.clip(evals[order], 0.0, None))
-        u = q.astype(np.float64) @ evecs[:, order]
+        u, s = _randomized(a, k, l, int(n_iter), seed, dtype, jobs)
     # deterministic signs
     idx = np.argmax(np.abs(u), axis=0)
     signs = np.sign(u[idx, np.arange(u.shape[1])])
@@ -259,3 +404,48 @@ def svd(
     u = u * signs
     out = u * (s ** p if p != 0.0 else np.ones_like(s))
     return np.ascontiguousarray(out, dtype=np.float64)
+
+
+def _randomized(
+    a: Any, k: int, l: int, n_iter: int, seed: int, dtype: Any, jobs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` left singular vectors and values of ``a`` from an ``l``-column randomized range finder."""
+    n, m = a.shape
+    rng = np.random.default_rng(seed)
+    a = a.astype(dtype)
+    team = _Team(jobs)
+    try:
+        ops = team.operator(a), team.operator(a.T.tocsr() if is_sparse(a) else np.ascontiguousarray(a.T))
+        # Products 1..P alternate a, a^T, a, ..., a (P = 2 n_iter + 1). The block is orthonormalized
+        # after the first product, which measures the growth of its condition per product, then every
+        # `every` products (as many as keep the condition within _COND_BUDGET, judged at every
+        # orthonormalization), and twice after the last product.
+        y = rng.standard_normal((m, l), dtype=np.float32).astype(dtype, copy=False)
+        n_products = 2 * n_iter + 1
+        every, since = 1, 0
+        for j in range(1, n_products + 1):
+            y = ops[j % 2 == 0](y)
+            since += 1
+            if j == n_products:
+                y, cond = _cholesky_qr(y, team)
+                if math.isfinite(cond):
+                    y = _cholesky_qr(y, team)[0]
+            elif since >= every:
+                y, cond = _cholesky_qr(y, team)
+                # one product is a poor sample of the growth (the random start hides the tail): margin 2
+                growth = cond ** (1.0 / since) * (2.0 if since == 1 else 1.0)
+                every = max(1, int(math.log(_COND_BUDGET) / math.log(growth))) if growth > 1.0 else n_products
+                since = 0
+        q = y
+        # B = Q^T A (l x m); its left singular vectors come from the small Gram matrix B B^T (float64).
+        b = ops[1](q)
+        evals, evecs = np.linalg.eigh(team.gram(b, np.float64))
+        order = np.argsort(evals)[::-1][:k]
+        s = np.sqrt(np.clip(evals[order], 0.0, None))
+        u = team.matmul(q, np.ascontiguousarray(evecs[:, order]))
+    finally:
+        team.close()
+    if u.shape[1] < k:  # a matrix of rank < k: the block lost directions; the missing components are 0
+        u = np.hstack([u, np.zeros((n, k - u.shape[1]))])
+        s = np.concatenate([s, np.zeros(k - s.size)])
+    return u, s
