@@ -1553,8 +1553,9 @@ cdef extern from *:
     #include <string.h>
     /* Rows r0..r1 of A @ x, four stored cells at a time (the order the pure-Python twin follows).
        On x86-64 with GCC, an AVX2 clone is chosen at load time on CPUs that have it: same operations,
-       eight lanes instead of four, identical results (no fused multiply-add: -ffp-contract=off). */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+       eight lanes instead of four, identical results (no fused multiply-add: -ffp-contract=off). glibc
+       only: the clone is an IFUNC, which musl (musllinux wheels) does not support. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
     __attribute__((target_clones("avx2", "default")))
     #endif
     static void cooc_csr_matmat_rows(const int64_t *ptr, const int32_t *ind, const float *val,
