@@ -172,3 +172,27 @@ def test_neighbors_topk(benchmark, big_model, mode):
     benchmark.extra_info["vocab"] = len(big_model)
     if _min_seconds(benchmark):
         benchmark.extra_info["ms_per_query"] = _min_seconds(benchmark) / len(words) * 1e3
+
+
+def test_neighbors_scipy_baseline(benchmark, big_model):
+    """The same queries with scipy: one sparse product X @ x^T per word, then argpartition."""
+    benchmark.group = "neighbors"
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, len(big_model), 20 if SMOKE else 100)
+    x = big_model.to_scipy().tocsr()
+
+    def run():
+        out = []
+        for q in ids:
+            s = np.asarray((x @ x[q].T).todense()).ravel()
+            s[q] = -np.inf
+            top = np.argpartition(-s, 10)[:10]
+            out.append(np.sort(s[top])[::-1])
+        return out
+
+    got = benchmark.pedantic(run, rounds=3, iterations=1)
+    for q, sims in zip(ids, got):  # the same scores as cooc's, up to the order of float sums
+        want = [s for _, s in big_model.most_similar(big_model.index_to_key[q], topn=10)]
+        np.testing.assert_allclose(sims, want, rtol=1e-12, atol=1e-15)
+    if _min_seconds(benchmark):
+        benchmark.extra_info["ms_per_query"] = _min_seconds(benchmark) / len(ids) * 1e3
