@@ -34,7 +34,9 @@ __all__ = [
     "topk_cosine",
     "topk_cosine_sparse",
     "topk_cosine_sparse_many",
+    "topk_cosine_rows",
     "TransposeIndex",
+    "DenseIndex",
 ]
 
 KERNEL_NAMES = (
@@ -47,6 +49,7 @@ KERNEL_NAMES = (
     "topk_cosine_sparse",
     "row_norms",
     "topk_cosine_sparse_many",
+    "topk_cosine_rows",
 )
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -348,6 +351,35 @@ class TransposeIndex:
         return _impl.topk_cosine_sparse_many(  # type: ignore[no-any-return]
             self.t_indptr, self.t_indices, self.t_data, self.row_norms, qp, qi, qd, k, ex, n_threads
         )
+
+
+def topk_cosine_rows(vectors: Any, query: Any, k: int, exclude: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    return DenseIndex(vectors).query(query, k, exclude)
+
+
+class DenseIndex:
+    """Dense vectors prepared for top-k cosine queries: checked (finite, float64, C order) once; each
+    :meth:`query` checks only its query before :func:`topk_cosine_rows` of the selected backend."""
+
+    def __init__(self, vectors: Any) -> None:
+        v = np.asarray(vectors)
+        if v.ndim != 2:
+            raise ValueError(f"vectors must be two-dimensional, got shape {v.shape}")
+        if v.size and not (np.issubdtype(v.dtype, np.floating) or np.issubdtype(v.dtype, np.integer)):
+            raise TypeError(f"vectors must hold real numbers, got dtype {v.dtype}")
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        if not np.all(np.isfinite(v)):
+            raise ValueError("vectors hold NaN or infinite values")
+        self.vectors = v
+
+    def query(self, query: Any, k: int, exclude: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        """The top-``k`` rows for ``query``: ``(rows, sims)``, see :func:`topk_cosine_rows`."""
+        q = _float_array("query", query)
+        if q.size != self.vectors.shape[1]:
+            raise ValueError(f"query must have {self.vectors.shape[1]} entries, got {q.size}")
+        k = min(_check_int("k", k, 0), self.vectors.shape[0])
+        exclude = _check_exclude(exclude, self.vectors.shape[0])
+        return _impl.topk_cosine_rows(self.vectors, q, k, exclude)  # type: ignore[no-any-return]
 
 for _name in KERNEL_NAMES:
     if _name in globals():

@@ -19,6 +19,7 @@ __all__ = [
     "row_norms",
     "ppmi_csr",
     "topk_cosine_sparse_many",
+    "topk_cosine_rows",
     "csr_matmat",
 ]
 
@@ -70,6 +71,9 @@ def topk_cosine_sparse(
     exclude: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
 def row_norms(indptr: NDArray[np.int64], data: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def topk_cosine_rows(
+    vectors: NDArray[np.float64], query: NDArray[np.float64], k: int, exclude: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
 def topk_cosine_sparse_many(
     t_indptr: NDArray[np.int64],
     t_indices: NDArray[np.int32],

@@ -22,7 +22,7 @@ from .text import _SEPARATORS
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
            "topk_cosine_sparse", "row_norms", "ppmi_csr",
-           "topk_cosine_sparse_many", "csr_matmat"]
+           "topk_cosine_sparse_many", "topk_cosine_rows", "csr_matmat"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
@@ -415,6 +415,51 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
         rows[b, :len(best)] = [r for _, r in best]
         sims[b, :len(best)] = [s for s, _ in best]
     return rows, sims, found
+
+
+def topk_cosine_rows(vectors, query, k, exclude):
+    """Top-k cosine similarities between a dense query and every row of a dense matrix.
+
+    The same ranking and the same floats as :func:`topk_cosine` on the matrix stored as CSR: every
+    dot product and squared norm is summed in column order (a stored zero adds nothing). Results are
+    ordered by decreasing similarity; ties go to the lower row index; a zero row or query scores 0.0.
+
+    Parameters
+    ----------
+    vectors : float64 array, shape (n_rows, dim), C-contiguous
+    query : float64 array, shape (dim,)
+    k : int
+    exclude : int
+        A row index left out of the ranking, or -1 for none.
+
+    Returns
+    -------
+    rows : int64 array, shape (min(k, candidates),)
+    sims : float64 array, shape (min(k, candidates),)
+    """
+    q = query.tolist()
+    qsq = 0.0
+    for x in q:
+        qsq += x * x
+    qnorm = math.sqrt(qsq)
+    sims = []
+    for r, row in enumerate(vectors.tolist()):
+        if r == exclude:
+            continue
+        dot = 0.0
+        sq = 0.0
+        for x, qj in zip(row, q):
+            dot += x * qj
+            sq += x * x
+        if qnorm == 0.0 or sq == 0.0:
+            sims.append((0.0, r))
+        else:
+            sims.append((dot / (qnorm * math.sqrt(sq)), r))
+    best = heapq.nsmallest(k, sims, key=lambda t: (-t[0], t[1]))
+    return (
+        np.array([r for _, r in best], dtype=np.int64),
+        np.array([s for s, _ in best], dtype=np.float64),
+    )
 
 def row_norms(indptr, data):
     """Euclidean norm of every CSR row, its squares summed in column order.

@@ -93,6 +93,7 @@ class Embeddings:
         self.frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.int64)
         self.window = window
         self._csr: sp.csr_matrix | None = None
+        self._dense: _kernels.DenseIndex | None = None
         self._t: _kernels.TransposeIndex | None = None
 
     # -- mapping protocol -------------------------------------------------------------------------
@@ -206,8 +207,9 @@ class Embeddings:
             )
             rows, sims = rows2[0, : found[0]], sims2[0, : found[0]]
         else:
-            m = self._rows_csr()
-            rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, int(topn), exclude)
+            if self._dense is None:
+                self._dense = _kernels.DenseIndex(self.vectors)
+            rows, sims = self._dense.query(query, int(topn), exclude)
         return [(self.index_to_key[r], float(s)) for r, s in zip(rows.tolist(), sims.tolist())]
 
     def _transpose(self) -> _kernels.TransposeIndex:
