@@ -115,15 +115,15 @@ def _slow(func, seconds=0.1):
 def test_a_slowed_stage_shows_up_slower(tmp_path, monkeypatch, stage, backend, module, name, isolation):
     args = ["--sizes", "10k", "--stages", f"tokenize,{stage}", "--backends", backend, "--repeat", "2", *isolation]
     base = _bench_json(tmp_path, "base.json", *args)
-    monkeypatch.setattr(module, name, _slow(getattr(module, name)))
+    monkeypatch.setattr(module, name, _slow(getattr(module, name), 0.3))
     slow = _bench_json(tmp_path, "slow.json", *args)
 
     before, after = _row(base, stage, backend), _row(slow, stage, backend)
-    assert after["min"] >= 0.1
-    assert after["median"] >= before["median"] + 0.06
+    assert after["min"] >= 0.3
+    assert after["median"] >= before["median"] + 0.2
     assert after["loops"] == 1
-    # the stage that was not slowed stays fast
-    assert _row(slow, "tokenize", backend)["median"] < 0.1
+    # the stage that was not slowed does not carry the 0.3 s (margins wide enough for a loaded machine)
+    assert _row(slow, "tokenize", backend)["median"] < after["median"] - 0.2
 
 
 # ------------------------------------------------------------------------------------------------
