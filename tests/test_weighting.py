@@ -333,3 +333,27 @@ def test_pretrain_dim_gives_dense_unit_rows(backend):
 def test_pretrain_rejects_bad_weighting_parameters(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         cooc.pretrain(CORPUS, **kwargs)
+
+
+def _random_corpus(n_words=900, n_sentences=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    words = [f"w{chr(97 + i // 26 % 26)}{chr(97 + i % 26)}{chr(97 + i // 676)}" for i in range(n_words)]
+    ranks = np.minimum(rng.zipf(1.2, (n_sentences, 10)) - 1, n_words - 1)
+    return [" ".join(words[r] for r in row) for row in ranks]
+
+
+def test_pretrain_svd_seed_and_jobs():
+    """The randomized path (V > 500): the seed chooses the basis, n_jobs never changes it."""
+    corpus = _random_corpus()
+    a = cooc.pretrain(corpus, weighting="ppmi", dim=10, seed=3, n_jobs=1)
+    assert len(a) > 500
+    b = cooc.pretrain(corpus, weighting="ppmi", dim=10, seed=3, n_jobs=2)
+    c = cooc.pretrain(corpus, weighting="ppmi", dim=10, seed=4)
+    assert a.vectors.tobytes() == b.vectors.tobytes()
+    assert not np.allclose(np.abs(a.vectors), np.abs(c.vectors))
+    want = svd(ppmi(a.counts), 10, seed=3)
+    norms = np.linalg.norm(want, axis=1, keepdims=True)
+    np.testing.assert_allclose(a.vectors, np.divide(want, norms, out=np.zeros_like(want), where=norms > 0),
+                               rtol=0, atol=1e-12)
+    with pytest.raises(TypeError, match="seed"):
+        cooc.pretrain(corpus, weighting="ppmi", dim=10, seed=1.5)
