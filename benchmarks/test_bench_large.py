@@ -135,6 +135,10 @@ def test_stage_count(benchmark, corpus_files, n):
     pairs = int(pairs_per_sentence(offsets, 3).sum())
     if _min_seconds(benchmark):
         benchmark.extra_info["ns_per_pair"] = _min_seconds(benchmark) / pairs * 1e9
+        # seconds per phase of the kernel's last run (count, scatter, sort+reduce, fill, ...)
+        compiled = _kernels.compiled_module()
+        if compiled is not None:
+            benchmark.extra_info["phases_s"] = dict(compiled._last_phases)
 
 
 @pytest.mark.parametrize("n", SIZES[-1:], ids=_label)

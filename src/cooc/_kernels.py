@@ -127,10 +127,10 @@ def _int_array(name: str, arr: Any, dtype: type[np.integer]) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def _float_array(name: str, arr: Any) -> np.ndarray:
+def _float_array(name: str, arr: Any, ndim: int = 1) -> np.ndarray:
     a = np.asarray(arr)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {('one', 'two')[ndim - 1]}-dimensional, got shape {a.shape}")
     if a.size and not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
         raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
     out = np.ascontiguousarray(a, dtype=np.float64)
@@ -362,15 +362,7 @@ class DenseIndex:
     :meth:`query` checks only its query before :func:`topk_cosine_rows` of the selected backend."""
 
     def __init__(self, vectors: Any) -> None:
-        v = np.asarray(vectors)
-        if v.ndim != 2:
-            raise ValueError(f"vectors must be two-dimensional, got shape {v.shape}")
-        if v.size and not (np.issubdtype(v.dtype, np.floating) or np.issubdtype(v.dtype, np.integer)):
-            raise TypeError(f"vectors must hold real numbers, got dtype {v.dtype}")
-        v = np.ascontiguousarray(v, dtype=np.float64)
-        if not np.all(np.isfinite(v)):
-            raise ValueError("vectors hold NaN or infinite values")
-        self.vectors = v
+        self.vectors = _float_array("vectors", vectors, ndim=2)
 
     def query(self, query: Any, k: int, exclude: int = -1) -> tuple[np.ndarray, np.ndarray]:
         """The top-``k`` rows for ``query``: ``(rows, sims)``, see :func:`topk_cosine_rows`."""

@@ -1222,14 +1222,6 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
 cdef Py_ssize_t _TOPK_BLOCK = 1 << 16   # rows per accumulator block: 512 KB of doubles, in L2
 
 
-def _topk_block(n=None):
-    """The accumulator block of topk_cosine_sparse_many, in rows (for tuning); set it when ``n`` is given."""
-    global _TOPK_BLOCK
-    if n is not None:
-        _TOPK_BLOCK = max(1, int(n))
-    return _TOPK_BLOCK
-
-
 cdef class _TopkJob:
     """Shared state of one batch of top-k queries, cut into tasks (query ``b``, row range ``p``).
 
@@ -1435,32 +1427,6 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
             for i in range(n):
                 sims_np[b, i] = -cand[i][0]
                 rows_np[b, i] = cand[i][1]
-    return rows_np, sims_np, found_np
-    cdef int64_t[:, ::1] hr = rows_np
-    cdef double[:, ::1] hs = sims_np
-    cdef int64_t[::1] fd = found_np
-    job = _TopkJob()
-    cdef _TopkJob j = job
-    j.tp = &tp[0]
-    j.ti = &ti[0] if ti.shape[0] else NULL
-    j.td = &td[0] if td.shape[0] else NULL
-    j.rn = &rn[0]
-    j.qp = &qp[0]
-    j.qi = &qi[0] if qi.shape[0] else NULL
-    j.qd = &qd[0] if qd.shape[0] else NULL
-    j.ex = &ex[0]
-    j.hs = &hs[0, 0]
-    j.hr = &hr[0, 0]
-    j.found = &fd[0]
-    j.n_rows = rn.shape[0]
-    j.n_queries = B
-    j.kk = kk
-    j.T = T
-    j.stop = 0
-    j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude)
-    _run_phase(job, "run", T)
-    if j.stop:
-        raise KeyboardInterrupt
     return rows_np, sims_np, found_np
 
 

@@ -386,36 +386,17 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     """
     del n_threads  # one thread here
     qp, ex = q_indptr.tolist(), exclude.tolist()
-    n_queries, n_rows, kk = len(qp) - 1, len(row_norms), int(k)
+    n_queries, kk = len(qp) - 1, int(k)
     rows = np.zeros((n_queries, kk), dtype=np.int64)
     sims = np.zeros((n_queries, kk), dtype=np.float64)
     found = np.zeros(n_queries, dtype=np.int64)
-    if kk == 0:
-        return rows, sims, found
-    tp, ti, td, norms = t_indptr.tolist(), t_indices.tolist(), t_data.tolist(), row_norms.tolist()
     for b in range(n_queries):
-        q = list(zip(q_indices[qp[b]:qp[b + 1]].tolist(), q_data[qp[b]:qp[b + 1]].tolist()))
-        qsq = 0.0
-        for _, v in q:
-            qsq += v * v
-        qnorm = math.sqrt(qsq)
-        acc = {}
-        for c, qc in q:
-            for j in range(tp[c], tp[c + 1]):
-                acc[ti[j]] = acc.get(ti[j], 0.0) + td[j] * qc
-
-        def score(r):
-            if qnorm == 0.0 or norms[r] == 0.0:
-                return 0.0
-            return acc.get(r, 0.0) / (qnorm * norms[r])
-
-        best = heapq.nsmallest(kk, ((score(r), r) for r in range(n_rows) if r != ex[b]),
-                               key=lambda t: (-t[0], t[1]))
-        found[b] = len(best)
-        rows[b, :len(best)] = [r for _, r in best]
-        sims[b, :len(best)] = [s for s, _ in best]
+        r, v = topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices[qp[b]:qp[b + 1]],
+                                  q_data[qp[b]:qp[b + 1]], kk, ex[b])
+        found[b] = r.size
+        rows[b, :r.size] = r
+        sims[b, :r.size] = v
     return rows, sims, found
-
 
 def topk_cosine_rows(vectors, query, k, exclude):
     """Top-k cosine similarities between a dense query and every row of a dense matrix.
@@ -437,29 +418,11 @@ def topk_cosine_rows(vectors, query, k, exclude):
     rows : int64 array, shape (min(k, candidates),)
     sims : float64 array, shape (min(k, candidates),)
     """
-    q = query.tolist()
-    qsq = 0.0
-    for x in q:
-        qsq += x * x
-    qnorm = math.sqrt(qsq)
-    sims = []
-    for r, row in enumerate(vectors.tolist()):
-        if r == exclude:
-            continue
-        dot = 0.0
-        sq = 0.0
-        for x, qj in zip(row, q):
-            dot += x * qj
-            sq += x * x
-        if qnorm == 0.0 or sq == 0.0:
-            sims.append((0.0, r))
-        else:
-            sims.append((dot / (qnorm * math.sqrt(sq)), r))
-    best = heapq.nsmallest(k, sims, key=lambda t: (-t[0], t[1]))
-    return (
-        np.array([r for _, r in best], dtype=np.int64),
-        np.array([s for s, _ in best], dtype=np.float64),
-    )
+    # the rows as CSR with every cell stored: a stored zero adds nothing to a sum
+    n_rows, dim = vectors.shape
+    indptr = np.arange(n_rows + 1, dtype=np.int64) * dim
+    indices = np.tile(np.arange(dim, dtype=np.int32), n_rows)
+    return topk_cosine(indptr, indices, vectors.ravel(), query, k, exclude)
 
 def row_norms(indptr, data):
     """Euclidean norm of every CSR row, its squares summed in column order.

@@ -239,6 +239,15 @@ def _row_cuts(n: int, parts: int, weights: np.ndarray | None = None) -> list[tup
 _DENSE_PIECES = 8
 
 
+def _threadpool_limits() -> Any:
+    """threadpoolctl's ``threadpool_limits``, or None when threadpoolctl is not installed (optional)."""
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return threadpool_limits
+
+
 class _Team:
     """The products of one randomized SVD, in ``jobs`` threads over row ranges (inline for one job).
 
@@ -255,12 +264,9 @@ class _Team:
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cooc-svd") if jobs > 1 else None
         self.limiter: Any = None
         if self.pool is not None:
-            try:
-                from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            except ImportError:
-                pass
-            else:
-                self.limiter = threadpool_limits(limits=1, user_api="blas")
+            limits = _threadpool_limits()
+            if limits is not None:
+                self.limiter = limits(limits=1, user_api="blas")
         self.pieces = 4 * jobs
 
     def close(self) -> None:
