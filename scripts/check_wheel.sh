@@ -106,7 +106,8 @@ cp -r "$ROOT/tests" "$TMP/run/tests"
 cp "$ROOT/README.md" "$ROOT/pyproject.toml" "$TMP/run/"   # the README's example runs as a test
 find "$TMP/run/tests" -name __pycache__ -prune -exec rm -rf {} +
 COOC_REQUIRE_CYTHON=1 "$VW/python" -m pytest -q -p no:cacheprovider tests > "$TMP/pytest.log" 2>&1 \
-    || { tail -n 80 "$TMP/pytest.log" >&2; fail "test suite against the wheel"; }
+    || { sed -n '/= FAILURES =/,/short test summary/p' "$TMP/pytest.log" | grep -v '^INFO \|^DEBUG ' \
+             | head -n 300 >&2; tail -n 20 "$TMP/pytest.log" >&2; fail "test suite against the wheel"; }
 tail -n 4 "$TMP/pytest.log"
 
 step "the sdist with COOC_PURE_PYTHON=1 into another fresh venv"

@@ -633,7 +633,10 @@ def _run(
         )
         indptr, indices, data = client.compute(total).result()
     finally:
-        client.cancel([index_f])
+        # release, not cancel: Client.cancel makes the scheduler broadcast "cancelled-keys" to every
+        # client, and a client connecting at that moment fails its handshake inside distributed
+        # (`assert len(msg) == 1` in Client._ensure_connected: two messages in its first batch)
+        index_f.release()
         del index_f
     logger.info("cooc.dask: %d non-zeros counted in %.2f s", data.size, time.perf_counter() - t1)
 
