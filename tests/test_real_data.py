@@ -96,19 +96,21 @@ def test_polarity_file_needs_cp1252():
 
 
 def test_wordsim_ordering_of_representations(lines):
-    """The issue's anchors: PPMI >= 0.38 (met: 0.382); PPMI-SVD 0.480 with the default seed, under the
-    0.49 anchor (seed-to-seed spread of the randomized SVD is about +-0.02, see the README)."""
+    """The issue's anchors: PPMI >= 0.38 (0.382); PPMI-SVD 0.483 with the default seed (seeds 0-9:
+    0.465-0.486), and with context vectors added (w+c) 0.507 (seeds 0-9: 0.490-0.507). The bounds
+    here sit below those figures: this test guards the ordering, the README reports the figures."""
     pairs = gensim_test_data("wordsim353.tsv")
     count = cooc.pretrain(lines, window=3, min_count=5)
     ppmi = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi")
     svd = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi", dim=300)
+    wc = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi", dim=300, add_context=True)
     assert abs(len(count) - 9_700) < 50  # the issue's V = 9.7k
     rnd = cooc.random_embeddings(count, dim=300)
     s = {name: m.evaluate_word_pairs(pairs)[1][0] for name, m in
-         [("count", count), ("ppmi", ppmi), ("svd", svd), ("random", rnd)]}
+         [("count", count), ("ppmi", ppmi), ("svd", svd), ("w+c", wc), ("random", rnd)]}
     assert abs(s["random"]) < 0.15
-    assert 0.27 < s["count"] < s["ppmi"] < s["svd"]
-    assert s["ppmi"] >= 0.38 and s["svd"] >= 0.46
+    assert 0.27 < s["count"] < s["ppmi"] < s["svd"] < s["w+c"]
+    assert s["ppmi"] >= 0.38 and s["svd"] >= 0.46 and s["w+c"] >= 0.48
     assert count.evaluate_word_pairs(pairs)[2] < 30  # OOV percentage
 
 

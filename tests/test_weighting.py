@@ -220,6 +220,52 @@ def test_svd_threads_do_not_change_the_result():
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-6 * np.abs(a).max())
 
 
+
+def _w_plus_c(m, k, p):
+    """The definition: rows of U_k S_k^p and V_k S_k^p, each normalized, summed (exact SVD)."""
+    u, s, vt = np.linalg.svd(m, full_matrices=False)
+    w, c = u[:, :k] * s[:k] ** p, vt[:k].T * s[:k] ** p
+    return w / np.linalg.norm(w, axis=1, keepdims=True) + c / np.linalg.norm(c, axis=1, keepdims=True)
+
+
+def _asymmetric(n, seed=3):
+    """A square matrix with a clear top 6 whose left and right singular vectors differ."""
+    rng = np.random.default_rng(seed)
+    u, _ = np.linalg.qr(rng.standard_normal((n, 6)))
+    v, _ = np.linalg.qr(rng.standard_normal((n, 6)))
+    return (u * np.array([60.0, 40, 25, 15, 9, 5])) @ v.T + 0.01 * rng.standard_normal((n, n))
+
+
+@pytest.mark.parametrize("n", [80, 700], ids=["dense-path", "randomized"])
+@pytest.mark.parametrize("p", [0.0, 0.5])
+def test_svd_add_context_is_normalized_w_plus_normalized_c(backend, n, p):
+    m = _asymmetric(n)
+    got = svd(sp.csr_matrix(m), 6, p=p, add_context=True)
+    want = _w_plus_c(m, 6, p)
+    assert got.shape == (n, 6) and got.dtype == np.float64
+    # the sign of a component flips in W and C together; W + C is defined up to that sign
+    signs = np.sign(np.sum(got * want, axis=0))
+    np.testing.assert_allclose(got * signs, want, atol=2e-3)
+    # and it is not W alone: the context half changes the vectors
+    w_only = svd(sp.csr_matrix(m), 6, p=p)
+    w_only /= np.linalg.norm(w_only, axis=1, keepdims=True)
+    assert np.max(np.abs(np.abs(got) - np.abs(w_only))) > 0.1
+
+
+def test_svd_add_context_of_a_symmetric_matrix_doubles_w():
+    m, _, _ = _low_rank(n=700, rank=40)  # symmetric positive semi-definite: V = U
+    w = svd(sp.csr_matrix(m), 8, p=0.5)
+    wc = svd(sp.csr_matrix(m), 8, p=0.5, add_context=True)
+    np.testing.assert_allclose(wc, 2 * w / np.linalg.norm(w, axis=1, keepdims=True), atol=1e-4)
+
+
+def test_svd_add_context_rejects_rectangular_and_non_bool():
+    with pytest.raises(ValueError, match="square"):
+        svd(np.ones((5, 4)), 2, add_context=True)
+    with pytest.raises(TypeError, match="add_context"):
+        svd(np.eye(4), 2, add_context="yes")
+
+
 # -- csr_matmat kernel -------------------------------------------------------------------------
 
 
@@ -333,6 +379,20 @@ def test_pretrain_dim_gives_dense_unit_rows(backend):
 def test_pretrain_rejects_bad_weighting_parameters(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         cooc.pretrain(CORPUS, **kwargs)
+
+
+
+def test_pretrain_add_context(backend):
+    wc = cooc.pretrain(CORPUS, weighting="ppmi", dim=5, add_context=True)
+    w = cooc.pretrain(CORPUS, weighting="ppmi", dim=5)
+    assert wc.index_to_key == w.index_to_key and wc.vectors.shape == w.vectors.shape
+    norms = np.linalg.norm(wc.vectors, axis=1)
+    assert np.all((np.abs(norms - 1) < 1e-12) | (norms == 0))
+    assert not np.allclose(np.abs(wc.vectors), np.abs(w.vectors), atol=1e-3)
+    with pytest.raises(ValueError, match="needs dim"):
+        cooc.pretrain(CORPUS, weighting="ppmi", add_context=True)
+    with pytest.raises(TypeError, match="add_context"):
+        cooc.pretrain(CORPUS, weighting="ppmi", dim=5, add_context=1)
 
 
 def _random_corpus(n_words=900, n_sentences=3000, seed=0):

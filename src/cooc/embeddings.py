@@ -340,6 +340,7 @@ def pretrain(
     dim: int | None = None,
     p: float = 0.5,
     seed: int = 0,
+    add_context: bool = False,
 ) -> Embeddings:
     """Count windowed co-occurrences and L2-normalize each row: the reference's pretraining stage.
 
@@ -394,6 +395,10 @@ def pretrain(
     seed : int, default 0
         Seed of the randomized SVD (``dim``): the vectors are the same for the same seed, whatever
         ``n_jobs``; other seeds give other, equally good bases (WordSim353 Spearman moves by about 0.01).
+    add_context : bool, default False
+        With ``dim``: add each word's context vector ``V_k S_k^p`` to its word vector ``U_k S_k^p``,
+        both rows normalized first (Levy, Goldberg and Dagan 2015's ``w+c``; often better on word
+        similarity, see :func:`cooc.weighting.svd`).
 
     Returns
     -------
@@ -416,6 +421,10 @@ def pretrain(
     """
     window = _check_window(window)
     _check_weighting(weighting, cds, shift, distance, dim, p)
+    if not isinstance(add_context, (bool, np.bool_)):
+        raise TypeError(f"add_context must be True or False, not {add_context!r}")
+    if add_context and dim is None:
+        raise ValueError("add_context adds the SVD's context vectors: it needs dim (e.g. dim=300)")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an integer, not {type(seed).__name__} ({seed!r})")
     min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
@@ -455,7 +464,8 @@ def pretrain(
             k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
             weighted = ppmi(weighted, cds=cds, shift=k)
         if dim is not None:
-            dense = svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs)
+            dense = svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs,
+                        add_context=bool(add_context))
             norms = np.linalg.norm(dense, axis=1, keepdims=True)
             np.divide(dense, norms, out=dense, where=norms > 0)
             vectors = dense

@@ -466,9 +466,11 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
 
 
 def build_representations(
-    corpus: Any, *, window: int = 3, min_count: int = 5, dim: int = 300, seed: int = 0, **kwargs: Any
+    corpus: Any, *, window: int = 3, min_count: int = 5, dim: int = 300, seed: int = 0,
+    add_context: bool = True, **kwargs: Any
 ) -> dict[str, Embeddings]:
-    """Random, count, PPMI and PPMI + SVD models of one corpus (same vocabulary)."""
+    """Random, count, PPMI and PPMI + SVD models of one corpus (same vocabulary); with
+    ``add_context`` also PPMI + SVD with context vectors added (``"ppmi+svd w+c"``)."""
     from .embeddings import pretrain, random_embeddings
 
     count = pretrain(corpus, window=window, min_count=min_count, **kwargs)
@@ -476,7 +478,11 @@ def build_representations(
     svd = pretrain(corpus, window=window, min_count=min_count, weighting="ppmi",
                    dim=min(dim, len(count) - 1), **kwargs)
     rand = random_embeddings(count, dim=min(dim, len(count)), seed=seed)
-    return {"random": rand, "count": count, "ppmi": ppmi, "ppmi+svd": svd}
+    models = {"random": rand, "count": count, "ppmi": ppmi, "ppmi+svd": svd}
+    if add_context:
+        models["ppmi+svd w+c"] = pretrain(corpus, window=window, min_count=min_count, weighting="ppmi",
+                                          dim=min(dim, len(count) - 1), add_context=True, **kwargs)
+    return models
 
 
 def compare_classifiers(
@@ -548,6 +554,7 @@ REAL_ROWS = {
     "count": "raw counts, L2 rows (the reference)",
     "ppmi": "PPMI, cds 0.75",
     "ppmi+svd": "PPMI -> SVD 300, p = 0.5",
+    "ppmi+svd w+c": "PPMI -> SVD 300, p = 0.5, word + context vectors (w+c)",
     "word2vec": "gensim word2vec skip-gram (100 d)",
     "random": "random vectors",
 }
