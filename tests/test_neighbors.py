@@ -7,6 +7,8 @@ kernel itself: the batch answers must equal it bit for bit, whatever the number 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -168,6 +170,7 @@ def test_most_similar_batch_equals_most_similar(backend, n_jobs, dim):
     for topn in (0, 1, 4, len(emb) + 3):
         got = emb.most_similar_batch(words, topn=topn, n_jobs=n_jobs)
         assert got == [emb.most_similar(w, topn=topn) for w in words]
+        assert got == [emb.most_similar(w, topn=topn, n_jobs=n_jobs) for w in words]
 
 
 def test_most_similar_batch_refuses_bad_input():
@@ -208,8 +211,9 @@ def test_few_queries_split_into_row_ranges(backend, n_queries, threads):
         assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
 
 
-def test_tall_matrix_crosses_accumulator_blocks(backend):
-    """More rows than one accumulator block (65536): cursors carry each column across blocks."""
+def test_tall_matrix_cut_into_row_ranges(backend):
+    """140k rows cut into ranges by the threads: each range finds its first posting of every query
+    column by binary search and stops at its last row."""
     rng = np.random.default_rng(7)
     n_rows, n_cols = 140_000, 16
     rows = np.repeat(np.arange(n_rows), 2)
@@ -289,3 +293,30 @@ def test_dense_model_neighbours_unchanged(backend):
         want_rows, want_sims = brute(sp.csr_matrix(dense), dense[emb.get_index(word)], 4, emb.get_index(word))
         assert [w for w, _ in got] == [emb.index_to_key[r] for r in want_rows]
         np.testing.assert_allclose([s for _, s in got], want_sims, rtol=1e-12, atol=1e-15)
+
+
+def _neighbours_in_child(conn):
+    emb = cooc.pretrain(CORPUS, stopwords=None)
+    conn.send([emb.most_similar(w, topn=3, n_jobs=2) for w in emb.index_to_key])
+    conn.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_threads_work_in_a_forked_child(backend):
+    """The kernels' worker threads are started once per process: a child forked after the parent used
+    them (as Dask and multiprocessing fork) starts its own instead of waiting forever on the copies."""
+    import multiprocessing
+
+    emb = cooc.pretrain(CORPUS, stopwords=None)
+    want = [emb.most_similar(w, topn=3, n_jobs=2) for w in emb.index_to_key]  # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_neighbours_in_child, args=(send,))
+    child.start()
+    try:
+        assert recv.poll(60), "the forked child did not answer within 60 s"
+        assert recv.recv() == want
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()

@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 cimport numpy as cnp
-from libc.math cimport sqrt, log
+from libc.math cimport sqrt, log, INFINITY
 from libc.stdlib cimport malloc, calloc, free, realloc
 from libc.string cimport memset
 from libc.stdint cimport int32_t, int64_t, uint64_t
@@ -364,24 +364,64 @@ cdef class _CountJob:
             self._fill(t)
 
 
-def _run_phase(job, name, int T):
-    """Run ``job.<name>(t)`` for t in 0..T-1: inline for one thread, else in T Python threads (the
-    phases release the GIL). Ctrl-C in the main thread stops the workers and is re-raised."""
+_POOL = None          # the worker threads of the kernels, started once per process (see _run_threads)
+_POOL_KEY = (0, 0)    # (pid, max_workers) of _POOL
+_POOL_LOCK = threading.Lock()
+
+
+def _run_threads(calls, on_interrupt=None, inline_first=False):
+    """Run the callables ``calls`` in parallel in a persistent pool of worker threads and wait for all.
+
+    Starting Python threads costs about 0.1 ms each on the machines we measure, as much as a whole
+    top-k query; the pool is created once per process (again in a forked child, whose copy has no
+    threads) and grows when more workers are asked for. Ctrl-C (or any exception) in the waiting
+    thread calls ``on_interrupt`` (which tells the workers to stop), waits for every call to return,
+    and is re-raised; an exception raised by a call is re-raised after all calls returned. With
+    ``inline_first`` the first call runs in the calling thread (one hand-off less; the call must then
+    check for Ctrl-C itself).
+    """
+    global _POOL, _POOL_KEY
+    from concurrent.futures import ThreadPoolExecutor
+    import os
+
+    n = len(calls)
+    with _POOL_LOCK:
+        pid = os.getpid()
+        if _POOL is None or _POOL_KEY[0] != pid or _POOL_KEY[1] < n:
+            if _POOL is not None and _POOL_KEY[0] == pid:
+                _POOL.shutdown(wait=False)
+            size = max(n, os.cpu_count() or 1)
+            _POOL = ThreadPoolExecutor(max_workers=size, thread_name_prefix="cooc-kernel")
+            _POOL_KEY = (pid, size)
+        pool = _POOL
+    futures = [pool.submit(c) for c in calls[1:]] if inline_first else [pool.submit(c) for c in calls]
+    try:
+        if inline_first:
+            calls[0]()
+        for f in futures:
+            f.exception()   # waits (interruptibly); errors are raised below, after every call returned
+    except BaseException:
+        if on_interrupt is not None:
+            on_interrupt()
+        for f in futures:
+            try:
+                f.exception()
+            except BaseException:
+                pass
+        raise
+    for f in futures:
+        f.result()
+
+
+def _run_phase(job, name, int T, bint inline_first=False):
+    """Run ``job.<name>(t)`` for t in 0..T-1: inline for one thread, else in T pooled threads (the
+    phases release the GIL), or with ``inline_first`` t = 0 in the calling thread and the others
+    pooled. Ctrl-C in the waiting thread stops the workers and is re-raised."""
     if T == 1:
         getattr(job, name)(0)
         return
-    threads = [threading.Thread(target=getattr(job, name), args=(t,), name=f"cooc-count-{t}")
-               for t in range(T)]
-    for th in threads:
-        th.start()
-    try:
-        for th in threads:
-            th.join()
-    except BaseException:
-        job.request_stop()
-        for th in threads:
-            th.join()
-        raise
+    fn = getattr(job, name)
+    _run_threads([lambda t=t: fn(t) for t in range(T)], job.request_stop, inline_first)
 
 
 from time import perf_counter as _perf_counter
@@ -641,12 +681,7 @@ def normalize_rows_l2(indptr, data, n_threads=1):
         return out_np
     # row ranges of about equal non-zeros
     cuts = [0] + [int(np.searchsorted(indptr, n * t // T)) for t in range(1, T)] + [n_rows]
-    threads = [threading.Thread(target=_normalize_range, args=(indptr, vals, out_np, cuts[t], cuts[t + 1]),
-                                name=f"cooc-normalize-{t}") for t in range(T)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _run_threads([lambda t=t: _normalize_range(indptr, vals, out_np, cuts[t], cuts[t + 1]) for t in range(T)])
     return out_np
 
 
@@ -1219,18 +1254,17 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
 
 
 
-cdef Py_ssize_t _TOPK_BLOCK = 1 << 16   # rows per accumulator block: 512 KB of doubles, in L2
-
-
 cdef class _TopkJob:
     """Shared state of one batch of top-k queries, cut into tasks (query ``b``, row range ``p``).
 
     With at least as many queries as threads, a task is a whole query (P = 1); a single query is
-    cut into P = T row ranges answered in parallel, whose heaps are merged at the end. Within a task
-    the rows go by blocks of ``_TOPK_BLOCK``: each query column's postings are walked block by block
-    (a cursor per column), so the accumulator stays in cache; a row's sum still takes the query
-    columns in increasing order, so every float equals the single-query kernel's. Thread ``t`` takes
-    tasks t, t + T, t + 2T, ...; nothing is allocated per query.
+    cut into P = T row ranges answered in parallel, whose heaps are merged at the end. A task adds
+    each query column's postings (within its row range) to an accumulator over its rows, taking the
+    columns in increasing order, so every float equals the single-query kernel's; then it scans its
+    rows once, zeroing the accumulator as it goes. The work is bound by reading the postings (about
+    0.75 ns each at V = 200k): walking them in cache-sized row blocks was measured slower (the
+    accumulator of 200k doubles sits in L2/L3 anyway). Thread ``t`` takes tasks t, t + T, t + 2T, ...;
+    nothing is allocated per query.
     """
     cdef const int64_t* tp
     cdef const int32_t* ti
@@ -1243,21 +1277,24 @@ cdef class _TopkJob:
     cdef double* hs        # heaps: task (b, p) at offset (b * P + p) * kk
     cdef int64_t* hr
     cdef int64_t* found    # per task
-    cdef Py_ssize_t n_rows, n_queries, kk, max_q
+    cdef Py_ssize_t n_rows, n_queries, kk
     cdef int T, P, stop
     cdef object keep  # the arrays behind the pointers, alive as long as the job
 
     def request_stop(self):
         cooc_store_flag(&self.stop, 1)
 
-    cdef void _task(self, Py_ssize_t b, Py_ssize_t p, double* acc, int64_t* cur) noexcept nogil:
-        cdef Py_ssize_t i, j, r, n = 0, c, hi_j, blo, bhi, lo_j, mid
-        cdef Py_ssize_t qlo = self.qp[b], qhi = self.qp[b + 1], ex = self.ex[b], nq = qhi - qlo
+    cdef void _task(self, Py_ssize_t b, Py_ssize_t p, double* acc) noexcept nogil:
+        cdef Py_ssize_t i, j, r, n = 0, c, hi_j, lo_j, mid
+        cdef Py_ssize_t qlo = self.qp[b], qhi = self.qp[b + 1], ex = self.ex[b]
         cdef Py_ssize_t kq = self.kk
         cdef Py_ssize_t r0 = self.n_rows * p // self.P, r1 = self.n_rows * (p + 1) // self.P
-        cdef double qsq = 0.0, qnorm, qc, a, sim, den
+        cdef double qsq = 0.0, qnorm, qc, a, sim, thr
         cdef double* hs = self.hs + (b * self.P + p) * self.kk
         cdef int64_t* hr = self.hr + (b * self.P + p) * self.kk
+        cdef double* acc0 = acc - r0   # acc0[r] for r in [r0, r1)
+        cdef const int32_t* ti = self.ti
+        cdef const double* td = self.td
         if 0 <= ex < self.n_rows and kq > self.n_rows - 1:
             kq = self.n_rows - 1
         self.found[b * self.P + p] = 0
@@ -1266,69 +1303,66 @@ cdef class _TopkJob:
         for i in range(qlo, qhi):
             qsq = qsq + self.qd[i] * self.qd[i]
         qnorm = sqrt(qsq)
-        # each column's cursor starts at its first posting with a row >= r0 (binary search)
-        for i in range(nq):
-            c = self.qi[qlo + i]
+        for i in range(qlo, qhi):
+            qc = self.qd[i]
+            c = self.qi[i]
             lo_j = self.tp[c]
             hi_j = self.tp[c + 1]
-            while lo_j < hi_j:
-                mid = (lo_j + hi_j) // 2
-                if self.ti[mid] < r0:
-                    lo_j = mid + 1
-                else:
-                    hi_j = mid
-            cur[i] = lo_j
-        blo = r0
-        while blo < r1:
-            bhi = min(blo + _TOPK_BLOCK, r1)
-            for i in range(nq):
-                qc = self.qd[qlo + i]
-                c = self.qi[qlo + i]
+            if r0 > 0:  # the first posting with a row >= r0 (binary search)
+                while lo_j < hi_j:
+                    mid = (lo_j + hi_j) // 2
+                    if ti[mid] < r0:
+                        lo_j = mid + 1
+                    else:
+                        hi_j = mid
                 hi_j = self.tp[c + 1]
-                j = cur[i]
-                while j < hi_j and self.ti[j] < bhi:
-                    acc[self.ti[j] - blo] = acc[self.ti[j] - blo] + self.td[j] * qc
+            if r1 < self.n_rows:
+                j = lo_j
+                while j < hi_j and ti[j] < r1:
+                    acc0[ti[j]] = acc0[ti[j]] + td[j] * qc
                     j += 1
-                cur[i] = j
-            for r in range(blo, bhi):
-                a = acc[r - blo]
-                acc[r - blo] = 0.0
-                if r == ex:
-                    continue
+            else:
+                for j in range(lo_j, hi_j):
+                    acc0[ti[j]] = acc0[ti[j]] + td[j] * qc
+        # thr: rows with acc < thr * norm cannot enter the full heap (its worst score hs[0] > 0 less a
+        # margin far above rounding: a multiplication instead of a division for most rows); -inf
+        # while the heap is not full or its worst score is <= 0
+        thr = -INFINITY
+        for r in range(r0, r1):
+            a = acc0[r]
+            if a < thr * self.rn[r]:
+                continue
+            if a == 0.0:
                 # a row sharing no column scores 0.0: rows come in index order, so it cannot displace a
                 # full heap of scores >= 0 (an equal score loses its tie to the lower index already kept)
-                if a == 0.0 and n == kq and hs[0] >= 0.0:
+                if n == kq and hs[0] >= 0.0:
                     continue
-                if qnorm == 0.0 or self.rn[r] == 0.0:
-                    sim = 0.0
-                else:
-                    den = qnorm * self.rn[r]
-                    # a multiplication instead of a division for the rows that cannot enter: below
-                    # the worst kept score by a margin far above rounding, a / den is surely lower
-                    if n == kq and hs[0] > 0.0 and a < hs[0] * den * (1.0 - 1e-12):
-                        continue
-                    sim = a / den
-                n = _heap_offer(hs, hr, n, kq, sim, r)
-            blo = bhi
+            if r == ex:
+                continue
+            if qnorm == 0.0 or self.rn[r] == 0.0:
+                sim = 0.0
+            else:
+                sim = a / (qnorm * self.rn[r])
+            n = _heap_offer(hs, hr, n, kq, sim, r)
+            if n == kq and hs[0] > 0.0:
+                thr = hs[0] * qnorm * (1.0 - 1e-12)
+        memset(acc, 0, (r1 - r0) * sizeof(double))
         _heap_sort(hs, hr, n)
         self.found[b * self.P + p] = n
 
     def run(self, int t):
         cdef Py_ssize_t task, n_tasks = self.n_queries * self.P
-        acc_np = np.zeros(min(self.n_rows, _TOPK_BLOCK), dtype=np.float64)
-        cur_np = np.zeros(max(self.max_q, 1), dtype=np.int64)
+        acc_np = np.zeros(self.n_rows // self.P + 1, dtype=np.float64)
         cdef double[::1] acc = acc_np
-        cdef int64_t[::1] cur = cur_np
-        cdef double* pa = &acc[0] if acc.shape[0] else NULL
         with nogil:
             task = t
             while task < n_tasks:
                 if cooc_load_flag(&self.stop):
                     break
-                if self.T == 1 and (task & 0x3F) == 0x3F and _signalled():
+                if t == 0 and (task & 0x3F) == 0 and task > 0 and _signalled():  # t = 0: the caller's thread
                     cooc_store_flag(&self.stop, 1)
                     break
-                self._task(task // self.P, task % self.P, pa, &cur[0])
+                self._task(task // self.P, task % self.P, &acc[0])
                 task += self.T
 
 
@@ -1408,12 +1442,11 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     j.n_rows = rn.shape[0]
     j.n_queries = B
     j.kk = kk
-    j.max_q = int(np.diff(q_indptr).max())
     j.T = T
     j.P = <int> P
     j.stop = 0
     j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude)
-    _run_phase(job, "run", T)
+    _run_phase(job, "run", T, True)
     if j.stop:
         raise KeyboardInterrupt
     if P > 1:

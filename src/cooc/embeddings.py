@@ -161,7 +161,7 @@ class Embeddings:
             self._csr = m
         return self._csr
 
-    def most_similar(self, word: str | np.ndarray, topn: int = 5) -> list[tuple[str, float]]:
+    def most_similar(self, word: str | np.ndarray, topn: int = 5, n_jobs: int = 1) -> list[tuple[str, float]]:
         """The ``topn`` words nearest to ``word`` by cosine similarity.
 
         Ties in similarity are broken by vocabulary order; the word itself is left out. A vector may be
@@ -171,6 +171,9 @@ class Embeddings:
         ----------
         word : str or array of shape (vector_size,)
         topn : int
+        n_jobs : int, default 1
+            Threads for one query of sparse vectors (its rows are cut into ranges); -1 uses every core.
+            The result does not depend on it.
 
         Returns
         -------
@@ -193,6 +196,9 @@ class Embeddings:
                 raise ValueError(f"query vector must have shape ({self.vector_size},), got {query.shape}")
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
+        from .counting import check_n_jobs
+
+        jobs = check_n_jobs(n_jobs)
         if is_sparse(self.vectors):
             m = self._rows_csr()
             if exclude >= 0:
@@ -203,7 +209,7 @@ class Embeddings:
                 q_idx = np.flatnonzero(query).astype(np.int32)
                 q_val = query[q_idx]
             rows2, sims2, found = self._transpose().query(
-                np.array([0, q_idx.size], dtype=np.int64), q_idx, q_val, int(topn), exclude
+                np.array([0, q_idx.size], dtype=np.int64), q_idx, q_val, int(topn), exclude, jobs
             )
             rows, sims = rows2[0, : found[0]], sims2[0, : found[0]]
         else:
