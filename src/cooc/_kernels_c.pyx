@@ -1254,6 +1254,22 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
 
 
 
+_TOPK_ACC = threading.local()
+
+
+def _topk_accumulator(Py_ssize_t n):
+    """A zeroed float64 accumulator of at least ``n`` entries, kept per thread between queries (tasks
+    leave it zeroed): a fresh 1.6 MB array per query at V = 200k costs 0.1 ms of page faults. Arrays
+    over 16 MB are not kept."""
+    buf = getattr(_TOPK_ACC, "buf", None)
+    if buf is not None and buf.shape[0] >= n:
+        return buf
+    buf = np.zeros(n, dtype=np.float64)
+    if n <= (1 << 21):
+        _TOPK_ACC.buf = buf
+    return buf
+
+
 cdef class _TopkJob:
     """Shared state of one batch of top-k queries, cut into tasks (query ``b``, row range ``p``).
 
@@ -1352,7 +1368,7 @@ cdef class _TopkJob:
 
     def run(self, int t):
         cdef Py_ssize_t task, n_tasks = self.n_queries * self.P
-        acc_np = np.zeros(self.n_rows // self.P + 1, dtype=np.float64)
+        acc_np = _topk_accumulator(self.n_rows // self.P + 1)
         cdef double[::1] acc = acc_np
         with nogil:
             task = t

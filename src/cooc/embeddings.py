@@ -186,9 +186,11 @@ class Embeddings:
         >>> [(w, round(s, 3)) for w, s in emb.most_similar("wine", topn=2)]
         [('food', 0.707), ('bad', 0.0)]
         """
+        query: Any = None
         if isinstance(word, str):
-            exclude = self.get_index(word)
-            query = self[word]
+            exclude = self.get_index(word)  # the sparse path reads the word's row in place
+            if not is_sparse(self.vectors):
+                query = self[word]
         else:
             exclude = -1
             query = np.asarray(word, dtype=np.float64)
