@@ -24,18 +24,23 @@ __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense
 # ---------------------------------------------------------------------------------------------------
 # helpers
 
-cdef void _sort_uint64(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int bits) noexcept nogil:
-    """Sort ``a[:n]`` (values below 2**bits) in place: insertion sort when short, else LSD radix sort
-    with 8-bit digits (11-bit for long arrays) through ``tmp`` (n slots)."""
+cdef void _sort_keys(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int colbits, int rowbits) noexcept nogil:
+    """Sort pair keys ``(row << 32) | col`` in place, all of whose rows agree above their low
+    ``rowbits`` bits and whose columns are below ``2**colbits``: insertion sort when short, else LSD
+    radix sort through ``tmp`` (n slots) on the low ``colbits`` bits, then the low ``rowbits`` bits
+    of the row (no re-packing pass), in digits of at most 9 bits (11 for long arrays); every pass's
+    histogram is counted in one read of the data, and a pass whose digit is the same for every key
+    is skipped."""
     cdef Py_ssize_t i, j
     cdef uint64_t x
-    cdef int64_t cnt[2048]
+    cdef int64_t cnt[8 * 2048]   # at most 4 column digits + 4 row digits
+    cdef int pos[8]
+    cdef int64_t* h
     cdef uint64_t* src = a
     cdef uint64_t* dst = tmp
     cdef uint64_t* sw
-    cdef int shift = 0, digit = 8 if n < 65536 else 11, d
-    cdef int nbins = 1 << digit
-    cdef uint64_t mask = <uint64_t> (nbins - 1)
+    cdef int maxd = 9 if n < 65536 else 11, passes = 0, digit, d, p, k, field, fbits, fbase
+    cdef uint64_t mask
     cdef int64_t total, c
     if n < 64:
         for i in range(1, n):
@@ -46,23 +51,45 @@ cdef void _sort_uint64(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int bits) noexc
                 j -= 1
             a[j + 1] = x
         return
-    while shift < bits:
-        memset(cnt, 0, nbins * sizeof(int64_t))
-        for i in range(n):
-            cnt[(src[i] >> shift) & mask] += 1
+    # digits: colbits in ceil(colbits / maxd) equal digits from bit 0, rowbits likewise from bit 32;
+    # every digit has the same width (the wider of the two fields' digits) so one mask serves all
+    digit = 1
+    for field in range(2):
+        fbits = colbits if field == 0 else rowbits
+        if fbits > 0:
+            k = (fbits + maxd - 1) // maxd
+            if (fbits + k - 1) // k > digit:
+                digit = (fbits + k - 1) // k
+    for field in range(2):
+        fbits = colbits if field == 0 else rowbits
+        fbase = 0 if field == 0 else 32
+        k = 0
+        while k < fbits:
+            pos[passes] = fbase + k
+            passes += 1
+            k += digit
+    mask = (<uint64_t> 1 << digit) - 1
+    memset(cnt, 0, passes * 2048 * sizeof(int64_t))
+    for i in range(n):
+        x = src[i]
+        for p in range(passes):
+            cnt[p * 2048 + <int> ((x >> pos[p]) & mask)] += 1
+    for p in range(passes):
+        h = &cnt[p * 2048]
+        if h[(src[0] >> pos[p]) & mask] == n:
+            continue   # one digit value for every key: already in order for this digit
         total = 0
-        for d in range(nbins):
-            c = cnt[d]
-            cnt[d] = total
+        for d in range(1 << digit):
+            c = h[d]
+            h[d] = total
             total += c
         for i in range(n):
-            d = <int> ((src[i] >> shift) & mask)
-            dst[cnt[d]] = src[i]
-            cnt[d] += 1
+            d = <int> ((src[i] >> pos[p]) & mask)
+            dst[h[d]] = src[i]
+            h[d] += 1
         sw = src
         src = dst
         dst = sw
-        shift += digit
     if src != a:
         for i in range(n):
             a[i] = src[i]
@@ -252,19 +279,17 @@ cdef class _CountJob:
         return 0
 
     cdef void _reduce(self, int t) noexcept nogil:
-        # Each coarse bucket: its keys re-packed as (row - R0) << colbits | col, LSD radix sorted in
-        # cache, then run-length reduced: rows come out in order, columns sorted within each row.
-        cdef Py_ssize_t V = self.V, b, k, n, R0
+        # Each coarse bucket: its keys LSD radix sorted in cache (column bits, then the row bits below
+        # the bucket's), then run-length reduced: rows come out in order, columns sorted within each row.
+        cdef Py_ssize_t V = self.V, b, k, n
         cdef int64_t biggest = 0, run
-        cdef int colbits = 1, total_bits
-        cdef uint64_t colmask, v, prev
+        cdef int colbits = 1
+        cdef uint64_t prev
         cdef uint64_t* a
         cdef uint64_t* tmp = NULL
         cdef int32_t r, c
         while (<uint64_t> 1 << colbits) < <uint64_t> V:
             colbits += 1
-        colmask = (<uint64_t> 1 << colbits) - 1
-        total_bits = colbits + self.shift
         for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
             if self.cstart[b + 1] - self.cstart[b] > biggest:
                 biggest = self.cstart[b + 1] - self.cstart[b]
@@ -275,15 +300,11 @@ cdef class _CountJob:
         for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
             if self._halt(0):
                 break
-            R0 = b << self.shift
             a = &self.keys[self.cstart[b]]
             n = self.cstart[b + 1] - self.cstart[b]
             if n == 0:
                 continue
-            for k in range(n):
-                v = a[k]
-                a[k] = (((v >> 32) - <uint64_t> R0) << colbits) | (v & 0xFFFFFFFFULL)
-            _sort_uint64(a, n, tmp, total_bits)
+            _sort_keys(a, n, tmp, colbits, self.shift)
             if self.ulen[t] + n > self.ucap[t] and self._reserve(t, n) < 0:
                 cooc_store_flag(&self.oom, 1)
                 break
@@ -295,8 +316,8 @@ cdef class _CountJob:
                 while k < n and a[k] == prev:
                     run += 1
                     k += 1
-                r = <int32_t> (R0 + <Py_ssize_t> (prev >> colbits))
-                c = <int32_t> (prev & colmask)
+                r = <int32_t> (prev >> 32)
+                c = <int32_t> (prev & 0xFFFFFFFFULL)
                 self.ucols[t][self.ulen[t]] = c
                 self.ucnt[t][self.ulen[t]] = run
                 self.ulen[t] += 1
