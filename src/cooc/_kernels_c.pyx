@@ -24,13 +24,13 @@ __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense
 # ---------------------------------------------------------------------------------------------------
 # helpers
 
-cdef void _sort_keys(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int colbits, int rowbits) noexcept nogil:
+cdef uint64_t* _sort_keys(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int colbits, int rowbits) noexcept nogil:
     """Sort pair keys ``(row << 32) | col`` in place, all of whose rows agree above their low
     ``rowbits`` bits and whose columns are below ``2**colbits``: insertion sort when short, else LSD
     radix sort through ``tmp`` (n slots) on the low ``colbits`` bits, then the low ``rowbits`` bits
     of the row (no re-packing pass), in digits of at most 9 bits (11 for long arrays); every pass's
     histogram is counted in one read of the data, and a pass whose digit is the same for every key
-    is skipped."""
+    is skipped. Returns where the sorted keys are: ``a`` or ``tmp`` (no copying back)."""
     cdef Py_ssize_t i, j
     cdef uint64_t x
     cdef int64_t cnt[8 * 2048]   # at most 4 column digits + 4 row digits
@@ -50,7 +50,7 @@ cdef void _sort_keys(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int colbits, int 
                 a[j + 1] = a[j]
                 j -= 1
             a[j + 1] = x
-        return
+        return a
     # digits: colbits in ceil(colbits / maxd) equal digits from bit 0, rowbits likewise from bit 32;
     # every digit has the same width (the wider of the two fields' digits) so one mask serves all
     digit = 1
@@ -90,9 +90,7 @@ cdef void _sort_keys(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int colbits, int 
         sw = src
         src = dst
         dst = sw
-    if src != a:
-        for i in range(n):
-            a[i] = src[i]
+    return src
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -282,9 +280,12 @@ cdef class _CountJob:
         # Each coarse bucket: its keys LSD radix sorted in cache (column bits, then the row bits below
         # the bucket's), then run-length reduced: rows come out in order, columns sorted within each row.
         cdef Py_ssize_t V = self.V, b, k, n
-        cdef int64_t biggest = 0, run
+        cdef int64_t biggest = 0, run, ulen, ndiag
         cdef int colbits = 1
         cdef uint64_t prev
+        cdef int32_t* ucols
+        cdef int64_t* ucnt
+        cdef int64_t* row_nnz = self.row_nnz
         cdef uint64_t* a
         cdef uint64_t* tmp = NULL
         cdef int32_t r, c
@@ -304,10 +305,15 @@ cdef class _CountJob:
             n = self.cstart[b + 1] - self.cstart[b]
             if n == 0:
                 continue
-            _sort_keys(a, n, tmp, colbits, self.shift)
+            a = _sort_keys(a, n, tmp, colbits, self.shift)
             if self.ulen[t] + n > self.ucap[t] and self._reserve(t, n) < 0:
                 cooc_store_flag(&self.oom, 1)
                 break
+            # locals, not fields: the compiler cannot prove the stores below leave the fields alone
+            ucols = self.ucols[t]
+            ucnt = self.ucnt[t]
+            ulen = self.ulen[t]
+            ndiag = 0
             k = 0
             while k < n:
                 prev = a[k]
@@ -318,12 +324,13 @@ cdef class _CountJob:
                     k += 1
                 r = <int32_t> (prev >> 32)
                 c = <int32_t> (prev & 0xFFFFFFFFULL)
-                self.ucols[t][self.ulen[t]] = c
-                self.ucnt[t][self.ulen[t]] = run
-                self.ulen[t] += 1
-                self.row_nnz[r] += 1
-                if c == r:
-                    self.ndiag[t] += 1
+                ucols[ulen] = c
+                ucnt[ulen] = run
+                ulen += 1
+                row_nnz[r] += 1
+                ndiag += c == r
+            self.ulen[t] = ulen
+            self.ndiag[t] += ndiag
         free(tmp)
 
     def phase_reduce(self, int t):
