@@ -235,3 +235,56 @@ def test_bucket_size_does_not_change_counts(n_threads):
         mod._count_bucket_keys(default)
     for a, b in zip(got, want):
         assert a.tobytes() == b.tobytes()
+
+
+def _dict_merge(tables):
+    """The definition: table 0's words keep their ids, other words get the next ids in table order."""
+    index, total = {}, {}
+    for table in tables:
+        for w, c in zip(table.words(), table.counts().tolist()):
+            index.setdefault(w, len(index))
+            total[w] = total.get(w, 0) + c
+    return list(index), [total[w] for w in index]
+
+
+@pytest.mark.parametrize("n_tables", [1, 2, 3])
+def test_merge_tables_equals_a_dict_merge(backend, n_tables):
+    from cooc.counting import _merge_tables
+
+    texts = ["the cat sat\nÜber straße ﬁsh", "dog cat ÅNGSTRÖM\nİstanbul sat", "new words only\ncat"]
+    tables = [_kernels.new_word_table() for _ in range(n_tables)]
+    encoded = []
+    for i, text in enumerate(texts):
+        encoded.append((i % n_tables, tables[i % n_tables].encode(text)))
+    want_words, want_counts = _dict_merge(tables)
+    words, counts, maps = _merge_tables(tables)
+    assert words == want_words and counts.tolist() == want_counts
+    for t, (ids, _) in encoded:  # every token maps to its own word
+        assert [words[i] for i in maps[t][ids].tolist()] == [tables[t].words()[i] for i in ids.tolist()]
+
+
+def test_merge_tables_falls_back_when_a_word_does_not_come_back(backend):
+    """If table 0 re-tokenized another table's word into something else, a dict merge is used."""
+    from cooc.counting import _merge_tables
+
+    class Odd:
+        def __init__(self, table):
+            self.table = table
+
+        def words(self):
+            return self.table.words()
+
+        def counts(self):
+            return self.table.counts()
+
+        def encode(self, text):  # a merge-time encode that returns the wrong ids
+            ids, offsets = self.table.encode(text)
+            return ids[::-1].copy(), offsets
+
+    a, b = _kernels.new_word_table(), _kernels.new_word_table()
+    a.encode("one two three")
+    b.encode("three four five")
+    want_words, want_counts = _dict_merge([a, b])
+    words, counts, maps = _merge_tables([Odd(a), b])
+    assert words == want_words and counts.tolist() == want_counts
+    assert [words[i] for i in maps[1].tolist()] == b.words()

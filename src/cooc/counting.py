@@ -157,27 +157,45 @@ def tokenize_chunks(
         out.n_chars += len(chunk)
         if progress is not None:
             progress(len(chunk))
-    # Merge the tables: table 0's ids stay, the others' words are looked up once each.
-    words = all_tables[0].words()
-    counts = [all_tables[0].counts()]
-    index = {w: i for i, w in enumerate(words)}
-    maps = [np.arange(len(words), dtype=np.int32)]
-    for table in all_tables[1:]:
-        tw = table.words()
-        setdefault = index.setdefault
-        m = np.fromiter((setdefault(w, len(index)) for w in tw), dtype=np.int32, count=len(tw))
-        maps.append(m)
-        extra = np.zeros(len(index), dtype=np.int64)
-        np.add.at(extra, m, table.counts())
-        counts.append(extra)
-    total = np.zeros(len(index), dtype=np.int64)
-    for c in counts:
-        total[: c.size] += c
+    out.words, out.counts, maps = _merge_tables(all_tables)
     if len(all_tables) > 1:
         out.chunks = [(maps[t][ids], off) for t, (ids, off) in zip(chunk_tables, out.chunks)]
-    out.words = list(index)
-    out.counts = total
     return out
+
+
+def _merge_tables(tables: list[Any]) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    """One vocabulary from the threads' word tables: table 0's ids stay, the other tables' words get
+    table 0's ids (new words appended in their table's order). Returns the words, their counts and
+    one id map per table.
+
+    The words of another table are encoded by table 0 as text, one word per line (compiled, no Python
+    dict); a word is a lowercased run of letters, so it comes back as one token, itself. That is
+    checked, and a table for which it does not hold (some exotic case mapping) is merged by a dict.
+    """
+    first = tables[0]
+    counts0 = first.counts()
+    maps = [np.arange(counts0.size, dtype=np.int32)]
+    pending: list[tuple[list[str], np.ndarray, np.ndarray]] = []
+    for table in tables[1:]:
+        tw = table.words()
+        ids, offsets = first.encode("\n".join(tw)) if tw else (np.zeros(0, np.int32), np.zeros(1, np.int64))
+        pending.append((tw, ids, offsets))
+        maps.append(ids)
+    words = first.words()
+    ok = all(ids.size == len(tw) and np.array_equal(offsets, np.arange(len(tw) + 1))
+             and all(words[i] == w for i, w in zip(ids.tolist(), tw)) for tw, ids, offsets in pending)
+    if not ok:  # rebuild the maps with a dict over table 0's original words
+        words = words[: counts0.size]
+        index = {w: i for i, w in enumerate(words)}
+        for k, (tw, _, _) in enumerate(pending, start=1):
+            setdefault = index.setdefault
+            maps[k] = np.fromiter((setdefault(w, len(index)) for w in tw), dtype=np.int32, count=len(tw))
+        words = list(index)
+    total = np.zeros(len(words), dtype=np.int64)
+    total[: counts0.size] += counts0
+    for table, m in zip(tables[1:], maps[1:]):
+        np.add.at(total, m, table.counts())
+    return words, total, maps
 
 
 # ------------------------------------------------------------------------------------------------
