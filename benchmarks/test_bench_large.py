@@ -153,16 +153,29 @@ def test_spill_equals_in_memory(benchmark, corpus_files, n):
     assert (limited.counts != full.counts).nnz == 0
 
 
-@pytest.fixture(scope="module")
-def big_model(corpus_files):
-    """The 10M-token model: V = 199k, the issue's "V ~ 200k" (the 50M one has V = 400k)."""
-    return cooc.pretrain(cooc.LineCorpus(corpus_files[SIZES[0] if SMOKE else 10_000_000]))
+#: Neighbour corpora: the 10M-token one (V = 199k, 24.7M non-zeros) and one of the issue's size (its
+#: dictionary corpus: 4.0M tokens, V = 217k, 6.9M non-zeros; here 4M tokens, V = 230k, 11.7M non-zeros).
+#: A query's cost is the stored values of its context words' columns, so it grows with the density.
+NEIGHBOR_CORPORA = {"10M": (10_000_000, 200_000, 10_000_000), "4M": (4_000_000, 260_000, 4)}
+
+
+@pytest.fixture(scope="module", params=list(NEIGHBOR_CORPORA))
+def big_model(request, corpus_files, tmp_path_factory):
+    if SMOKE:
+        return cooc.pretrain(cooc.LineCorpus(corpus_files[SIZES[0]]))
+    n, vocab, seed = NEIGHBOR_CORPORA[request.param]
+    if n in corpus_files:
+        path = corpus_files[n]
+    else:
+        path = tmp_path_factory.mktemp("neighbors") / f"zipf-{n}.txt"
+        write_zipf_text(path, n, vocab, seed=seed)
+    return cooc.pretrain(cooc.LineCorpus(path), n_jobs=2)
 
 
 @pytest.mark.parametrize("mode", ["single-1", "single-2", "batch-1", "batch-2"])
 def test_neighbors_topk(benchmark, big_model, mode):
     """Top-10 neighbours of 100 random words: one query at a time or one batch, in 1 or 2 threads."""
-    benchmark.group = "neighbors"
+    benchmark.group = f"neighbors-V{len(big_model) // 1000}k"
     rng = np.random.default_rng(0)
     words = [big_model.index_to_key[i] for i in rng.integers(0, len(big_model), 20 if SMOKE else 100)]
     big_model.most_similar(words[0], topn=10)  # builds the transpose once
@@ -174,14 +187,14 @@ def test_neighbors_topk(benchmark, big_model, mode):
 
     got = benchmark.pedantic(run, rounds=3, iterations=1)
     assert got == [big_model.most_similar(w, topn=10) for w in words]
-    benchmark.extra_info["vocab"] = len(big_model)
+    benchmark.extra_info.update(vocab=len(big_model), nnz=int(big_model.counts.nnz))
     if _min_seconds(benchmark):
         benchmark.extra_info["ms_per_query"] = _min_seconds(benchmark) / len(words) * 1e3
 
 
 def test_neighbors_scipy_baseline(benchmark, big_model):
     """The same queries with scipy: one sparse product X @ x^T per word, then argpartition."""
-    benchmark.group = "neighbors"
+    benchmark.group = f"neighbors-V{len(big_model) // 1000}k"
     rng = np.random.default_rng(0)
     ids = rng.integers(0, len(big_model), 20 if SMOKE else 100)
     x = big_model.to_scipy().tocsr()
