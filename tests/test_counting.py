@@ -288,3 +288,29 @@ def test_merge_tables_falls_back_when_a_word_does_not_come_back(backend):
     words, counts, maps = _merge_tables([Odd(a), b])
     assert words == want_words and counts.tolist() == want_counts
     assert [words[i] for i in maps[1].tolist()] == b.words()
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_big_buckets_of_frequent_words_equal_the_definition(n_threads):
+    """Buckets of 2**16 keys or more are grouped by row; a row with at least max(V / 4, 4096) keys is
+    counted in a dense array, the other rows of the bucket sorted one by one. A corpus where words 1
+    and 3 (bucket 0 at V = 5000: four rows per bucket) take half the tokens goes through both paths,
+    next to itself included (the diagonal)."""
+    mod = compiled_or_skip()
+    rng = np.random.default_rng(11)
+    vocab, n = 5000, 120_000
+    ids = rng.integers(0, vocab, n)
+    pick = rng.random(n)
+    ids[pick < 0.3] = 3
+    ids[(pick >= 0.3) & (pick < 0.45)] = 1
+    ids[(pick >= 0.45) & (pick < 0.47)] = 2   # a lighter row in the same bucket: sorted on its own
+    ids = ids.astype(np.int32)
+    offsets = np.unique(np.concatenate([[0], rng.integers(0, n, 4000), [n]])).astype(np.int64)
+    indptr, indices, data = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
+    sentences = [ids[offsets[s]:offsets[s + 1]].tolist() for s in range(offsets.size - 1)]
+    want = cooccurrence_counts(sentences, 3)
+    got = {(r, int(indices[k])): int(data[k]) for r in range(vocab) for k in range(indptr[r], indptr[r + 1])}
+    assert got == want
+    assert all(np.all(np.diff(indices[indptr[r]:indptr[r + 1]]) > 0) for r in range(vocab))
+    # the paths were taken: row 1 and row 3 hold enough keys for the dense count
+    assert got[(3, 3)] > 0 and sum(v for (r, c), v in got.items() if r == 1 and c >= 1) >= 4096

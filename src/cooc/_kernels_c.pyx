@@ -276,26 +276,87 @@ cdef class _CountJob:
         cooc_advise_huge(self.ucnt[t], cap * sizeof(int64_t))
         return 0
 
-    cdef void _reduce(self, int t) noexcept nogil:
-        # Each coarse bucket: its keys LSD radix sorted in cache (column bits, then the row bits below
-        # the bucket's), then run-length reduced: rows come out in order, columns sorted within each row.
-        cdef Py_ssize_t V = self.V, b, k, n
-        cdef int64_t biggest = 0, run, ulen, ndiag
-        cdef int colbits = 1
+    cdef void _run_length(self, int t, const uint64_t* a, Py_ssize_t n) noexcept nogil:
+        # Sorted keys a[:n] -> upper-triangle entries (capacity reserved by the caller).
+        cdef Py_ssize_t k = 0
+        cdef int64_t run, ndiag = 0
         cdef uint64_t prev
-        cdef int32_t* ucols
-        cdef int64_t* ucnt
-        cdef int64_t* row_nnz = self.row_nnz
-        cdef uint64_t* a
-        cdef uint64_t* tmp = NULL
         cdef int32_t r, c
+        # locals, not fields: the compiler cannot prove the stores below leave the fields alone
+        cdef int32_t* ucols = self.ucols[t]
+        cdef int64_t* ucnt = self.ucnt[t]
+        cdef int64_t ulen = self.ulen[t]
+        cdef int64_t* row_nnz = self.row_nnz
+        while k < n:
+            prev = a[k]
+            run = 1
+            k += 1
+            while k < n and a[k] == prev:
+                run += 1
+                k += 1
+            r = <int32_t> (prev >> 32)
+            c = <int32_t> (prev & 0xFFFFFFFFULL)
+            ucols[ulen] = c
+            ucnt[ulen] = run
+            ulen += 1
+            row_nnz[r] += 1
+            ndiag += c == r
+        self.ulen[t] = ulen
+        self.ndiag[t] += ndiag
+
+    cdef void _dense_row(self, int t, const uint64_t* a, Py_ssize_t n, int64_t* cnt) noexcept nogil:
+        # The keys a[:n] of one row r (unsorted; columns c >= r) counted in cnt[c - r] (zeros on entry
+        # and on return), then swept in column order.
+        cdef Py_ssize_t k, c, hi = 0
+        cdef int32_t r = <int32_t> (a[0] >> 32)
+        cdef int32_t* ucols = self.ucols[t]
+        cdef int64_t* ucnt = self.ucnt[t]
+        cdef int64_t ulen = self.ulen[t], v
+        for k in range(n):
+            c = <Py_ssize_t> (a[k] & 0xFFFFFFFFULL) - r
+            cnt[c] += 1
+            if c > hi:
+                hi = c
+        for c in range(hi + 1):
+            v = cnt[c]
+            if v != 0:
+                cnt[c] = 0
+                ucols[ulen] = <int32_t> (r + c)
+                ucnt[ulen] = v
+                ulen += 1
+        self.row_nnz[r] += ulen - self.ulen[t]
+        if ucols[self.ulen[t]] == r:   # the first entry is the diagonal one when the row has it
+            self.ndiag[t] += 1
+        self.ulen[t] = ulen
+
+    cdef void _reduce(self, int t) noexcept nogil:
+        # Each coarse bucket in cache (fewer than 2**16 keys): its keys LSD radix sorted (column bits,
+        # then the row bits below the bucket's), then run-length reduced. A bigger bucket (frequent
+        # words: a Zipf corpus puts a third of its pairs in the rows of its 100 most frequent words)
+        # would be sorted out of cache: its keys are grouped by row first (one counting-sort pass),
+        # then a row with at least V / 4 keys is counted in a dense array over its columns and swept,
+        # and a smaller row is sorted on its own. Rows come out in order, columns sorted within a row.
+        cdef Py_ssize_t V = self.V, b, n, i, lo, m
+        cdef int64_t biggest = 0
+        cdef int colbits = 1, rowbits = self.shift
+        cdef uint64_t* a
+        cdef uint64_t* s
+        cdef uint64_t* tmp = NULL
+        cdef int64_t* cnt = NULL
+        cdef int64_t* h = NULL
+        cdef Py_ssize_t nrows = <Py_ssize_t> 1 << rowbits
+        cdef int64_t total, x
+        cdef int d
         while (<uint64_t> 1 << colbits) < <uint64_t> V:
             colbits += 1
         for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
             if self.cstart[b + 1] - self.cstart[b] > biggest:
                 biggest = self.cstart[b + 1] - self.cstart[b]
         tmp = <uint64_t*> malloc((biggest + 1) * sizeof(uint64_t))
-        if tmp == NULL:
+        h = <int64_t*> malloc((nrows + 1) * sizeof(int64_t))
+        if tmp == NULL or h == NULL:
+            free(tmp)
+            free(h)
             cooc_store_flag(&self.oom, 1)
             return
         for b in range(self.bucket_split[t], self.bucket_split[t + 1]):
@@ -305,33 +366,44 @@ cdef class _CountJob:
             n = self.cstart[b + 1] - self.cstart[b]
             if n == 0:
                 continue
-            a = _sort_keys(a, n, tmp, colbits, self.shift)
             if self.ulen[t] + n > self.ucap[t] and self._reserve(t, n) < 0:
                 cooc_store_flag(&self.oom, 1)
                 break
-            # locals, not fields: the compiler cannot prove the stores below leave the fields alone
-            ucols = self.ucols[t]
-            ucnt = self.ucnt[t]
-            ulen = self.ulen[t]
-            ndiag = 0
-            k = 0
-            while k < n:
-                prev = a[k]
-                run = 1
-                k += 1
-                while k < n and a[k] == prev:
-                    run += 1
-                    k += 1
-                r = <int32_t> (prev >> 32)
-                c = <int32_t> (prev & 0xFFFFFFFFULL)
-                ucols[ulen] = c
-                ucnt[ulen] = run
-                ulen += 1
-                row_nnz[r] += 1
-                ndiag += c == r
-            self.ulen[t] = ulen
-            self.ndiag[t] += ndiag
+            if n < 65536 or rowbits == 0:
+                self._run_length(t, _sort_keys(a, n, tmp, colbits, rowbits), n)
+                continue
+            # group by row: counting sort on the row bits, into tmp
+            memset(h, 0, (nrows + 1) * sizeof(int64_t))
+            for i in range(n):
+                h[((a[i] >> 32) & <uint64_t> (nrows - 1)) + 1] += 1
+            for d in range(nrows):
+                h[d + 1] += h[d]
+            for i in range(n):
+                d = <int> ((a[i] >> 32) & <uint64_t> (nrows - 1))
+                tmp[h[d]] = a[i]
+                h[d] += 1
+            # h[d] is now the end of row d's keys in tmp; rows in order
+            lo = 0
+            for d in range(nrows):
+                m = h[d] - lo
+                if m == 0:
+                    continue
+                if m >= V // 4 and m >= 4096:
+                    if cnt == NULL:
+                        cnt = <int64_t*> calloc(V + 1, sizeof(int64_t))
+                        if cnt == NULL:
+                            cooc_store_flag(&self.oom, 1)
+                            break
+                    self._dense_row(t, &tmp[lo], m, cnt)
+                else:
+                    s = _sort_keys(&tmp[lo], m, &a[lo], colbits, 0)
+                    self._run_length(t, s, m)
+                lo = h[d]
+            if self.oom:
+                break
         free(tmp)
+        free(h)
+        free(cnt)
 
     def phase_reduce(self, int t):
         with nogil:
