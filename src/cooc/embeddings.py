@@ -339,7 +339,7 @@ def pretrain(
     memory_limit: int | str | None = None,
     n_jobs: int = 1,
     tmp_dir: str | os.PathLike[str] | None = None,
-    chunk_chars: int = 1 << 22,
+    chunk_chars: int = 1 << 20,
     progress: Callable[[int], None] | None = None,
     weighting: str = "count",
     cds: float = 0.75,
