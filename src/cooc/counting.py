@@ -183,7 +183,7 @@ def _merge_tables(tables: list[Any]) -> tuple[list[str], np.ndarray, list[np.nda
         maps.append(ids)
     words = first.words()
     ok = all(ids.size == len(tw) and np.array_equal(offsets, np.arange(len(tw) + 1))
-             and all(words[i] == w for i, w in zip(ids.tolist(), tw)) for tw, ids, offsets in pending)
+             and [words[i] for i in ids.tolist()] == tw for tw, ids, offsets in pending)
     if not ok:  # rebuild the maps with a dict over table 0's original words
         words = words[: counts0.size]
         index = {w: i for i, w in enumerate(words)}

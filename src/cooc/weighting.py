@@ -410,6 +410,7 @@ def svd(
     if k > min(n, m):
         raise ValueError(f"dim must be at most min(matrix.shape) = {min(n, m)}, got {k}")
     l = k + (max(20, k // 2) if oversamples is None else int(oversamples))
+    v: np.ndarray | None
     if l >= min(n, m) or min(n, m) <= 500:
         dense = a.toarray() if is_sparse(a) else a
         u, s, vt = np.linalg.svd(np.asarray(dense, dtype=np.float64), full_matrices=False)
