@@ -17,6 +17,8 @@ The flow is one direction:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import os
 import queue
@@ -220,32 +222,40 @@ def select_vocabulary(
     """
     words = tokens.words
     freq = tokens.counts
-    keep = np.ones(len(words), dtype=bool)
+    # Sort every word once (the vocabulary's order); stopwords are then found by bisection, and the
+    # kept words come out sorted, with no Python-level test per word.
+    order = np.asarray(sorted(range(len(words)), key=words.__getitem__), dtype=np.int64)
+    sorted_words = list(map(words.__getitem__, order.tolist()))
+    keep = np.ones(len(words), dtype=bool)   # by sorted position
     if stopwords:
-        keep &= np.fromiter((w not in stopwords for w in words), dtype=bool, count=len(words))
+        for w in stopwords:
+            if isinstance(w, str):
+                j = bisect.bisect_left(sorted_words, w)
+                if j < len(sorted_words) and sorted_words[j] == w:
+                    keep[j] = False
     if not keep.any():
         raise ValueError(
             f"empty corpus: no tokens left after tokenizing and removing stopwords "
             f"({tokens.n_sentences} sentence(s), {tokens.n_chars} characters read)"
         )
-    keep &= freq >= min_count
+    sorted_freq = freq[order]
+    not_stop = keep.copy()
+    keep &= sorted_freq >= min_count
     if not keep.any():
         raise ValueError(
             f"min_count={min_count} leaves no vocabulary: the most frequent word occurs "
-            f"{int(freq[np.fromiter((w not in (stopwords or ()) for w in words), bool, len(words))].max())} time(s)"
+            f"{int(sorted_freq[not_stop].max())} time(s)"
         )
     if max_vocab_size is not None and int(keep.sum()) > max_vocab_size:
         cand = np.flatnonzero(keep)
-        # most frequent first; equal frequencies by word order
-        order = sorted(cand.tolist(), key=lambda i: (-int(freq[i]), words[i]))[:max_vocab_size]
+        # most frequent first; equal frequencies by word order (= sorted position)
+        top = cand[np.lexsort((cand, -sorted_freq[cand]))[:max_vocab_size]]
         keep[:] = False
-        keep[order] = True
+        keep[top] = True
     kept = np.flatnonzero(keep)
-    kept_words = [words[i] for i in kept.tolist()]
-    order = sorted(range(len(kept_words)), key=kept_words.__getitem__)
     mapping = np.full(len(words), -1, dtype=np.int32)
-    mapping[kept[order]] = np.arange(len(order), dtype=np.int32)
-    vocab = Vocabulary([kept_words[i] for i in order], freq[kept[order]])
+    mapping[order[kept]] = np.arange(kept.size, dtype=np.int32)
+    vocab = Vocabulary(list(itertools.compress(sorted_words, keep.tolist())), sorted_freq[kept])
 
     ids_all, offsets_all = remap_chunks(tokens.chunks, mapping)
     tokens.chunks.clear()  # the provisional ids are no longer needed
