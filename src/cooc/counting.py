@@ -275,9 +275,13 @@ def remap_chunks(
     for ids, offsets in chunks:
         mapped = mapping[ids]
         mask = mapped >= 0
-        kept = mapped[mask]
-        csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-        offs.append(csum[offsets[1:]] + base)
+        if mask.all():  # nothing dropped in this chunk: the offsets stand
+            kept = mapped
+            offs.append(offsets[1:] + base)
+        else:
+            kept = mapped[mask]
+            csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+            offs.append(csum[offsets[1:]] + base)
         parts.append(kept)
         base += kept.size
     ids_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
