@@ -37,6 +37,33 @@ def test_pretrain_writes_a_model_equal_to_the_api(corpus_file, tmp_path, capsys)
     assert model.window == 2
 
 
+@pytest.mark.parametrize(
+    "flags,kwargs",
+    [
+        (["--weighting", "ppmi"], {"weighting": "ppmi"}),
+        (["--weighting", "sppmi", "--shift", "2", "--cds", "0.5", "--distance", "harmonic"],
+         {"weighting": "sppmi", "shift": 2.0, "cds": 0.5, "distance": "harmonic"}),
+        (["--weighting", "ppmi", "--dim", "3", "--p", "0.25", "--seed", "4"],
+         {"weighting": "ppmi", "dim": 3, "p": 0.25, "seed": 4}),
+        (["--weighting", "ppmi", "--dim", "3", "--add-context"], {"weighting": "ppmi", "dim": 3, "add_context": True}),
+    ],
+    ids=["ppmi", "sppmi-harmonic", "svd", "svd-w+c"],
+)
+def test_pretrain_weighting_options_equal_the_api(corpus_file, tmp_path, flags, kwargs):
+    out = tmp_path / "model.npz"
+    assert main(["pretrain", str(corpus_file), "-o", str(out), "-q", *flags]) == 0
+    model = cooc.load(out)
+    expected = cooc.pretrain(CORPUS, **kwargs)
+    assert model.index_to_key == expected.index_to_key
+    assert (model.counts != expected.counts).nnz == 0
+    if "dim" in kwargs:
+        assert model.vectors.shape == (len(expected), kwargs["dim"])
+        assert model.vectors.tobytes() == expected.vectors.tobytes()
+    else:
+        assert (model.vectors != expected.vectors).nnz == 0
+        assert not (expected.vectors != cooc.pretrain(CORPUS).vectors).nnz == 0  # not the raw counts
+
+
 def test_neighbors_prints_the_api_result(corpus_file, tmp_path, capsys):
     out = tmp_path / "model.npz"
     assert main(["pretrain", str(corpus_file), "-o", str(out), "-q"]) == 0
@@ -73,6 +100,11 @@ def test_neighbors_of_many_words_keep_their_order_and_report_unknown_ones(corpus
         (["pretrain", "{corpus}", "-o", "{tmp}"], "directory"),
         (["neighbors", "{corpus}", "word"], "cannot load"),
         (["neighbors", "{model}", "nosuchword"], "nosuchword"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--add-context"], "needs dim"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--weighting", "ppmi", "--cds", "2"], "cds"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--weighting", "tfidf"], "--weighting"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--dim", "3", "--scheduler", "tcp://127.0.0.1:1"],
+         "not available with a Dask cluster"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(argv, message, corpus_file, tmp_path, capsys):

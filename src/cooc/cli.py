@@ -81,15 +81,25 @@ class _Progress:
             self.bar.close()
 
 
+_WEIGHTING_DEFAULTS: dict[str, Any] = {"weighting": "count", "cds": 0.75, "shift": None, "distance": "uniform",
+                                       "dim": None, "p": 0.5, "seed": 0, "add_context": False}
+
+
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .corpus import LineCorpus
     from .embeddings import pretrain
 
+    weighting = {"weighting": args.weighting, "cds": args.cds, "shift": args.shift, "distance": args.distance,
+                 "dim": args.dim, "p": args.p, "seed": args.seed, "add_context": args.add_context}
     if args.scheduler is not None or args.dask_workers is not None:
         from .dask import pretrain_from_cli
 
+        changed = [f"--{k.replace('_', '-')}" for k, v in weighting.items() if v != _WEIGHTING_DEFAULTS[k]]
+        if changed:
+            raise CliError(f"{', '.join(changed)}: not available with a Dask cluster, which counts raw "
+                           "co-occurrences (weight a saved model's counts with cooc.weighting)")
         return pretrain_from_cli(args)
 
     out = Path(args.output)
@@ -105,6 +115,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         emb = pretrain(
             corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
             memory_limit=args.memory_limit, n_jobs=args.jobs, stopwords=stopwords, progress=progress,
+            **weighting,
         )
     finally:
         progress.close()
@@ -198,6 +209,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dask-workers", type=_positive_int, default=None, metavar="N",
                    help="count on a local Dask cluster of N worker processes (needs cooc[dask])")
     p.add_argument("--no-stopwords", action="store_true", help="keep the 28 stopwords")
+    p.add_argument("--weighting", choices=["count", "ppmi", "sppmi"], default="count",
+                   help="vectors from raw counts (default, the reference), PPMI or shifted PPMI")
+    p.add_argument("--cds", type=float, default=0.75, help="context-distribution smoothing of (S)PPMI (0.75)")
+    p.add_argument("--shift", type=float, default=None, help="k of SPPMI (default 5; 1 for ppmi)")
+    p.add_argument("--distance", choices=["uniform", "harmonic", "linear"], default="uniform",
+                   help="weight of a pair d apart: 1 (default), 1/d (GloVe), (window - d + 1) / window")
+    p.add_argument("--dim", type=_positive_int, default=None, metavar="N",
+                   help="dense vectors: truncated SVD of the weighted matrix to N dimensions")
+    p.add_argument("--p", type=float, default=0.5, help="eigenvalue weight of the SVD (default 0.5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the randomized SVD (default 0)")
+    p.add_argument("--add-context", action="store_true",
+                   help="with --dim: add the SVD's context vectors to the word vectors (w+c)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the corpus (default utf-8)")
     p.add_argument("--errors", default="strict", choices=["strict", "replace", "ignore"],
                    help="what to do with undecodable bytes (default: stop with an error)")
