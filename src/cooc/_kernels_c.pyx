@@ -481,7 +481,7 @@ def _run_threads(calls, on_interrupt=None, inline_first=False):
     check for Ctrl-C itself).
     """
     global _POOL, _POOL_KEY
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
     import os
 
     n = len(calls)
@@ -503,11 +503,7 @@ def _run_threads(calls, on_interrupt=None, inline_first=False):
     except BaseException:
         if on_interrupt is not None:
             on_interrupt()
-        for f in futures:
-            try:
-                f.exception()
-            except BaseException:
-                pass
+        wait(futures)   # the workers use the caller's arrays: let every call return first
         raise
     for f in futures:
         f.result()
@@ -1860,12 +1856,5 @@ def csr_matmat(indptr, indices, data, x, n_threads=1):
     cuts = np.unique(np.searchsorted(work, np.linspace(0.0, work[-1], pieces + 1)[1:-1]).clip(0, n_rows))
     bounds = [0] + [int(c) for c in cuts if 0 < c < n_rows] + [n_rows]
     job.ranges = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)][::-1]
-    threads = [threading.Thread(target=job.work, name=f"cooc-matmat-{t}") for t in range(1, T)]
-    for th in threads:
-        th.start()
-    try:
-        job.work()
-    finally:
-        for th in threads:
-            th.join()
+    _run_threads([job.work] * T, inline_first=True)
     return out_np

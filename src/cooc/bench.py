@@ -720,21 +720,17 @@ def machine_facts() -> dict[str, Any]:
 
     cpu = platform.processor() or platform.machine()
     physical = None
-    try:
+    with contextlib.suppress(OSError):  # no /proc (not Linux): the facts stay unknown
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
         models = re.findall(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
         if models:
             cpu = models[0].strip()
         cores = set(re.findall(r"^physical id\s*:\s*(\d+)\s*$.*?^core id\s*:\s*(\d+)\s*$", text, re.MULTILINE | re.DOTALL))
         physical = len(cores) or None
-    except OSError:
-        pass
     mem = None
-    try:
+    with contextlib.suppress(OSError):
         m = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(encoding="ascii"), re.MULTILINE)
         mem = int(m.group(1)) * 1024 if m else None
-    except OSError:
-        pass
     usable: int | None
     try:
         usable = len(os.sched_getaffinity(0))

@@ -81,22 +81,21 @@ class _Progress:
             self.bar.close()
 
 
-_WEIGHTING_DEFAULTS: dict[str, Any] = {"weighting": "count", "cds": 0.75, "shift": None, "distance": "uniform",
-                                       "dim": None, "p": 0.5, "seed": 0, "add_context": False}
-
-
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .corpus import LineCorpus
     from .embeddings import pretrain
 
-    weighting = {"weighting": args.weighting, "cds": args.cds, "shift": args.shift, "distance": args.distance,
-                 "dim": args.dim, "p": args.p, "seed": args.seed, "add_context": args.add_context}
+    names = ("weighting", "cds", "shift", "distance", "dim", "p", "seed", "add_context")
+    weighting = {k: getattr(args, k) for k in names}
     if args.scheduler is not None or args.dask_workers is not None:
+        import inspect
+
         from .dask import pretrain_from_cli
 
-        changed = [f"--{k.replace('_', '-')}" for k, v in weighting.items() if v != _WEIGHTING_DEFAULTS[k]]
+        defaults = inspect.signature(pretrain).parameters
+        changed = [f"--{k.replace('_', '-')}" for k, v in weighting.items() if v != defaults[k].default]
         if changed:
             raise CliError(f"{', '.join(changed)}: not available with a Dask cluster, which counts raw "
                            "co-occurrences (weight a saved model's counts with cooc.weighting)")

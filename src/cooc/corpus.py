@@ -241,7 +241,7 @@ class LineCorpus:
         self.paths: tuple[str, ...] = tuple(resolved)
         for path in self.paths:
             with _open_checked(path, warn_empty=True):
-                pass
+                pass  # opening is the check: a missing, unreadable or wrongly compressed file raises now
 
     @property
     def total_bytes(self) -> int:

@@ -224,8 +224,9 @@ def select_vocabulary(
     freq = tokens.counts
     # Sort every word once (the vocabulary's order); stopwords are then found by bisection, and the
     # kept words come out sorted, with no Python-level test per word.
-    order = np.asarray(sorted(range(len(words)), key=words.__getitem__), dtype=np.int64)
-    sorted_words = list(map(words.__getitem__, order.tolist()))
+    order_list = sorted(range(len(words)), key=words.__getitem__)
+    sorted_words = list(map(words.__getitem__, order_list))
+    order = np.asarray(order_list, dtype=np.int64)
     keep = np.ones(len(words), dtype=bool)   # by sorted position
     if stopwords:
         for w in stopwords:

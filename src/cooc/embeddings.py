@@ -38,6 +38,14 @@ def is_sparse(x: Any) -> bool:
     return bool(sp.issparse(x))
 
 
+def unit_rows(a: np.ndarray) -> np.ndarray:
+    """Divide every row of the float array ``a`` by its Euclidean norm, in place (zero rows stay zero);
+    returns ``a``."""
+    norms = np.linalg.norm(a, axis=1, keepdims=True)
+    np.divide(a, norms, out=a, where=norms > 0)
+    return a
+
+
 class Embeddings:
     """Word vectors keyed by word, in the manner of gensim's ``KeyedVectors``.
 
@@ -485,9 +493,7 @@ def pretrain(
         if dim is not None:
             dense = svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs,
                         add_context=bool(add_context))
-            norms = np.linalg.norm(dense, axis=1, keepdims=True)
-            np.divide(dense, norms, out=dense, where=norms > 0)
-            vectors = dense
+            vectors = unit_rows(dense)
         else:
             w = sp.csr_matrix(weighted, dtype=np.float64)
             w.sort_indices()
@@ -562,9 +568,7 @@ def random_embeddings(
             rows.append([x / mag for x in vec] if mag > 0 else vec)
         mat = np.array(rows, dtype=np.float64)
     elif method == "numpy":
-        mat = np.random.default_rng(seed).standard_normal((len(words), int(dim)))
-        norms = np.linalg.norm(mat, axis=1, keepdims=True)
-        np.divide(mat, norms, out=mat, where=norms > 0)
+        mat = unit_rows(np.random.default_rng(seed).standard_normal((len(words), int(dim))))
     else:
         raise ValueError(f"method must be 'numpy' or 'reference', not {method!r}")
     return Embeddings(words, mat, stopwords=stop)

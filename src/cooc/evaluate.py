@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .embeddings import Embeddings
+from .embeddings import Embeddings, unit_rows
 from .text import preprocess
 
 __all__ = [
@@ -366,9 +366,7 @@ def word2vec_embeddings(
     model = Word2Vec(sentences, sg=1, window=window, min_count=min_count, vector_size=vector_size,
                      epochs=epochs, seed=seed, workers=workers)
     kv = model.wv
-    vectors = np.asarray(kv.vectors, dtype=np.float64)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    np.divide(vectors, norms, out=vectors, where=norms > 0)
+    vectors = unit_rows(np.array(kv.vectors, dtype=np.float64))
     freqs = [int(kv.get_vecattr(w, "count")) for w in kv.index_to_key]
     return Embeddings(list(kv.index_to_key), vectors, stopwords=stop, frequencies=freqs, window=window)
 
@@ -429,8 +427,7 @@ class TfidfCentroid:
         y = np.asarray(list(labels))
         self.classes_ = np.unique(y)
         cents = np.vstack([np.asarray(x[y == c].mean(axis=0)).ravel() for c in self.classes_])
-        norms = np.linalg.norm(cents, axis=1, keepdims=True)
-        self.centroids_ = np.divide(cents, norms, out=np.zeros_like(cents), where=norms > 0)
+        self.centroids_ = unit_rows(cents.astype(np.float64))
         return self
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:

@@ -48,6 +48,7 @@ file declares, and a crafted file is refused before any large allocation.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -156,13 +157,11 @@ def _prepare_target(path: str | os.PathLike[str]) -> Path:
 
 def _new_file_mode() -> int:
     """Permission bits a new file gets from ``open`` (0o666 less the umask); mkstemp would give 0o600."""
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):  # no /proc: read it the other way
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("Umask:"):
                     return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
     mask = os.umask(0o022)  # no way to read the umask without setting it elsewhere
     os.umask(mask)
     return 0o666 & ~mask
@@ -177,9 +176,8 @@ def _fsync_directory(directory: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):  # some filesystems cannot fsync a directory
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -210,9 +208,7 @@ def _atomic_write(target: Path, write: Callable[[IO[bytes]], None]) -> None:
         os.replace(tmp, target)
     except BaseException:
         try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
+            tmp.unlink(missing_ok=True)
         except OSError as exc:  # pragma: no cover - e.g. the directory became read-only
             logger.warning("could not remove the temporary file %s: %s", tmp, exc)
         raise

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
-from .embeddings import is_sparse
+from .embeddings import is_sparse, unit_rows
 
 __all__ = ["DISTANCES", "WEIGHTINGS", "distance_weighted_counts", "distance_weights", "ppmi", "svd"]
 
@@ -425,11 +425,7 @@ def svd(
     out = np.ascontiguousarray(u * (signs * weight), dtype=np.float64)
     if add_context:
         assert v is not None
-        ctx = np.ascontiguousarray(v * (signs * weight), dtype=np.float64)
-        for side in (out, ctx):
-            norms = np.linalg.norm(side, axis=1, keepdims=True)
-            np.divide(side, norms, out=side, where=norms > 0)
-        out += ctx
+        out = unit_rows(out) + unit_rows(np.ascontiguousarray(v * (signs * weight), dtype=np.float64))
     return out
 
 
