@@ -251,43 +251,60 @@ def _dict_merge(tables):
 def test_merge_tables_equals_a_dict_merge(backend, n_tables):
     from cooc.counting import _merge_tables
 
-    texts = ["the cat sat\nÜber straße ﬁsh", "dog cat ÅNGSTRÖM\nİstanbul sat", "new words only\ncat"]
+    # packed words, words longer than 8 characters and words above U+00FF (hashed keys), shared and not
+    texts = ["the cat sat\nÜber straße ﬁsh extraordinarily", "dog cat ÅNGSTRÖM\nİstanbul sat δέντρο",
+             "new words only\ncat extraordinarily 𝔘nicode δέντρο"]
     tables = [_kernels.new_word_table() for _ in range(n_tables)]
     encoded = []
     for i, text in enumerate(texts):
         encoded.append((i % n_tables, tables[i % n_tables].encode(text)))
+    before = [(t.words(), t.counts().tolist()) for t in tables]
     want_words, want_counts = _dict_merge(tables)
-    words, counts, maps = _merge_tables(tables)
+    maps = _merge_tables(tables)
+    words, counts = tables[0].words(), tables[0].counts()
     assert words == want_words and counts.tolist() == want_counts
+    assert maps[0] is None
     for t, (ids, _) in encoded:  # every token maps to its own word
-        assert [words[i] for i in maps[t][ids].tolist()] == [tables[t].words()[i] for i in ids.tolist()]
+        mapped = ids if maps[t] is None else maps[t][ids]
+        assert [words[i] for i in mapped.tolist()] == [before[t][0][i] for i in ids.tolist()]
+    for table, (w, c) in zip(tables[1:], before[1:]):  # the other tables are unchanged
+        assert table.words() == w and table.counts().tolist() == c
 
 
-def test_merge_tables_falls_back_when_a_word_does_not_come_back(backend):
-    """If table 0 re-tokenized another table's word into something else, a dict merge is used."""
-    from cooc.counting import _merge_tables
+def test_a_table_cannot_merge_itself(backend):
+    table = _kernels.new_word_table()
+    table.encode("a b")
+    with pytest.raises(ValueError, match="itself"):
+        table.merge(table)
 
-    class Odd:
-        def __init__(self, table):
-            self.table = table
 
-        def words(self):
-            return self.table.words()
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(categories=("Ll", "Lu", "Lo")), min_size=1, max_size=12),
+                min_size=1, max_size=40))
+def test_prefix_keys_sort_words_like_sorted(words):
+    """Keys are the first 8 UTF-8 bytes: sorting by key, then by word, is Python's sort of the words."""
+    from cooc import _kernels_py
+    from cooc.counting import _sorted_order
 
-        def counts(self):
-            return self.table.counts()
+    for mod in [_kernels_py] + ([_kernels.compiled_module()] if _kernels.compiled_module() else []):
+        table = mod.WordTable()
+        table.encode("\n".join(words))
+        got_words = table.words()
+        keys = table.prefix_keys()
+        assert keys.dtype == np.uint64 and keys.size == len(got_words)
+        want = [int.from_bytes(w.encode()[:8].ljust(8, b"\0"), "big") for w in got_words]
+        assert keys.tolist() == want
+        order = _sorted_order(got_words, keys)
+        assert [got_words[i] for i in order] == sorted(got_words)
 
-        def encode(self, text):  # a merge-time encode that returns the wrong ids
-            ids, offsets = self.table.encode(text)
-            return ids[::-1].copy(), offsets
 
-    a, b = _kernels.new_word_table(), _kernels.new_word_table()
-    a.encode("one two three")
-    b.encode("three four five")
-    want_words, want_counts = _dict_merge([a, b])
-    words, counts, maps = _merge_tables([Odd(a), b])
-    assert words == want_words and counts.tolist() == want_counts
-    assert [words[i] for i in maps[1].tolist()] == b.words()
+def test_sorted_order_breaks_ties_of_shared_prefixes():
+    from cooc.counting import _sorted_order
+
+    words = ["internationally", "internal", "internationale", "intern", "international", "b", "a"]
+    keys = np.array([int.from_bytes(w.encode()[:8].ljust(8, b"\0"), "big") for w in words], dtype=np.uint64)
+    assert [words[i] for i in _sorted_order(words, keys)] == sorted(words)
+    assert [words[i] for i in _sorted_order(words, None)] == sorted(words)
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])

@@ -539,3 +539,48 @@ def test_normalize_threads_give_the_same_bits(backend, integer, threads):
 def test_normalize_refuses_bad_threads():
     with pytest.raises(ValueError, match="n_threads"):
         _kernels.normalize_rows_l2(np.array([0, 1], dtype=np.int64), np.array([1], dtype=np.int64), 0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# remap_ids
+
+
+def _remap_definition(ids, offsets, mapping):
+    """Sentence by sentence, in plain Python."""
+    out, new_offsets = [], [0]
+    for s in range(len(offsets) - 1):
+        out.extend(mapping[i] for i in ids[offsets[s]:offsets[s + 1]] if mapping[i] >= 0)
+        new_offsets.append(len(out))
+    return out, new_offsets
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_remap_ids_equals_the_definition(backend, across_backends, seed):
+    rng = np.random.default_rng(seed)
+    n_words = int(rng.integers(1, 50))
+    lengths = rng.integers(0, 9, int(rng.integers(0, 30)))
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    ids = rng.integers(0, n_words, int(offsets[-1])).astype(np.int32)
+    # drop none, some, or every word
+    drop = [0.0, 0.3, 1.0][seed % 3]
+    mapping = np.where(rng.random(n_words) < drop, -1, rng.permutation(n_words)).astype(np.int32)
+    got_ids, got_offsets = _kernels.remap_ids(ids, offsets, mapping)
+    want_ids, want_offsets = _remap_definition(ids.tolist(), offsets.tolist(), mapping.tolist())
+    assert got_ids.dtype == np.int32 and got_offsets.dtype == np.int64
+    assert got_ids.tolist() == want_ids and got_offsets.tolist() == want_offsets
+    results = across_backends(lambda: [a.tolist() for a in _kernels.remap_ids(ids, offsets, mapping)])
+    assert len({repr(r) for r in results.values()}) == 1
+
+
+@pytest.mark.parametrize(("ids", "offsets", "mapping", "message"), [
+    ([0, 3], [0, 2], [0, 1, 2], r"ids must lie in \[0, len\(mapping\)\)"),
+    ([0, -1], [0, 2], [0, 1], r"ids must lie"),
+    ([0, 1], [0, 1], [0, 1], "offsets must end at len"),
+    ([0, 1], [1, 2], [0, 1], "offsets must start at 0"),
+    ([0, 1], [0, 2], [[0, 1]], "mapping must be one-dimensional"),
+    ([0, 1], [0, 2], [0.5, 1.0], "mapping must hold integers"),
+    ([0, 1], [0, 2], [0, 2**40], "mapping must hold int32"),
+])
+def test_remap_ids_refuses_bad_input(backend, ids, offsets, mapping, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        _kernels.remap_ids(ids, offsets, mapping)

@@ -158,18 +158,8 @@ def _check_csr(indptr: Any, indices: Any, data: Any, n_cols: int | None) -> tupl
     return ptr, np.ascontiguousarray(ind, dtype=np.int32), np.asarray(data)
 
 
-# --------------------------------------------------------------------------------------------------
-# the kernels, validated
-
-
-def cooccurrence_csr(
-    ids: Any, offsets: Any, n_words: int, window: int, n_threads: int = 1
-) -> tuple[np.ndarray, ...]:
-    n_words = _check_int("n_words", n_words, 0)
-    window = _check_int("window", window, 1)
-    n_threads = _check_int("n_threads", n_threads, 1)
-    if n_words > _INT32_MAX:
-        raise ValueError(f"n_words must be <= {_INT32_MAX}, got {n_words}")
+def _check_tokens(ids: Any, offsets: Any, n_words: int, bound: str) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids (int32, each in ``[0, n_words)``) and sentence offsets into them (int64)."""
     # the range is checked in the ids' own integer dtype: no int64 copy of a corpus-sized array
     ids_a = np.asarray(ids)
     if ids_a.ndim != 1:
@@ -184,14 +174,28 @@ def cooccurrence_csr(
     if np.any(np.diff(off) < 0):
         raise ValueError("offsets must be non-decreasing")
     if ids_a.size and (int(ids_a.min()) < 0 or int(ids_a.max()) >= n_words):
-        raise ValueError(f"ids must lie in [0, n_words) = [0, {n_words})")
+        raise ValueError(f"ids must lie in [0, {bound}) = [0, {n_words})")
+    return np.ascontiguousarray(ids_a, dtype=np.int32), off
+
+
+# --------------------------------------------------------------------------------------------------
+# the kernels, validated
+
+
+def cooccurrence_csr(
+    ids: Any, offsets: Any, n_words: int, window: int, n_threads: int = 1
+) -> tuple[np.ndarray, ...]:
+    n_words = _check_int("n_words", n_words, 0)
+    window = _check_int("window", window, 1)
+    n_threads = _check_int("n_threads", n_threads, 1)
+    if n_words > _INT32_MAX:
+        raise ValueError(f"n_words must be <= {_INT32_MAX}, got {n_words}")
+    ids_a, off = _check_tokens(ids, offsets, n_words, "n_words")
     # A window wider than the longest sentence counts the same pairs; clamp it so no loop bound
     # overflows.
     longest = int(np.max(np.diff(off))) if off.size > 1 else 0
     window = max(1, min(window, longest))
-    return _impl.cooccurrence_csr(  # type: ignore[no-any-return]
-        np.ascontiguousarray(ids_a, dtype=np.int32), off, n_words, window, n_threads
-    )
+    return _impl.cooccurrence_csr(ids_a, off, n_words, window, n_threads)  # type: ignore[no-any-return]
 
 
 def normalize_rows_l2(indptr: Any, data: Any, n_threads: int = 1) -> np.ndarray:
@@ -441,3 +445,25 @@ def csr_matmat(indptr: Any, indices: Any, data: Any, x: Any, n_threads: int = 1)
 
 
 csr_matmat.__doc__ = _kernels_py.csr_matmat.__doc__
+
+
+# --------------------------------------------------------------------------------------------------
+# appended: re-mapping token ids to the final vocabulary (cooc.counting)
+
+KERNEL_NAMES = KERNEL_NAMES + ("remap_ids",)  # type: ignore[assignment]
+__all__ += ["remap_ids"]
+
+
+def remap_ids(ids: Any, offsets: Any, mapping: Any) -> tuple[np.ndarray, np.ndarray]:
+    m = np.asarray(mapping)
+    if m.ndim != 1:
+        raise ValueError(f"mapping must be one-dimensional, got shape {m.shape}")
+    if m.size and not np.issubdtype(m.dtype, np.integer):
+        raise TypeError(f"mapping must hold integers, got dtype {m.dtype}")
+    if m.size and (int(m.min()) < np.iinfo(np.int32).min or int(m.max()) > _INT32_MAX):
+        raise ValueError("mapping must hold int32 values")
+    ids_a, off = _check_tokens(ids, offsets, m.size, "len(mapping)")
+    return _impl.remap_ids(ids_a, off, np.ascontiguousarray(m, dtype=np.int32))  # type: ignore[no-any-return]
+
+
+remap_ids.__doc__ = _kernels_py.remap_ids.__doc__

@@ -8,6 +8,7 @@ Each function has a pure-Python twin of the same name, signature, docstring and 
 import threading
 
 import numpy as np
+cimport cython
 cimport numpy as cnp
 from libc.math cimport sqrt, log, INFINITY
 from libc.stdlib cimport malloc, calloc, free, realloc
@@ -18,7 +19,7 @@ cnp.import_array()
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
            "topk_cosine_sparse", "row_norms", "ppmi_csr",
-           "topk_cosine_sparse_many", "topk_cosine_rows", "csr_matmat"]
+           "topk_cosine_sparse_many", "topk_cosine_rows", "csr_matmat", "remap_ids"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -989,6 +990,16 @@ cdef inline bint _is_alpha(Py_UCS4 ch) noexcept nogil:
     return Py_UNICODE_ISALPHA(ch)
 
 
+cdef inline uint64_t _fnv1a(const char_t* s, Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    # The key of a word that is not packable (longer than 8 characters, or one above 255)
+    cdef uint64_t key = 14695981039346656037ULL
+    cdef Py_ssize_t q
+    for q in range(start, end):
+        key = (key ^ <uint64_t> s[q]) * 1099511628211ULL
+    return key
+
+
+@cython.final
 cdef class WordTable:
     """A growing vocabulary that turns text into word ids, for corpora read in chunks.
 
@@ -1071,16 +1082,60 @@ cdef class WordTable:
         self.n_words += 1
         return 0
 
+    cdef int64_t _slot(self, const char_t* s, Py_ssize_t start, int32_t length, uint64_t key,
+                       int32_t tag) noexcept nogil:
+        # The slot of the word s[start:start + length] (key and tag as _scan makes them), added with
+        # the next id and frequency 0 if new; -1 when out of memory.
+        cdef int64_t j, mask, new_cap
+        cdef Py_ssize_t q
+        cdef Py_UCS4* stored
+        cdef bint same
+        cdef void* p
+        if 2 * (self.n_words + 1) > self.cap:
+            if self._grow_slots() < 0:
+                return -1
+        mask = self.cap - 1
+        j = <int64_t> (_mix64(key ^ <uint64_t> tag) & <uint64_t> mask)
+        while self.slots[j].id >= 0:
+            if self.slots[j].key == key and self.slots[j].tag == tag:
+                if not (tag & _HASHED):
+                    return j
+                stored = &self.arena[self.word_start[self.slots[j].id]]
+                same = True
+                for q in range(length):
+                    if stored[q] != s[start + q]:
+                        same = False
+                        break
+                if same:
+                    return j
+            j = (j + 1) & mask
+        if self.arena_len + length > self.arena_cap:
+            new_cap = self.arena_cap * 2
+            while self.arena_len + length > new_cap:
+                new_cap *= 2
+            p = realloc(self.arena, new_cap * sizeof(Py_UCS4))
+            if p == NULL:
+                return -1
+            self.arena = <Py_UCS4*> p
+            self.arena_cap = new_cap
+        for q in range(length):
+            self.arena[self.arena_len + q] = s[start + q]
+        if self._add_word(self.arena_len, length) < 0:
+            return -1
+        self.slots[j].key = key
+        self.slots[j].tag = tag
+        self.slots[j].freq = 0
+        self.slots[j].id = <int32_t> (self.n_words - 1)
+        self.arena_len += length
+        return j
+
     cdef int _scan(self, const char_t* s, Py_ssize_t n, int32_t* ids, int64_t* n_tokens,
                    int64_t* offsets) noexcept nogil:
         cdef Py_ssize_t i = 0, start, q
-        cdef int64_t line = 0, j, mask, new_cap
+        cdef int64_t line = 0, j
         cdef uint64_t key, wide
         cdef Py_UCS4 ch
-        cdef Py_UCS4* stored
         cdef int32_t length, tag
-        cdef bint same
-        cdef void* p
         offsets[0] = 0
         while i < n:
             ch = s[i]
@@ -1104,47 +1159,11 @@ cdef class WordTable:
             length = <int32_t> (i - start)
             tag = length
             if length > 8 or (wide >> 8) != 0:
-                key = 14695981039346656037ULL
-                for q in range(start, i):
-                    key = (key ^ <uint64_t> s[q]) * 1099511628211ULL
+                key = _fnv1a(s, start, i)
                 tag = length | _HASHED
-            if 2 * (self.n_words + 1) > self.cap:
-                if self._grow_slots() < 0:
-                    return -1
-            mask = self.cap - 1
-            j = <int64_t> (_mix64(key ^ <uint64_t> tag) & <uint64_t> mask)
-            while self.slots[j].id >= 0:
-                if self.slots[j].key == key and self.slots[j].tag == tag:
-                    if not (tag & _HASHED):
-                        break
-                    stored = &self.arena[self.word_start[self.slots[j].id]]
-                    same = True
-                    for q in range(length):
-                        if stored[q] != s[start + q]:
-                            same = False
-                            break
-                    if same:
-                        break
-                j = (j + 1) & mask
-            if self.slots[j].id < 0:
-                if self.arena_len + length > self.arena_cap:
-                    new_cap = self.arena_cap * 2
-                    while self.arena_len + length > new_cap:
-                        new_cap *= 2
-                    p = realloc(self.arena, new_cap * sizeof(Py_UCS4))
-                    if p == NULL:
-                        return -1
-                    self.arena = <Py_UCS4*> p
-                    self.arena_cap = new_cap
-                for q in range(length):
-                    self.arena[self.arena_len + q] = s[start + q]
-                if self._add_word(self.arena_len, length) < 0:
-                    return -1
-                self.slots[j].key = key
-                self.slots[j].tag = tag
-                self.slots[j].freq = 0
-                self.slots[j].id = <int32_t> (self.n_words - 1)
-                self.arena_len += length
+            j = self._slot(s, start, length, key, tag)
+            if j < 0:
+                return -1
             self.slots[j].freq += 1
             ids[n_tokens[0]] = self.slots[j].id
             n_tokens[0] += 1
@@ -1187,6 +1206,117 @@ cdef class WordTable:
         if rc < 0:
             raise MemoryError("WordTable.encode: out of memory")
         return ids_np[:n_tokens].copy(), offsets_np
+
+    def merge(self, other_table):
+        """Add the words and frequencies of another table to this one.
+
+        Words new to this table get the next ids, in the other table's id order; this table's ids
+        stay. The other table is unchanged.
+
+        Parameters
+        ----------
+        other_table : WordTable
+
+        Returns
+        -------
+        int32 array, shape (len(other_table),)
+            This table's id of each of the other table's words.
+        """
+        cdef WordTable other = other_table
+        if other is self:
+            raise ValueError("a WordTable cannot merge itself")
+        out = np.empty(other.n_words, dtype=np.int32)
+        cdef int32_t[::1] o = out
+        cdef int64_t k, j = 0, s, r
+        cdef int32_t length, tag
+        cdef uint64_t key, wide
+        cdef const uint32_t* w
+        cdef int64_t* freq = <int64_t*> malloc((other.n_words + 1) * sizeof(int64_t))
+        if freq == NULL:
+            raise MemoryError("WordTable.merge: out of memory")
+        try:
+            with nogil:
+                for k in range(other.cap):
+                    if other.slots[k].id >= 0:
+                        freq[other.slots[k].id] = other.slots[k].freq
+                for k in range(other.n_words):
+                    # the arena may move as words are added to this table, but not the other's
+                    w = <const uint32_t*> other.arena
+                    s = other.word_start[k]
+                    length = other.word_len[k]
+                    key = 0
+                    wide = 0
+                    for r in range(length):
+                        if r < 8:
+                            key |= (<uint64_t> w[s + r]) << (8 * r)
+                        wide |= <uint64_t> w[s + r]
+                    tag = length
+                    if length > 8 or (wide >> 8) != 0:
+                        key = _fnv1a(w, s, s + length)
+                        tag = length | _HASHED
+                    j = self._slot(w, s, length, key, tag)
+                    if j < 0:
+                        break
+                    self.slots[j].freq += freq[k]
+                    o[k] = self.slots[j].id
+        finally:
+            free(freq)
+        if j < 0 and other.n_words > 0:
+            raise MemoryError("WordTable.merge: out of memory")
+        return out
+
+    def prefix_keys(self):
+        """Each word's first 8 bytes of UTF-8 as a big-endian integer, zero-padded.
+
+        The keys of two words are in the words' (code point) order wherever they differ; equal keys
+        mean a shared 8-byte prefix.
+
+        Returns
+        -------
+        uint64 array, shape (len(self),)
+        """
+        out = np.empty(self.n_words, dtype=np.uint64)
+        cdef uint64_t[::1] o = out
+        cdef int64_t k, s, e
+        cdef int nb, m, u
+        cdef uint8_t buf[12]
+        cdef uint64_t key
+        cdef uint32_t ch
+        with nogil:
+            for k in range(self.n_words):
+                s = self.word_start[k]
+                e = s + self.word_len[k]
+                key = 0
+                nb = 0
+                while s < e and nb < 8:
+                    ch = self.arena[s]
+                    s += 1
+                    if ch < 0x80:
+                        buf[0] = <uint8_t> ch
+                        m = 1
+                    elif ch < 0x800:
+                        buf[0] = <uint8_t> (0xC0 | (ch >> 6))
+                        buf[1] = <uint8_t> (0x80 | (ch & 0x3F))
+                        m = 2
+                    elif ch < 0x10000:
+                        buf[0] = <uint8_t> (0xE0 | (ch >> 12))
+                        buf[1] = <uint8_t> (0x80 | ((ch >> 6) & 0x3F))
+                        buf[2] = <uint8_t> (0x80 | (ch & 0x3F))
+                        m = 3
+                    else:
+                        buf[0] = <uint8_t> (0xF0 | (ch >> 18))
+                        buf[1] = <uint8_t> (0x80 | ((ch >> 12) & 0x3F))
+                        buf[2] = <uint8_t> (0x80 | ((ch >> 6) & 0x3F))
+                        buf[3] = <uint8_t> (0x80 | (ch & 0x3F))
+                        m = 4
+                    for u in range(m):
+                        if nb < 8:
+                            key = (key << 8) | buf[u]
+                            nb += 1
+                if nb < 8:
+                    key <<= 8 * (8 - nb)
+                o[k] = key
+        return out
 
     def words(self):
         """The words of the table, ``words()[k]`` having id ``k`` (list of str)."""
@@ -1858,3 +1988,47 @@ def csr_matmat(indptr, indices, data, x, n_threads=1):
     job.ranges = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)][::-1]
     _run_threads([job.work] * T, inline_first=True)
     return out_np
+
+
+# ---------------------------------------------------------------------------------------------------
+# re-mapping token ids
+
+def remap_ids(ids, offsets, mapping):
+    """Map token ids through a table, dropping the tokens it maps below 0.
+
+    Dropped tokens are removed before windowing: their neighbours in a sentence become adjacent.
+
+    Parameters
+    ----------
+    ids : int32 array, shape (n_tokens,)
+        Ids, each in ``[0, len(mapping))``.
+    offsets : int64 array, shape (n_sentences + 1,)
+        Sentence ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
+    mapping : int32 array
+        The new id of each old id; a negative one drops the token.
+
+    Returns
+    -------
+    ids : int32 array, shape (n_kept,)
+        ``mapping[ids]`` without its negative entries, in order.
+    offsets : int64 array, shape (n_sentences + 1,)
+        Sentence ``s``'s kept tokens are ``ids[offsets[s]:offsets[s + 1]]`` (possibly none).
+    """
+    cdef const int32_t[::1] a = ids
+    cdef const int64_t[::1] off = offsets
+    cdef const int32_t[::1] m = mapping
+    cdef Py_ssize_t n = a.shape[0], n_sent = off.shape[0] - 1, s, i, k = 0
+    out_np = np.empty(n, dtype=np.int32)
+    new_off_np = np.empty(n_sent + 1, dtype=np.int64)
+    cdef int32_t[::1] out = out_np
+    cdef int64_t[::1] new_off = new_off_np
+    cdef int32_t v
+    with nogil:
+        new_off[0] = 0
+        for s in range(n_sent):
+            for i in range(off[s], off[s + 1]):
+                v = m[a[i]]
+                out[k] = v          # k <= i: written, and kept only if v >= 0
+                k += v >= 0
+            new_off[s + 1] = k
+    return (out_np if k == n else out_np[:k].copy()), new_off_np

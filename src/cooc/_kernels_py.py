@@ -22,7 +22,7 @@ from .text import _SEPARATORS
 
 __all__ = ["cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense", "WordTable", "csr_add",
            "topk_cosine_sparse", "row_norms", "ppmi_csr",
-           "topk_cosine_sparse_many", "topk_cosine_rows", "csr_matmat"]
+           "topk_cosine_sparse_many", "topk_cosine_rows", "csr_matmat", "remap_ids"]
 
 
 def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
@@ -248,6 +248,49 @@ class WordTable:
                 ids.append(k)
             offsets.append(len(ids))
         return np.array(ids, dtype=np.int32), np.array(offsets, dtype=np.int64)
+
+    def merge(self, other_table):
+        """Add the words and frequencies of another table to this one.
+
+        Words new to this table get the next ids, in the other table's id order; this table's ids
+        stay. The other table is unchanged.
+
+        Parameters
+        ----------
+        other_table : WordTable
+
+        Returns
+        -------
+        int32 array, shape (len(other_table),)
+            This table's id of each of the other table's words.
+        """
+        other = other_table
+        if other is self:
+            raise ValueError("a WordTable cannot merge itself")
+        index = self._index
+        freq = self._freq
+        out = np.empty(len(other._index), dtype=np.int32)
+        for k, (word, f) in enumerate(zip(other._index, other._freq)):
+            i = index.get(word)
+            if i is None:
+                i = index[word] = len(index)
+                freq.append(0)
+            freq[i] += f
+            out[k] = i
+        return out
+
+    def prefix_keys(self):
+        """Each word's first 8 bytes of UTF-8 as a big-endian integer, zero-padded.
+
+        The keys of two words are in the words' (code point) order wherever they differ; equal keys
+        mean a shared 8-byte prefix.
+
+        Returns
+        -------
+        uint64 array, shape (len(self),)
+        """
+        return np.array([int.from_bytes(w.encode("utf-8")[:8].ljust(8, b"\0"), "big") for w in self._index],
+                        dtype=np.uint64)
 
     def words(self):
         """The words of the table, ``words()[k]`` having id ``k`` (list of str)."""
@@ -537,3 +580,30 @@ def csr_matmat(indptr, indices, data, x, n_threads=1):
         j = indptr[rows] + 4 * groups[rows] + i
         out[rows] += data[j][:, None] * x[indices[j]]
     return out
+
+
+def remap_ids(ids, offsets, mapping):
+    """Map token ids through a table, dropping the tokens it maps below 0.
+
+    Dropped tokens are removed before windowing: their neighbours in a sentence become adjacent.
+
+    Parameters
+    ----------
+    ids : int32 array, shape (n_tokens,)
+        Ids, each in ``[0, len(mapping))``.
+    offsets : int64 array, shape (n_sentences + 1,)
+        Sentence ``s`` is ``ids[offsets[s]:offsets[s + 1]]``.
+    mapping : int32 array
+        The new id of each old id; a negative one drops the token.
+
+    Returns
+    -------
+    ids : int32 array, shape (n_kept,)
+        ``mapping[ids]`` without its negative entries, in order.
+    offsets : int64 array, shape (n_sentences + 1,)
+        Sentence ``s``'s kept tokens are ``ids[offsets[s]:offsets[s + 1]]`` (possibly none).
+    """
+    new = mapping[ids]
+    kept = new >= 0
+    before = np.concatenate(([0], np.cumsum(kept, dtype=np.int64)))
+    return new[kept].astype(np.int32), before[offsets].astype(np.int64)

@@ -97,13 +97,21 @@ def check_n_jobs(n_jobs: Any) -> int:
 
 @dataclass
 class TokenizedCorpus:
-    """Token ids of a corpus under a provisional vocabulary (first-seen order)."""
+    """Token ids of a corpus under a provisional vocabulary (first-seen order).
+
+    ``chunks[i]`` holds ids of word table ``chunk_tables[i]``; ``table_maps[t]`` maps table ``t``'s
+    ids to ``words`` (None: they are already ids of ``words``). ``keys``, when known, are the words'
+    8-byte UTF-8 prefixes (``WordTable.prefix_keys``), which sort them faster than comparing strings.
+    """
 
     words: list[str] = field(default_factory=list)
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     chunks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     n_sentences: int = 0
     n_chars: int = 0
+    keys: np.ndarray | None = None
+    chunk_tables: list[int] = field(default_factory=list)
+    table_maps: list[np.ndarray | None] = field(default_factory=list)
 
     @property
     def n_tokens(self) -> int:
@@ -151,53 +159,39 @@ def tokenize_chunks(
             tables.put(t)
         return t, ids, offsets
 
-    chunk_tables: list[int] = []
     for chunk, (t, ids, offsets) in _in_order(encode, chunks, n_jobs):
         out.chunks.append((ids, offsets))
-        chunk_tables.append(t)
+        out.chunk_tables.append(t)
         out.n_sentences += offsets.size - 1
         out.n_chars += len(chunk)
         if progress is not None:
             progress(len(chunk))
-    out.words, out.counts, maps = _merge_tables(all_tables)
-    if len(all_tables) > 1:
-        out.chunks = [(maps[t][ids], off) for t, (ids, off) in zip(chunk_tables, out.chunks)]
+    out.table_maps = _merge_tables(all_tables)
+    out.words, out.counts, out.keys = all_tables[0].words(), all_tables[0].counts(), all_tables[0].prefix_keys()
     return out
 
 
-def _merge_tables(tables: list[Any]) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
-    """One vocabulary from the threads' word tables: table 0's ids stay, the other tables' words get
-    table 0's ids (new words appended in their table's order). Returns the words, their counts and
-    one id map per table.
+def _merge_tables(tables: list[Any]) -> list[np.ndarray | None]:
+    """Merge the threads' word tables into table 0 (compiled, no Python object per word): table 0's
+    ids stay, the other tables' new words get the next ids, in table order. Returns one id map per
+    table into the merged table 0 (None for table 0 itself)."""
+    return [None] + [tables[0].merge(table) for table in tables[1:]]
 
-    The words of another table are encoded by table 0 as text, one word per line (compiled, no Python
-    dict); a word is a lowercased run of letters, so it comes back as one token, itself. That is
-    checked, and a table for which it does not hold (some exotic case mapping) is merged by a dict.
-    """
-    first = tables[0]
-    counts0 = first.counts()
-    maps = [np.arange(counts0.size, dtype=np.int32)]
-    pending: list[tuple[list[str], np.ndarray, np.ndarray]] = []
-    for table in tables[1:]:
-        tw = table.words()
-        ids, offsets = first.encode("\n".join(tw)) if tw else (np.zeros(0, np.int32), np.zeros(1, np.int64))
-        pending.append((tw, ids, offsets))
-        maps.append(ids)
-    words = first.words()
-    ok = all(ids.size == len(tw) and np.array_equal(offsets, np.arange(len(tw) + 1))
-             and [words[i] for i in ids.tolist()] == tw for tw, ids, offsets in pending)
-    if not ok:  # rebuild the maps with a dict over table 0's original words
-        words = words[: counts0.size]
-        index = {w: i for i, w in enumerate(words)}
-        for k, (tw, _, _) in enumerate(pending, start=1):
-            setdefault = index.setdefault
-            maps[k] = np.fromiter((setdefault(w, len(index)) for w in tw), dtype=np.int32, count=len(tw))
-        words = list(index)
-    total = np.zeros(len(words), dtype=np.int64)
-    total[: counts0.size] += counts0
-    for table, m in zip(tables[1:], maps[1:]):
-        np.add.at(total, m, table.counts())
-    return words, total, maps
+
+def _sorted_order(words: list[str], keys: np.ndarray | None) -> list[int]:
+    """Indices that sort ``words`` (code point order, as ``sorted``). With ``keys`` (8-byte UTF-8
+    prefixes, whose order is the words' order where they differ) the keys are sorted by numpy and
+    only words sharing a key are compared as strings."""
+    if keys is None:
+        return sorted(range(len(words)), key=words.__getitem__)
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    tied = np.concatenate(([False], k[1:] == k[:-1], [False])).view(np.int8)
+    steps = np.diff(tied)
+    order_list: list[int] = order.tolist()
+    for a, b in zip(np.flatnonzero(steps == 1).tolist(), np.flatnonzero(steps == -1).tolist()):
+        order_list[a:b + 1] = sorted(order_list[a:b + 1], key=words.__getitem__)
+    return order_list
 
 
 # ------------------------------------------------------------------------------------------------
@@ -224,7 +218,7 @@ def select_vocabulary(
     freq = tokens.counts
     # Sort every word once (the vocabulary's order); stopwords are then found by bisection, and the
     # kept words come out sorted, with no Python-level test per word.
-    order_list = sorted(range(len(words)), key=words.__getitem__)
+    order_list = _sorted_order(words, tokens.keys)
     sorted_words = list(map(words.__getitem__, order_list))
     order = np.asarray(order_list, dtype=np.int64)
     keep = np.ones(len(words), dtype=bool)   # by sorted position
@@ -258,31 +252,30 @@ def select_vocabulary(
     mapping[order[kept]] = np.arange(kept.size, dtype=np.int32)
     vocab = Vocabulary(list(itertools.compress(sorted_words, keep.tolist())), sorted_freq[kept])
 
-    ids_all, offsets_all = remap_chunks(tokens.chunks, mapping)
+    if any(m is not None for m in tokens.table_maps):  # one composed map per word table
+        per_table = [mapping if m is None else mapping[m] for m in tokens.table_maps]
+        ids_all, offsets_all = remap_chunks(tokens.chunks, [per_table[t] for t in tokens.chunk_tables])
+    else:
+        ids_all, offsets_all = remap_chunks(tokens.chunks, mapping)
     tokens.chunks.clear()  # the provisional ids are no longer needed
     return vocab, ids_all, offsets_all
 
 
 def remap_chunks(
-    chunks: Iterable[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray | list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Map provisional ids through ``mapping`` (-1: dropped) and join the chunks into one corpus.
+    """Map provisional ids through ``mapping`` (-1: dropped; or a list of one map per chunk) and join
+    the chunks into one corpus.
 
     Dropped tokens are removed before windowing, so their neighbours become adjacent.
     """
     parts: list[np.ndarray] = []
     offs: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
     base = 0
-    for ids, offsets in chunks:
-        mapped = mapping[ids]
-        mask = mapped >= 0
-        if mask.all():  # nothing dropped in this chunk: the offsets stand
-            kept = mapped
-            offs.append(offsets[1:] + base)
-        else:
-            kept = mapped[mask]
-            csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-            offs.append(csum[offsets[1:]] + base)
+    maps = itertools.repeat(mapping) if isinstance(mapping, np.ndarray) else mapping
+    for (ids, offsets), mapping in zip(chunks, maps):
+        kept, new_offsets = _kernels.remap_ids(ids, offsets, mapping)
+        offs.append(new_offsets[1:] + base)
         parts.append(kept)
         base += kept.size
     ids_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
