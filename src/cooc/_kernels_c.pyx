@@ -999,6 +999,13 @@ cdef inline uint64_t _fnv1a(const char_t* s, Py_ssize_t start, Py_ssize_t end) n
     return key
 
 
+cdef Py_ssize_t _count_newlines(const char_t* s, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, count = 0
+    for i in range(n):
+        count += s[i] == 10
+    return count
+
+
 @cython.final
 cdef class WordTable:
     """A growing vocabulary that turns text into word ids, for corpora read in chunks.
@@ -1189,7 +1196,14 @@ cdef class WordTable:
         cdef Py_ssize_t n = PyUnicode_GET_LENGTH(lowered)
         cdef int kind = PyUnicode_KIND(lowered)
         cdef const void* data = PyUnicode_DATA(lowered)
-        cdef Py_ssize_t n_lines = lowered.count("\n") + 1
+        cdef Py_ssize_t n_lines
+        with nogil:
+            if kind == 1:
+                n_lines = _count_newlines(<const uint8_t*> data, n) + 1
+            elif kind == 2:
+                n_lines = _count_newlines(<const uint16_t*> data, n) + 1
+            else:
+                n_lines = _count_newlines(<const uint32_t*> data, n) + 1
         ids_np = np.empty(n // 2 + 1, dtype=np.int32)
         offsets_np = np.empty(n_lines + 1, dtype=np.int64)
         cdef int32_t[::1] ids = ids_np

@@ -184,7 +184,7 @@ def _sorted_order(words: list[str], keys: np.ndarray | None) -> list[int]:
     only words sharing a key are compared as strings."""
     if keys is None:
         return sorted(range(len(words)), key=words.__getitem__)
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)   # words sharing a key are sorted below: no need for a stable sort
     k = keys[order]
     tied = np.concatenate(([False], k[1:] == k[:-1], [False])).view(np.int8)
     steps = np.diff(tied)
