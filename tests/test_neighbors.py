@@ -194,7 +194,38 @@ def test_queries_do_not_rescan_the_matrix(monkeypatch):
     monkeypatch.setattr(_kernels, "_check_csr", lambda *a: calls.append(len(a[1])) or real(*a))
     emb.most_similar("dog")
     emb.most_similar_batch(["dog", "cat"])
+    emb.most_similar(emb.vectors[emb.key_to_index["dog"]].toarray().ravel())  # a vector: checked itself
     assert calls and max(calls) <= 2 * max(np.diff(emb.counts.indptr))
+
+
+def test_query_rows_equals_query_of_the_same_rows(backend):
+    """The model's own rows, checked once with the index, give what the same rows give as queries."""
+    m = random_matrix(5, n_rows=60, n_cols=60, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    index = _kernels.TransposeIndex(tp, ti, td, norms, rows=(m.indptr, m.indices, m.data))
+    ids = np.array([3, 0, 59, 3, 17], dtype=np.int64)
+    q = m[ids]
+    for k in (1, 5, 60):
+        for threads in (1, 2):
+            got = index.query_rows(ids, k, threads)
+            want = index.query(q.indptr, q.indices, q.data, k, ids, threads)
+            assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+            one = index.query_rows([17], k, threads)
+            assert [a[0].tobytes() for a in one] == [a[4].tobytes() for a in want]
+
+
+def test_query_rows_refuses_bad_rows():
+    m = random_matrix(6, n_rows=10, n_cols=10, density=0.3)
+    tp, ti, td, norms = prepared(m)
+    with pytest.raises(ValueError, match="without the matrix's rows"):
+        _kernels.TransposeIndex(tp, ti, td, norms).query_rows([0], 3)
+    index = _kernels.TransposeIndex(tp, ti, td, norms, rows=(m.indptr, m.indices, m.data))
+    for bad in ([10], [-1], [[0, 1]]):
+        with pytest.raises(ValueError, match="rows must"):
+            index.query_rows(bad, 3)
+    with pytest.raises(ValueError, match="rows must have 10 rows"):
+        _kernels.TransposeIndex(tp, ti, td, norms, rows=(m.indptr[:-1], m.indices[:m.indptr[-2]],
+                                                         m.data[:m.indptr[-2]]))
 
 
 @pytest.mark.parametrize("n_queries,threads", [(1, 2), (1, 3), (2, 3), (1, 7)])

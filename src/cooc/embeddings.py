@@ -221,17 +221,13 @@ class Embeddings:
 
         jobs = check_n_jobs(n_jobs)
         if is_sparse(self.vectors):
-            m = self._rows_csr()
-            if exclude >= 0:
-                lo, hi = int(m.indptr[exclude]), int(m.indptr[exclude + 1])
-                q_idx: np.ndarray = m.indices[lo:hi]
-                q_val: np.ndarray = m.data[lo:hi]
+            if exclude >= 0:  # the model's own row: checked once, with the index
+                rows2, sims2, found = self._transpose().query_rows([exclude], int(topn), jobs)
             else:
                 q_idx = np.flatnonzero(query).astype(np.int32)
-                q_val = query[q_idx]
-            rows2, sims2, found = self._transpose().query(
-                np.array([0, q_idx.size], dtype=np.int64), q_idx, q_val, int(topn), exclude, jobs
-            )
+                rows2, sims2, found = self._transpose().query(
+                    np.array([0, q_idx.size], dtype=np.int64), q_idx, query[q_idx], int(topn), -1, jobs
+                )
             rows, sims = rows2[0, : found[0]], sims2[0, : found[0]]
         else:
             if self._dense is None:
@@ -245,7 +241,8 @@ class Embeddings:
             m = self._rows_csr()
             t = sp.csr_matrix(m.T, dtype=np.float64)
             t.sort_indices()
-            self._t = _kernels.TransposeIndex(t.indptr, t.indices, t.data, _kernels.row_norms(m.indptr, m.data))
+            self._t = _kernels.TransposeIndex(t.indptr, t.indices, t.data, _kernels.row_norms(m.indptr, m.data),
+                                              rows=(m.indptr, m.indices, m.data))
         return self._t
 
     def most_similar_batch(
@@ -265,11 +262,7 @@ class Embeddings:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
         if not is_sparse(self.vectors):
             return [r for _, r in _in_order(lambda w: self.most_similar(w, topn), list(words), jobs)]
-        queries: Any = self._rows_csr()[ids]
-        index = self._transpose()
-        rows, sims, found = index.query(
-            queries.indptr, queries.indices, queries.data, int(topn), np.asarray(ids, dtype=np.int64), jobs
-        )
+        rows, sims, found = self._transpose().query_rows(np.asarray(ids, dtype=np.int64), int(topn), jobs)
         keys = self.index_to_key
         return [
             [(keys[r], float(x)) for r, x in zip(rows[b, :n].tolist(), sims[b, :n].tolist())]
