@@ -26,6 +26,14 @@ from cooc.counting import pairs_per_sentence
 from corpora import SMOKE, write_zipf_text
 
 HERE = Path(__file__).parent
+
+
+def _rounds(n: int) -> dict[str, int]:
+    """Rounds for one corpus size, the same for cooc and the baseline: the fastest of 5 after a warm-up
+    round at 1M (0.1 s rounds: this shared machine's noise is of their size), of 3 up to 10M, one above."""
+    if n <= 10**6:
+        return {"rounds": 5, "warmup_rounds": 1}
+    return {"rounds": 3 if n <= 10**7 else 1, "warmup_rounds": 0}
 SIZES = [20_000] if SMOKE else [1_000_000, 10_000_000] + ([50_000_000] if os.environ.get("COOC_BENCH_50M") else [])
 VOCAB = {20_000: 2_000, 1_000_000: 50_000, 10_000_000: 200_000, 50_000_000: 400_000}
 
@@ -70,8 +78,7 @@ def test_pretrain_cooc(benchmark, corpus_files, n, jobs):
     _kernels.set_backend("cython")
     path = corpus_files[n]
     emb = benchmark.pedantic(cooc.pretrain, args=(cooc.LineCorpus(path),),
-                             kwargs={"n_jobs": jobs}, rounds=1 if n > 10**7 else 3,
-                             iterations=1, warmup_rounds=0)
+                             kwargs={"n_jobs": jobs}, iterations=1, **_rounds(n))
     benchmark.extra_info.update(tokens=n, vocab=len(emb), nnz=int(emb.counts.nnz), jobs=jobs)
     if not SMOKE:
         benchmark.extra_info["peak_rss_mb"] = peak_rss_mb(
@@ -82,9 +89,9 @@ def test_pretrain_cooc(benchmark, corpus_files, n, jobs):
 def test_pretrain_numpy_scipy(benchmark, corpus_files, n):
     benchmark.group = f"pretrain-{_label(n)}"
     path = corpus_files[n]
-    # the fastest of 3 rounds up to 10M tokens, as for cooc (one round of 1M varied 0.52-1.05 s)
-    words, counts, vectors = benchmark.pedantic(numpy_pretrain, args=(str(path),),
-                                                rounds=3 if n <= 10**7 else 1, iterations=1)
+    # as many rounds as cooc gets (one round of 1M varied 0.52-1.05 s)
+    words, counts, vectors = benchmark.pedantic(numpy_pretrain, args=(str(path),), iterations=1,
+                                                **_rounds(n))
     # like with like: the same cells as cooc
     emb = cooc.pretrain(cooc.LineCorpus(path))
     assert words == emb.index_to_key
