@@ -331,3 +331,34 @@ def test_big_buckets_of_frequent_words_equal_the_definition(n_threads):
     assert all(np.all(np.diff(indices[indptr[r]:indptr[r + 1]]) > 0) for r in range(vocab))
     # the paths were taken: row 1 and row 3 hold enough keys for the dense count
     assert got[(3, 3)] > 0 and sum(v for (r, c), v in got.items() if r == 1 and c >= 1) >= 4096
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+@pytest.mark.parametrize("bits", [1, 2, 3])
+def test_counts_beyond_the_entry_field_equal_the_definition(n_threads, bits):
+    """An entry of U holds a count in 32 bits; a bigger count is kept on the side. With the field cut
+    to 1-3 bits (counts of 1, 3 or 7 and up go to the side table), both the run-length path and the
+    dense path of heavy rows give the definition's counts."""
+    mod = compiled_or_skip()
+    saved = mod._entry_count_bits()
+    rng = np.random.default_rng(bits)
+    vocab, n = 5000, 120_000
+    ids = rng.integers(0, vocab, n)
+    pick = rng.random(n)
+    ids[pick < 0.3] = 3        # heavy rows: counted densely
+    ids[(pick >= 0.3) & (pick < 0.45)] = 1
+    ids[(pick >= 0.45) & (pick < 0.6)] = rng.integers(0, 40, int(((pick >= 0.45) & (pick < 0.6)).sum()))
+    ids = ids.astype(np.int32)
+    offsets = np.unique(np.concatenate([[0], rng.integers(0, n, 4000), [n]])).astype(np.int64)
+    try:
+        mod._entry_count_bits(bits)
+        indptr, indices, data = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
+    finally:
+        mod._entry_count_bits(saved)
+    want = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
+    for a, b in zip((indptr, indices, data), want):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    sentences = [ids[offsets[s]:offsets[s + 1]].tolist() for s in range(offsets.size - 1)]
+    got = {(r, int(indices[k])): int(data[k]) for r in range(vocab) for k in range(indptr[r], indptr[r + 1])}
+    assert got == cooccurrence_counts(sentences, 3)
+    assert sum(v >= (1 << bits) - 1 for v in got.values()) > 100   # many went through the side table

@@ -135,11 +135,23 @@ cdef extern from *:
         (void)p; (void)n;
     #endif
     }
+    /* Give the pages inside [p, p + n) back to the system (their contents are not needed again). */
+    static void cooc_release(void *p, size_t n) {
+    #if defined(__linux__) && defined(MADV_DONTNEED)
+        const uintptr_t page = (uintptr_t)2 << 20;   /* whole huge pages: splitting one costs more than it frees */
+        uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+        uintptr_t e = ((uintptr_t)p + n) & ~(page - 1);
+        if (p != NULL && e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
+    #else
+        (void)p; (void)n;
+    #endif
+    }
     static inline int cooc_load_flag(volatile int *p) { return *p; }
     static inline void cooc_store_flag(volatile int *p, int v) { *p = v; }
     """
     int cooc_load_flag(int* p) nogil
     void cooc_advise_huge(void* p, size_t n) nogil
+    void cooc_release(void* p, size_t n) nogil
     void cooc_store_flag(int* p, int v) nogil
 
 
@@ -149,8 +161,11 @@ cdef class _CountJob:
     Layout: pairs of positions within the window are packed as ``(min_id << 32) | max_id`` keys and
     scattered into coarse buckets of ``2**shift`` rows (phase 1 counts, phase 3 scatters). Phase 4
     takes a range of coarse buckets and radix-sorts each (cache-sized) bucket, then run-length reduces
-    it: the upper triangle U, rows in order and columns sorted. Phase 6 writes M = U + U^T, every
-    thread filling disjoint slots.
+    it: the upper triangle U, rows in order and columns sorted. U is written in place over the pair
+    keys already reduced (an entry never outruns the keys it came from), one 64-bit entry
+    ``(count << 32) | column`` each, so counting needs no memory beyond the keys; a count too big for
+    32 bits is kept on the side (``_entry_count``). Phase 6 writes M = U + U^T, every thread filling
+    disjoint slots.
     """
     cdef const int32_t* tok
     cdef const int64_t* off
@@ -162,10 +177,13 @@ cdef class _CountJob:
     cdef int64_t* cstart
     cdef uint64_t* keys
     cdef int64_t* row_nnz
-    cdef int32_t** ucols
-    cdef int64_t** ucnt
-    cdef int64_t* ucap
+    cdef int64_t* ubase     # thread t's entries of U: keys[ubase[t]:ubase[t] + ulen[t]]
     cdef int64_t* ulen
+    cdef uint64_t escape    # a count field of this value: the count is in big_pos / big_val
+    cdef int64_t** big_pos  # per thread: entry numbers (ascending) of counts >= escape ...
+    cdef int64_t** big_val  # ... and the counts
+    cdef int64_t* big_len
+    cdef int64_t* big_cap
     cdef int64_t* ndiag
     cdef int64_t* lowcnt
     cdef int64_t* indptr_m
@@ -179,31 +197,35 @@ cdef class _CountJob:
         self.cstart = NULL
         self.keys = NULL
         self.row_nnz = NULL
-        self.ucols = NULL
-        self.ucnt = NULL
-        self.ucap = NULL
+        self.ubase = NULL
         self.ulen = NULL
+        self.big_pos = NULL
+        self.big_val = NULL
+        self.big_len = NULL
+        self.big_cap = NULL
         self.ndiag = NULL
         self.lowcnt = NULL
         self.T = 0
 
     def __dealloc__(self):
         cdef int t
-        if self.ucols != NULL:
+        if self.big_pos != NULL:
             for t in range(self.T):
-                free(self.ucols[t])
-        if self.ucnt != NULL:
+                free(self.big_pos[t])
+        if self.big_val != NULL:
             for t in range(self.T):
-                free(self.ucnt[t])
-        free(self.ucols)
-        free(self.ucnt)
+                free(self.big_val[t])
+        free(self.big_pos)
+        free(self.big_val)
+        free(self.big_len)
+        free(self.big_cap)
+        free(self.ubase)
         free(self.sent_split)
         free(self.bucket_split)
         free(self.ccount)
         free(self.cstart)
         free(self.keys)
         free(self.row_nnz)
-        free(self.ucap)
         free(self.ulen)
         free(self.ndiag)
         free(self.lowcnt)
@@ -258,34 +280,54 @@ cdef class _CountJob:
         with nogil:
             self._pairs(t, True)
 
-    cdef int _reserve(self, int t, int64_t extra) noexcept nogil:
-        # Grow thread t's output of upper-triangle entries to hold ``extra`` more.
-        cdef int64_t cap = self.ucap[t] * 2 + 1024
+    cdef inline int _put(self, int t, int64_t k, int32_t c, int64_t count) noexcept nogil:
+        # Entry k of thread t: column c, count (kept on the side when it does not fit its field).
+        cdef uint64_t field = <uint64_t> count
+        cdef int64_t cap
         cdef void* p
-        while cap < self.ulen[t] + extra:
-            cap *= 2
-        p = realloc(self.ucols[t], cap * sizeof(int32_t))
-        if p == NULL:
-            return -1
-        self.ucols[t] = <int32_t*> p
-        p = realloc(self.ucnt[t], cap * sizeof(int64_t))
-        if p == NULL:
-            return -1
-        self.ucnt[t] = <int64_t*> p
-        self.ucap[t] = cap
-        cooc_advise_huge(self.ucols[t], cap * sizeof(int32_t))
-        cooc_advise_huge(self.ucnt[t], cap * sizeof(int64_t))
+        if field >= self.escape:
+            field = self.escape
+            if self.big_len[t] == self.big_cap[t]:
+                cap = self.big_cap[t] * 2 + 16
+                p = realloc(self.big_pos[t], cap * sizeof(int64_t))
+                if p == NULL:
+                    return -1
+                self.big_pos[t] = <int64_t*> p
+                p = realloc(self.big_val[t], cap * sizeof(int64_t))
+                if p == NULL:
+                    return -1
+                self.big_val[t] = <int64_t*> p
+                self.big_cap[t] = cap
+            self.big_pos[t][self.big_len[t]] = k
+            self.big_val[t][self.big_len[t]] = count
+            self.big_len[t] += 1
+        self.keys[self.ubase[t] + k] = (field << 32) | <uint32_t> c
         return 0
 
-    cdef void _run_length(self, int t, const uint64_t* a, Py_ssize_t n) noexcept nogil:
-        # Sorted keys a[:n] -> upper-triangle entries (capacity reserved by the caller).
+    cdef inline int64_t _entry_count(self, int t, int64_t k, uint64_t e) noexcept nogil:
+        # The count of entry k (value e) of thread t.
+        cdef int64_t lo = 0, hi, mid
+        if (e >> 32) != self.escape:
+            return <int64_t> (e >> 32)
+        hi = self.big_len[t]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.big_pos[t][mid] < k:
+                lo = mid + 1
+            else:
+                hi = mid
+        return self.big_val[t][lo]
+
+    cdef int _run_length(self, int t, const uint64_t* a, Py_ssize_t n) noexcept nogil:
+        # Sorted keys a[:n] -> entries of U. The entries go over keys already read: an entry is written
+        # after the keys of its run are read, at or before the first of them.
         cdef Py_ssize_t k = 0
         cdef int64_t run, ndiag = 0
         cdef uint64_t prev
         cdef int32_t r, c
         # locals, not fields: the compiler cannot prove the stores below leave the fields alone
-        cdef int32_t* ucols = self.ucols[t]
-        cdef int64_t* ucnt = self.ucnt[t]
+        cdef uint64_t* out = &self.keys[self.ubase[t]]
+        cdef uint64_t esc = self.escape
         cdef int64_t ulen = self.ulen[t]
         cdef int64_t* row_nnz = self.row_nnz
         while k < n:
@@ -297,22 +339,24 @@ cdef class _CountJob:
                 k += 1
             r = <int32_t> (prev >> 32)
             c = <int32_t> (prev & 0xFFFFFFFFULL)
-            ucols[ulen] = c
-            ucnt[ulen] = run
+            if <uint64_t> run < esc:
+                out[ulen] = (<uint64_t> run << 32) | <uint32_t> c
+            elif self._put(t, ulen, c, run) < 0:
+                return -1
             ulen += 1
             row_nnz[r] += 1
             ndiag += c == r
         self.ulen[t] = ulen
         self.ndiag[t] += ndiag
+        return 0
 
-    cdef void _dense_row(self, int t, const uint64_t* a, Py_ssize_t n, int64_t* cnt) noexcept nogil:
+    cdef int _dense_row(self, int t, const uint64_t* a, Py_ssize_t n, int64_t* cnt) noexcept nogil:
         # The keys a[:n] of one row r (unsorted; columns c >= r) counted in cnt[c - r] (zeros on entry
-        # and on return), then swept in column order.
+        # and on return), then swept in column order into entries of U.
         cdef Py_ssize_t k, c, hi = 0
         cdef int32_t r = <int32_t> (a[0] >> 32)
-        cdef int32_t* ucols = self.ucols[t]
-        cdef int64_t* ucnt = self.ucnt[t]
-        cdef int64_t ulen = self.ulen[t], v
+        cdef int64_t first = self.ulen[t], ulen = first, v
+        cdef int rc = 0
         for k in range(n):
             c = <Py_ssize_t> (a[k] & 0xFFFFFFFFULL) - r
             cnt[c] += 1
@@ -322,13 +366,14 @@ cdef class _CountJob:
             v = cnt[c]
             if v != 0:
                 cnt[c] = 0
-                ucols[ulen] = <int32_t> (r + c)
-                ucnt[ulen] = v
+                if rc == 0 and self._put(t, ulen, <int32_t> (r + c), v) < 0:
+                    rc = -1
                 ulen += 1
-        self.row_nnz[r] += ulen - self.ulen[t]
-        if ucols[self.ulen[t]] == r:   # the first entry is the diagonal one when the row has it
-            self.ndiag[t] += 1
+        self.row_nnz[r] += ulen - first
+        if (self.keys[self.ubase[t] + first] & 0xFFFFFFFFULL) == <uint64_t> r:
+            self.ndiag[t] += 1   # the first entry is the diagonal one when the row has it
         self.ulen[t] = ulen
+        return rc
 
     cdef void _reduce(self, int t) noexcept nogil:
         # Each coarse bucket in cache (fewer than 2**16 keys): its keys LSD radix sorted (column bits,
@@ -367,11 +412,10 @@ cdef class _CountJob:
             n = self.cstart[b + 1] - self.cstart[b]
             if n == 0:
                 continue
-            if self.ulen[t] + n > self.ucap[t] and self._reserve(t, n) < 0:
-                cooc_store_flag(&self.oom, 1)
-                break
             if n < 65536 or rowbits == 0:
-                self._run_length(t, _sort_keys(a, n, tmp, colbits, rowbits), n)
+                if self._run_length(t, _sort_keys(a, n, tmp, colbits, rowbits), n) < 0:
+                    cooc_store_flag(&self.oom, 1)
+                    break
                 continue
             # group by row: counting sort on the row bits, into tmp
             memset(h, 0, (nrows + 1) * sizeof(int64_t))
@@ -395,10 +439,16 @@ cdef class _CountJob:
                         if cnt == NULL:
                             cooc_store_flag(&self.oom, 1)
                             break
-                    self._dense_row(t, &tmp[lo], m, cnt)
+                    if self._dense_row(t, &tmp[lo], m, cnt) < 0:
+                        cooc_store_flag(&self.oom, 1)
+                        break
                 else:
+                    # the bucket's keys are all in tmp now: its own region is scratch, and the entries
+                    # written so far end before lo
                     s = _sort_keys(&tmp[lo], m, &a[lo], colbits, 0)
-                    self._run_length(t, s, m)
+                    if self._run_length(t, s, m) < 0:
+                        cooc_store_flag(&self.oom, 1)
+                        break
                 lo = h[d]
             if self.oom:
                 break
@@ -415,6 +465,7 @@ cdef class _CountJob:
         cdef Py_ssize_t r, R0, R1
         cdef int64_t k = 0, e
         cdef int32_t c
+        cdef const uint64_t* u = &self.keys[self.ubase[t]]   # thread t's entries of U
         R0 = self.bucket_split[t] << self.shift
         R1 = self.bucket_split[t + 1] << self.shift
         if R1 > self.V:
@@ -422,7 +473,7 @@ cdef class _CountJob:
         for r in range(R0, R1):
             e = k + self.row_nnz[r]
             while k < e:
-                c = self.ucols[t][k]
+                c = <int32_t> (u[k] & 0xFFFFFFFFULL)
                 if c != r:
                     low[c] += 1
                 k += 1
@@ -436,6 +487,7 @@ cdef class _CountJob:
         cdef Py_ssize_t r, R0, R1
         cdef int64_t k = 0, e, p, q, v
         cdef int32_t c
+        cdef const uint64_t* u = &self.keys[self.ubase[t]]   # thread t's entries of U
         R0 = self.bucket_split[t] << self.shift
         R1 = self.bucket_split[t + 1] << self.shift
         if R1 > self.V:
@@ -446,8 +498,8 @@ cdef class _CountJob:
             p = self.indptr_m[r + 1] - self.row_nnz[r]
             e = k + self.row_nnz[r]
             while k < e:
-                c = self.ucols[t][k]
-                v = self.ucnt[t][k]
+                c = <int32_t> (u[k] & 0xFFFFFFFFULL)
+                v = self._entry_count(t, k, u[k])
                 self.ind_m[p] = c
                 if c == r:
                     self.dat_m[p] = 2 * v
@@ -527,6 +579,16 @@ from time import perf_counter as _perf_counter
 _last_phases = {}
 
 cdef int64_t _COUNT_BUCKET_KEYS = 1 << 15
+cdef int _ENTRY_COUNT_BITS = 32
+
+
+def _entry_count_bits(n=None):
+    """Bits of an entry's count field in cooccurrence_csr (32; fewer in tests, to send small counts
+    through the side table of big ones); set it when ``n`` is given (1 to 32)."""
+    global _ENTRY_COUNT_BITS
+    if n is not None:
+        _ENTRY_COUNT_BITS = min(32, max(1, int(n)))
+    return _ENTRY_COUNT_BITS
 
 
 def _count_bucket_keys(n=None):
@@ -601,15 +663,18 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     job.ccount = <int64_t*> calloc(T * job.n_coarse, sizeof(int64_t))
     job.cstart = <int64_t*> calloc(job.n_coarse + 1, sizeof(int64_t))
     job.row_nnz = <int64_t*> calloc(V + 1, sizeof(int64_t))
-    job.ucols = <int32_t**> calloc(T, sizeof(int32_t*))
-    job.ucnt = <int64_t**> calloc(T, sizeof(int64_t*))
-    job.ucap = <int64_t*> calloc(T, sizeof(int64_t))
+    job.ubase = <int64_t*> calloc(T, sizeof(int64_t))
     job.ulen = <int64_t*> calloc(T, sizeof(int64_t))
     job.ndiag = <int64_t*> calloc(T, sizeof(int64_t))
+    job.big_pos = <int64_t**> calloc(T, sizeof(int64_t*))
+    job.big_val = <int64_t**> calloc(T, sizeof(int64_t*))
+    job.big_len = <int64_t*> calloc(T, sizeof(int64_t))
+    job.big_cap = <int64_t*> calloc(T, sizeof(int64_t))
     if (job.sent_split == NULL or job.bucket_split == NULL or job.ccount == NULL or job.cstart == NULL
-            or job.row_nnz == NULL or job.ucols == NULL or job.ucnt == NULL or job.ucap == NULL
-            or job.ulen == NULL or job.ndiag == NULL):
+            or job.row_nnz == NULL or job.ubase == NULL or job.ulen == NULL or job.ndiag == NULL
+            or job.big_pos == NULL or job.big_val == NULL or job.big_len == NULL or job.big_cap == NULL):
         raise MemoryError("cooccurrence_csr: out of memory")
+    job.escape = (<uint64_t> 1 << _ENTRY_COUNT_BITS) - 1
     # Sentences split into T ranges of about equal tokens.
     for t in range(1, T):
         target = (tok.shape[0] * t) // T
@@ -658,11 +723,9 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
         t += 1
     job.bucket_split[T] = job.n_coarse
     for t in range(T):
-        job.ucap[t] = 0
+        job.ubase[t] = job.cstart[job.bucket_split[t]]
     _run_phase(job, "phase_reduce", T)
     clock.append(("sort+reduce", _perf_counter()))
-    free(job.keys)
-    job.keys = NULL
     if job.oom:
         raise MemoryError("cooccurrence_csr: out of memory while reducing counts")
     if job.stop:
@@ -670,6 +733,9 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     for t in range(T):
         nnz_u += job.ulen[t]
         n_diag += job.ndiag[t]
+        # the keys after thread t's entries are spent: their memory goes back before M is allocated
+        pos = job.ubase[t] + job.ulen[t]
+        cooc_release(&job.keys[pos], (job.cstart[job.bucket_split[t + 1]] - pos) * sizeof(uint64_t))
 
     # Phase 6: M = U + U^T. Count the lower entries of every row, per thread; lay out the rows; each
     # thread then writes its rows' upper parts and its share of every row's lower part.
@@ -704,6 +770,8 @@ def cooccurrence_csr(ids, offsets, n_words, window, n_threads=1):
     clock.append(("layout", _perf_counter()))
     _run_phase(job, "phase_fill", T)
     clock.append(("fill", _perf_counter()))
+    free(job.keys)
+    job.keys = NULL
     if job.stop:
         raise KeyboardInterrupt
     _last_phases.clear()
