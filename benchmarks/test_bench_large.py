@@ -23,7 +23,7 @@ from cooc import _kernels
 from cooc._bench_baselines import numpy_pretrain
 from cooc.counting import pairs_per_sentence
 
-from corpora import SMOKE, write_zipf_text
+from corpora import SMOKE
 
 HERE = Path(__file__).parent
 
@@ -38,13 +38,22 @@ SIZES = [20_000] if SMOKE else [1_000_000, 10_000_000] + ([50_000_000] if os.env
 VOCAB = {20_000: 2_000, 1_000_000: 50_000, 10_000_000: 200_000, 50_000_000: 400_000}
 
 
+def _write_corpus(path: Path, n: int, vocab: int, seed: int) -> None:
+    """``write_zipf_text`` in a child process: making millions of Python objects here would leave this
+    process's memory in a state (freed arenas given back, then faulted in again) that slows the timed
+    runs after it by up to half on this machine."""
+    subprocess.run([sys.executable, "-c", f"from corpora import write_zipf_text; "
+                    f"write_zipf_text({str(path)!r}, {n}, {vocab}, seed={seed})"],
+                   check=True, cwd=HERE, env={**os.environ, "PYTHONPATH": str(HERE)})
+
+
 @pytest.fixture(scope="session")
 def corpus_files(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpora")
     files = {}
     for n in SIZES:
         path = root / f"zipf-{n}.txt"
-        write_zipf_text(path, n, VOCAB[n], seed=n)
+        _write_corpus(path, n, VOCAB[n], seed=n)
         files[n] = path
     return files
 
@@ -176,7 +185,7 @@ def big_model(request, corpus_files, tmp_path_factory):
         path = corpus_files[n]
     else:
         path = tmp_path_factory.mktemp("neighbors") / f"zipf-{n}.txt"
-        write_zipf_text(path, n, vocab, seed=seed)
+        _write_corpus(path, n, vocab, seed)
     return cooc.pretrain(cooc.LineCorpus(path), n_jobs=2)
 
 
