@@ -70,7 +70,8 @@ cdef uint64_t* _sort_keys(uint64_t* a, Py_ssize_t n, uint64_t* tmp, int colbits,
             passes += 1
             k += digit
     mask = (<uint64_t> 1 << digit) - 1
-    memset(cnt, 0, passes * 2048 * sizeof(int64_t))
+    for p in range(passes):
+        memset(&cnt[p * 2048], 0, (<size_t> 1 << digit) * sizeof(int64_t))
     for i in range(n):
         x = src[i]
         for p in range(passes):
