@@ -141,14 +141,17 @@ def test_stage_tokenize(benchmark, corpus_files, n):
 
 
 @pytest.mark.parametrize("n", SIZES, ids=_label)
-def test_stage_count(benchmark, corpus_files, n):
-    """Counting alone (ids -> CSR), reported as ns per counted pair of positions."""
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_stage_count(benchmark, corpus_files, n, jobs):
+    """Counting alone (ids -> CSR) in 1 or 2 threads, reported as ns (of wall time) per counted pair of
+    positions."""
     from cooc.counting import count_pairs, select_vocabulary, tokenize_chunks
 
     benchmark.group = f"stages-{_label(n)}"
     tokens = tokenize_chunks(cooc.LineCorpus(corpus_files[n]).iter_chunks())
     vocab, ids, offsets = select_vocabulary(tokens, cooc.STOPWORDS, 1, None)
-    benchmark.pedantic(count_pairs, args=(ids, offsets, len(vocab), 3), rounds=3, iterations=1)
+    benchmark.pedantic(count_pairs, args=(ids, offsets, len(vocab), 3), kwargs={"n_jobs": jobs},
+                       rounds=3, iterations=1)
     pairs = int(pairs_per_sentence(offsets, 3).sum())
     if _min_seconds(benchmark):
         benchmark.extra_info["ns_per_pair"] = _min_seconds(benchmark) / pairs * 1e9
