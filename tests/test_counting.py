@@ -362,3 +362,11 @@ def test_counts_beyond_the_entry_field_equal_the_definition(n_threads, bits):
     got = {(r, int(indices[k])): int(data[k]) for r in range(vocab) for k in range(indptr[r], indptr[r + 1])}
     assert got == cooccurrence_counts(sentences, 3)
     assert sum(v >= (1 << bits) - 1 for v in got.values()) > 100   # many went through the side table
+
+
+def test_remap_chunks_needs_one_map_per_chunk(backend):
+    chunks = [(np.array([0, 1], np.int32), np.array([0, 2], np.int64))] * 2
+    ids, offsets = counting.remap_chunks(chunks, [np.array([1, -1], np.int32), np.array([-1, 0], np.int32)])
+    assert ids.tolist() == [1, 0] and offsets.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError):
+        counting.remap_chunks(chunks, [np.array([1, 0], np.int32)])

@@ -272,9 +272,12 @@ def remap_chunks(
     parts: list[np.ndarray] = []
     offs: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
     base = 0
-    maps = itertools.repeat(mapping) if isinstance(mapping, np.ndarray) else mapping
-    for (ids, offsets), mapping in zip(chunks, maps):
-        kept, new_offsets = _kernels.remap_ids(ids, offsets, mapping)
+    if isinstance(mapping, np.ndarray):
+        pairs: Iterable[tuple[tuple[np.ndarray, np.ndarray], np.ndarray]] = zip(chunks, itertools.repeat(mapping))
+    else:  # one map per chunk: a missing or extra one is an error, not a dropped chunk
+        pairs = zip(chunks, mapping, strict=True)
+    for (ids, offsets), chunk_map in pairs:
+        kept, new_offsets = _kernels.remap_ids(ids, offsets, chunk_map)
         offs.append(new_offsets[1:] + base)
         parts.append(kept)
         base += kept.size
