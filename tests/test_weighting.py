@@ -417,3 +417,35 @@ def test_pretrain_svd_seed_and_jobs():
                                rtol=0, atol=1e-12)
     with pytest.raises(TypeError, match="seed"):
         cooc.pretrain(corpus, weighting="ppmi", dim=10, seed=1.5)
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"weighting": "ppmi"}, {"weighting": "sppmi"}, {"weighting": "ppmi", "cds": 1.0, "shift": 2.0},
+    {"weighting": "count", "dim": 4}, {"weighting": "ppmi", "dim": 5, "p": 0.0, "seed": 2},
+    {"weighting": "ppmi", "dim": 5, "add_context": True},
+])
+def test_reweight_equals_pretrain_with_the_same_options(backend, options):
+    """Counting once and reweighting gives what pretraining with the options gives, vector for vector."""
+    base = cooc.pretrain(CORPUS)
+    got = base.reweight(**options)
+    want = cooc.pretrain(CORPUS, **options)
+    assert got.index_to_key == want.index_to_key and got.window == want.window
+    assert got.counts is base.counts and (got.counts != want.counts).nnz == 0
+    assert got.stopwords == base.stopwords and np.array_equal(got.frequencies, want.frequencies)
+    if sp.issparse(want.vectors):
+        assert sp.issparse(got.vectors) and abs(got.vectors - want.vectors).max() == 0
+    else:
+        assert got.vectors.tobytes() == want.vectors.tobytes()
+    assert got.most_similar("good", topn=3) == want.most_similar("good", topn=3)
+
+
+def test_reweight_refuses_a_model_without_counts_and_bad_options():
+    plain = cooc.Embeddings(["a", "b"], np.eye(2))
+    with pytest.raises(ValueError, match="no counts"):
+        plain.reweight("ppmi")
+    emb = cooc.pretrain(CORPUS)
+    for kwargs, match in [({"weighting": "tfidf"}, "weighting"), ({"shift": 2}, "shift"),
+                          ({"weighting": "ppmi", "add_context": True}, "needs dim"), ({"dim": 0}, "dim"),
+                          ({"weighting": "ppmi", "dim": 3, "seed": 1.5}, "seed"), ({"n_jobs": 0}, "n_jobs")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            emb.reweight(**kwargs)

@@ -269,6 +269,49 @@ class Embeddings:
             for b, n in enumerate(found.tolist())
         ]
 
+    def reweight(
+        self,
+        weighting: str = "count",
+        *,
+        cds: float = 0.75,
+        shift: float | None = None,
+        dim: int | None = None,
+        p: float = 0.5,
+        seed: int = 0,
+        add_context: bool = False,
+        n_jobs: int = 1,
+    ) -> Embeddings:
+        """The same counts with other vectors, without counting the corpus again.
+
+        ``pretrain(corpus, weighting=..., dim=...)`` equals ``pretrain(corpus).reweight(weighting=...,
+        dim=...)``, vector for vector; the options are :func:`pretrain`'s. Distance weighting
+        (``distance=``) needs the corpus itself and is not offered here.
+
+        Returns
+        -------
+        Embeddings
+            The same vocabulary, counts, frequencies, stopwords and window; new ``vectors``.
+
+        Raises
+        ------
+        ValueError
+            If the model has no counts (e.g. read from a word2vec file), or for a bad option.
+
+        Examples
+        --------
+        >>> emb = pretrain(["good food", "good wine", "bad food"])
+        >>> ppmi = emb.reweight("ppmi")
+        >>> ppmi.index_to_key == emb.index_to_key and (ppmi.counts != emb.counts).nnz == 0
+        True
+        """
+        if self.counts is None:
+            raise ValueError("this model has no counts to reweight (it was not made by cooc.pretrain)")
+        _check_weighting(weighting, cds, shift, "uniform", dim, p, add_context, seed)
+        counts = sp.csr_matrix(self.counts)
+        vectors = _vectors(counts, weighting, cds, shift, dim, p, seed, add_context, check_n_jobs(n_jobs))
+        return Embeddings(self.index_to_key, vectors, self.counts, stopwords=self.stopwords,
+                          frequencies=self.frequencies, window=self.window, _distinct=True)
+
     # -- files -----------------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike[str], *, compress: bool = False) -> Any:
@@ -325,8 +368,17 @@ def _check_positive(name: str, value: Any, allow_none: bool = False) -> int | No
     return int(value)
 
 
-def _check_weighting(weighting: Any, cds: Any, shift: Any, distance: Any, dim: Any, p: Any) -> None:
+def _check_weighting(
+    weighting: Any, cds: Any, shift: Any, distance: Any, dim: Any, p: Any, add_context: Any, seed: Any
+) -> None:
     from .weighting import DISTANCES, WEIGHTINGS, _check_real
+
+    if not isinstance(add_context, (bool, np.bool_)):
+        raise TypeError(f"add_context must be True or False, not {add_context!r}")
+    if add_context and dim is None:
+        raise ValueError("add_context adds the SVD's context vectors: it needs dim (e.g. dim=300)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, not {type(seed).__name__} ({seed!r})")
 
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(map(repr, WEIGHTINGS))}, not {weighting!r}")
@@ -339,6 +391,32 @@ def _check_weighting(weighting: Any, cds: Any, shift: Any, distance: Any, dim: A
         _check_real("shift", shift, low=1.0, low_inclusive=True)
     _check_positive("dim", dim, allow_none=True)
     _check_real("p", p, low=0.0, low_inclusive=True)
+
+
+def _vectors(
+    weighted: sp.csr_matrix, weighting: str, cds: float, shift: float | None, dim: int | None, p: float,
+    seed: int, add_context: bool, jobs: int,
+) -> Any:
+    """A model's vectors from its (possibly distance-weighted) counts, options already checked:
+    L2-normalized rows of the counts, of their PPMI / SPPMI, or of the SVD of either."""
+    n = weighted.shape[0]
+    if weighting in ("ppmi", "sppmi"):
+        from .weighting import ppmi
+
+        k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
+        weighted = ppmi(weighted, cds=cds, shift=k)
+    if dim is not None:
+        from .weighting import svd
+
+        return unit_rows(svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs,
+                             add_context=bool(add_context)))
+    w = weighted
+    if w.dtype != np.int64 and w.dtype != np.float64:
+        w = sp.csr_matrix(w, dtype=np.float64)
+    if not w.has_sorted_indices:
+        w = w.copy()
+        w.sort_indices()
+    return l2_rows(w.indptr, w.indices, w.data, n, jobs)
 
 
 def pretrain(
@@ -440,13 +518,7 @@ def pretrain(
     [('dog', 0.5)]
     """
     window = _check_window(window)
-    _check_weighting(weighting, cds, shift, distance, dim, p)
-    if not isinstance(add_context, (bool, np.bool_)):
-        raise TypeError(f"add_context must be True or False, not {add_context!r}")
-    if add_context and dim is None:
-        raise ValueError("add_context adds the SVD's context vectors: it needs dim (e.g. dim=300)")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, not {type(seed).__name__} ({seed!r})")
+    _check_weighting(weighting, cds, shift, distance, dim, p, add_context, seed)
     min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
     max_vocab_size = _check_positive("max_vocab_size", max_vocab_size, allow_none=True)
     chunk_chars = _check_positive("chunk_chars", chunk_chars)  # type: ignore[assignment]
@@ -469,28 +541,16 @@ def pretrain(
         ids, offsets, n, window, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir
     )
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
-    if weighting == "count" and distance == "uniform" and dim is None:
-        vectors: Any = l2_rows(indptr, indices, data, n, jobs)
-    else:
-        from .weighting import distance_weighted_counts, ppmi, svd
+    counts.has_sorted_indices = True   # the counting kernels sort every row
+    weighted: Any = counts
+    if distance != "uniform":
+        from .weighting import distance_weighted_counts
 
-        weighted: Any = counts
-        if distance != "uniform":
-            def count(d: int) -> tuple[np.ndarray, ...]:
-                return count_pairs(ids, offsets, n, d, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir)
+        def count(d: int) -> tuple[np.ndarray, ...]:
+            return count_pairs(ids, offsets, n, d, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir)
 
-            weighted = distance_weighted_counts(ids, offsets, n, window, distance, counts=counts, count=count)
-        if weighting in ("ppmi", "sppmi"):
-            k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
-            weighted = ppmi(weighted, cds=cds, shift=k)
-        if dim is not None:
-            dense = svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs,
-                        add_context=bool(add_context))
-            vectors = unit_rows(dense)
-        else:
-            w = sp.csr_matrix(weighted, dtype=np.float64)
-            w.sort_indices()
-            vectors = l2_rows(w.indptr, w.indices, w.data, n, jobs)
+        weighted = distance_weighted_counts(ids, offsets, n, window, distance, counts=counts, count=count)
+    vectors = _vectors(weighted, weighting, cds, shift, dim, p, seed, add_context, jobs)
     logger.info(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",

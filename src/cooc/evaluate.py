@@ -470,15 +470,13 @@ def build_representations(
     ``add_context`` also PPMI + SVD with context vectors added (``"ppmi+svd w+c"``)."""
     from .embeddings import pretrain, random_embeddings
 
-    count = pretrain(corpus, window=window, min_count=min_count, **kwargs)
-    ppmi = pretrain(corpus, window=window, min_count=min_count, weighting="ppmi", **kwargs)
-    svd = pretrain(corpus, window=window, min_count=min_count, weighting="ppmi",
-                   dim=min(dim, len(count) - 1), **kwargs)
-    rand = random_embeddings(count, dim=min(dim, len(count)), seed=seed)
-    models = {"random": rand, "count": count, "ppmi": ppmi, "ppmi+svd": svd}
+    count = pretrain(corpus, window=window, min_count=min_count, **kwargs)   # the corpus is counted once
+    jobs = kwargs.get("n_jobs", 1)
+    k = min(dim, len(count) - 1)
+    models = {"random": random_embeddings(count, dim=min(dim, len(count)), seed=seed), "count": count,
+              "ppmi": count.reweight("ppmi", n_jobs=jobs), "ppmi+svd": count.reweight("ppmi", dim=k, n_jobs=jobs)}
     if add_context:
-        models["ppmi+svd w+c"] = pretrain(corpus, window=window, min_count=min_count, weighting="ppmi",
-                                          dim=min(dim, len(count) - 1), add_context=True, **kwargs)
+        models["ppmi+svd w+c"] = count.reweight("ppmi", dim=k, add_context=True, n_jobs=jobs)
     return models
 
 
