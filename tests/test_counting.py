@@ -294,8 +294,10 @@ def test_prefix_keys_sort_words_like_sorted(words):
         assert keys.dtype == np.uint64 and keys.size == len(got_words)
         want = [int.from_bytes(w.encode()[:8].ljust(8, b"\0"), "big") for w in got_words]
         assert keys.tolist() == want
-        order = _sorted_order(got_words, keys)
+        tokens = counting.TokenizedCorpus(keys=keys, table=table)
+        order = _sorted_order(tokens)
         assert [got_words[i] for i in order] == sorted(got_words)
+        assert table.words(order) == sorted(got_words)
 
 
 def test_sorted_order_breaks_ties_of_shared_prefixes():
@@ -303,8 +305,9 @@ def test_sorted_order_breaks_ties_of_shared_prefixes():
 
     words = ["internationally", "internal", "internationale", "intern", "international", "b", "a"]
     keys = np.array([int.from_bytes(w.encode()[:8].ljust(8, b"\0"), "big") for w in words], dtype=np.uint64)
-    assert [words[i] for i in _sorted_order(words, keys)] == sorted(words)
-    assert [words[i] for i in _sorted_order(words, None)] == sorted(words)
+    for k in (keys, None):
+        order = _sorted_order(counting.TokenizedCorpus(words=words, keys=k))
+        assert [words[i] for i in order] == sorted(words)
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
@@ -370,3 +373,14 @@ def test_remap_chunks_needs_one_map_per_chunk(backend):
     assert ids.tolist() == [1, 0] and offsets.tolist() == [0, 1, 2]
     with pytest.raises(ValueError):
         counting.remap_chunks(chunks, [np.array([1, 0], np.int32)])
+
+
+def test_word_table_words_of_ids(backend):
+    table = _kernels.new_word_table()
+    table.encode("gamma alpha beta alpha")
+    assert table.words() == ["gamma", "alpha", "beta"]
+    assert table.words([2, 0, 2]) == ["beta", "gamma", "beta"] and table.words([]) == []
+    assert table.words(np.array([1], dtype=np.int32)) == ["alpha"]
+    for bad in ([3], [-1]):
+        with pytest.raises(IndexError, match="out of range"):
+            table.words(bad)

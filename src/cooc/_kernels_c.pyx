@@ -1401,11 +1401,19 @@ cdef class WordTable:
                 o[k] = key
         return out
 
-    def words(self):
-        """The words of the table, ``words()[k]`` having id ``k`` (list of str)."""
+    def words(self, ids=None):
+        """The words of the table, ``words()[k]`` having id ``k`` (list of str); with ``ids`` (ints in
+        ``[0, len(self))``), the words of those ids, in that order."""
         cdef int64_t k
-        return [PyUnicode_FromKindAndData(4, &self.arena[self.word_start[k]], self.word_len[k])
-                for k in range(self.n_words)]
+        if ids is None:
+            return [PyUnicode_FromKindAndData(4, &self.arena[self.word_start[k]], self.word_len[k])
+                    for k in range(self.n_words)]
+        cdef const int64_t[::1] sel = np.ascontiguousarray(ids, dtype=np.int64)
+        for k in range(sel.shape[0]):
+            if sel[k] < 0 or sel[k] >= self.n_words:
+                raise IndexError(f"word id {sel[k]} out of range for a table of {self.n_words} words")
+        return [PyUnicode_FromKindAndData(4, &self.arena[self.word_start[sel[k]]], self.word_len[sel[k]])
+                for k in range(sel.shape[0])]
 
     def counts(self):
         """How often each word was seen over all :meth:`encode` calls (int64 array, shape (len(self),))."""

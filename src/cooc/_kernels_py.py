@@ -292,9 +292,18 @@ class WordTable:
         return np.array([int.from_bytes(w.encode("utf-8")[:8].ljust(8, b"\0"), "big") for w in self._index],
                         dtype=np.uint64)
 
-    def words(self):
-        """The words of the table, ``words()[k]`` having id ``k`` (list of str)."""
-        return list(self._index)
+    def words(self, ids=None):
+        """The words of the table, ``words()[k]`` having id ``k`` (list of str); with ``ids`` (ints in
+        ``[0, len(self))``), the words of those ids, in that order."""
+        words = list(self._index)
+        if ids is None:
+            return words
+        out = []
+        for k in np.asarray(ids, dtype=np.int64).ravel().tolist():
+            if k < 0 or k >= len(words):
+                raise IndexError(f"word id {k} out of range for a table of {len(words)} words")
+            out.append(words[k])
+        return out
 
     def counts(self):
         """How often each word was seen over all :meth:`encode` calls (int64 array, shape (len(self),))."""

@@ -99,9 +99,11 @@ def check_n_jobs(n_jobs: Any) -> int:
 class TokenizedCorpus:
     """Token ids of a corpus under a provisional vocabulary (first-seen order).
 
-    ``chunks[i]`` holds ids of word table ``chunk_tables[i]``; ``table_maps[t]`` maps table ``t``'s
-    ids to ``words`` (None: they are already ids of ``words``). ``keys``, when known, are the words'
-    8-byte UTF-8 prefixes (``WordTable.prefix_keys``), which sort them faster than comparing strings.
+    The vocabulary is ``words``, or, when ``table`` is set (:func:`tokenize_chunks`), the words of that
+    ``WordTable``, made into Python strings only when asked for (:meth:`words_of`). ``chunks[i]``
+    holds ids of word table ``chunk_tables[i]``; ``table_maps[t]`` maps table ``t``'s ids to the
+    vocabulary's (None: they are already). ``keys``, when known, are the words' 8-byte UTF-8 prefixes
+    (``WordTable.prefix_keys``), which sort them faster than comparing strings.
     """
 
     words: list[str] = field(default_factory=list)
@@ -112,10 +114,17 @@ class TokenizedCorpus:
     keys: np.ndarray | None = None
     chunk_tables: list[int] = field(default_factory=list)
     table_maps: list[np.ndarray | None] = field(default_factory=list)
+    table: Any = None
 
     @property
     def n_tokens(self) -> int:
         return int(self.counts.sum())
+
+    def words_of(self, ids: Any = None) -> list[str]:
+        """The words of some provisional ids, in that order (all of them for None)."""
+        if self.table is not None:
+            return self.table.words(ids)  # type: ignore[no-any-return]
+        return list(self.words) if ids is None else [self.words[i] for i in ids]
 
 
 def _in_order(func: Callable[[str], Any], items: Iterable[str], n_jobs: int) -> Iterator[tuple[str, Any]]:
@@ -167,7 +176,7 @@ def tokenize_chunks(
         if progress is not None:
             progress(len(chunk))
     out.table_maps = _merge_tables(all_tables)
-    out.words, out.counts, out.keys = all_tables[0].words(), all_tables[0].counts(), all_tables[0].prefix_keys()
+    out.table, out.counts, out.keys = all_tables[0], all_tables[0].counts(), all_tables[0].prefix_keys()
     return out
 
 
@@ -178,20 +187,23 @@ def _merge_tables(tables: list[Any]) -> list[np.ndarray | None]:
     return [None] + [tables[0].merge(table) for table in tables[1:]]
 
 
-def _sorted_order(words: list[str], keys: np.ndarray | None) -> list[int]:
-    """Indices that sort ``words`` (code point order, as ``sorted``). With ``keys`` (8-byte UTF-8
-    prefixes, whose order is the words' order where they differ) the keys are sorted by numpy and
-    only words sharing a key are compared as strings."""
+def _sorted_order(tokens: TokenizedCorpus) -> np.ndarray:
+    """Provisional ids in the order of their words (code point order, as ``sorted``). With
+    ``tokens.keys`` (8-byte UTF-8 prefixes, whose order is the words' order where they differ) the
+    keys are sorted by numpy and only words sharing a key are compared as strings."""
+    keys = tokens.keys
     if keys is None:
-        return sorted(range(len(words)), key=words.__getitem__)
-    order = np.argsort(keys)   # words sharing a key are sorted below: no need for a stable sort
+        words = tokens.words_of()
+        return np.array(sorted(range(len(words)), key=words.__getitem__), dtype=np.int64)
+    order = np.argsort(keys).astype(np.int64)   # ties are sorted below: no need for a stable sort
     k = keys[order]
     tied = np.concatenate(([False], k[1:] == k[:-1], [False])).view(np.int8)
     steps = np.diff(tied)
-    order_list: list[int] = order.tolist()
     for a, b in zip(np.flatnonzero(steps == 1).tolist(), np.flatnonzero(steps == -1).tolist()):
-        order_list[a:b + 1] = sorted(order_list[a:b + 1], key=words.__getitem__)
-    return order_list
+        group = order[a:b + 1]
+        words = tokens.words_of(group)
+        order[a:b + 1] = group[sorted(range(group.size), key=words.__getitem__)]
+    return order
 
 
 # ------------------------------------------------------------------------------------------------
@@ -214,14 +226,13 @@ def select_vocabulary(
     offsets : int64 array
         Sentence offsets into ``ids``.
     """
-    words = tokens.words
     freq = tokens.counts
-    # Sort every word once (the vocabulary's order); stopwords are then found by bisection, and the
-    # kept words come out sorted, with no Python-level test per word.
-    order_list = _sorted_order(words, tokens.keys)
-    sorted_words = list(map(words.__getitem__, order_list))
-    order = np.asarray(order_list, dtype=np.int64)
-    keep = np.ones(len(words), dtype=bool)   # by sorted position
+    # Sort every word once (the vocabulary's order; the strings are made in that order); stopwords
+    # are then found by bisection, and the kept words come out sorted, with no Python-level test per
+    # word.
+    order = _sorted_order(tokens)
+    sorted_words = tokens.words_of(order)
+    keep = np.ones(len(sorted_words), dtype=bool)   # by sorted position
     if stopwords:
         for w in stopwords:
             if isinstance(w, str):
@@ -248,7 +259,7 @@ def select_vocabulary(
         keep[:] = False
         keep[top] = True
     kept = np.flatnonzero(keep)
-    mapping = np.full(len(words), -1, dtype=np.int32)
+    mapping = np.full(len(sorted_words), -1, dtype=np.int32)
     mapping[order[kept]] = np.arange(kept.size, dtype=np.int32)
     vocab = Vocabulary(list(itertools.compress(sorted_words, keep.tolist())), sorted_freq[kept])
 
