@@ -342,7 +342,8 @@ class TransposeIndex:
         # the matrix's own rows (CSR), checked once like queries, for query_rows
         self.rows: tuple[np.ndarray, ...] | None = None
         if rows is not None:
-            self.rows = _check_queries(*rows, self.t_indptr.size - 1)
+            m_indptr, m_indices, m_data = rows
+            self.rows = _check_queries(m_indptr, m_indices, m_data, self.t_indptr.size - 1)
             if self.rows[0].size - 1 != self.n_rows:
                 raise ValueError(f"rows must have {self.n_rows} rows, got {self.rows[0].size - 1}")
 
