@@ -1310,40 +1310,25 @@ cdef class WordTable:
             raise ValueError("a WordTable cannot merge itself")
         out = np.empty(other.n_words, dtype=np.int32)
         cdef int32_t[::1] o = out
-        cdef int64_t k, j = 0, s, r
-        cdef int32_t length, tag
-        cdef uint64_t key, wide
-        cdef const uint32_t* w
-        cdef int64_t* freq = <int64_t*> malloc((other.n_words + 1) * sizeof(int64_t))
-        if freq == NULL:
+        cdef int64_t k, j = 0, word
+        # the other table's slots, by id: each word's key, tag and frequency as its own encode made them
+        cdef _Slot* by_id = <_Slot*> malloc((other.n_words + 1) * sizeof(_Slot))
+        if by_id == NULL:
             raise MemoryError("WordTable.merge: out of memory")
         try:
             with nogil:
                 for k in range(other.cap):
                     if other.slots[k].id >= 0:
-                        freq[other.slots[k].id] = other.slots[k].freq
-                for k in range(other.n_words):
-                    # the arena may move as words are added to this table, but not the other's
-                    w = <const uint32_t*> other.arena
-                    s = other.word_start[k]
-                    length = other.word_len[k]
-                    key = 0
-                    wide = 0
-                    for r in range(length):
-                        if r < 8:
-                            key |= (<uint64_t> w[s + r]) << (8 * r)
-                        wide |= <uint64_t> w[s + r]
-                    tag = length
-                    if length > 8 or (wide >> 8) != 0:
-                        key = _fnv1a(w, s, s + length)
-                        tag = length | _HASHED
-                    j = self._slot(w, s, length, key, tag)
+                        by_id[other.slots[k].id] = other.slots[k]
+                for word in range(other.n_words):   # new words get ids in the other table's order
+                    j = self._slot(<const uint32_t*> other.arena, other.word_start[word],
+                                   other.word_len[word], by_id[word].key, by_id[word].tag)
                     if j < 0:
                         break
-                    self.slots[j].freq += freq[k]
-                    o[k] = self.slots[j].id
+                    self.slots[j].freq += by_id[word].freq
+                    o[word] = self.slots[j].id
         finally:
-            free(freq)
+            free(by_id)
         if j < 0 and other.n_words > 0:
             raise MemoryError("WordTable.merge: out of memory")
         return out
@@ -1408,7 +1393,10 @@ cdef class WordTable:
         if ids is None:
             return [PyUnicode_FromKindAndData(4, &self.arena[self.word_start[k]], self.word_len[k])
                     for k in range(self.n_words)]
-        cdef const int64_t[::1] sel = np.ascontiguousarray(ids, dtype=np.int64)
+        sel_np = np.ascontiguousarray(ids, dtype=np.int64)
+        if sel_np.ndim != 1:
+            raise ValueError(f"ids must be one-dimensional, got shape {sel_np.shape}")
+        cdef const int64_t[::1] sel = sel_np
         for k in range(sel.shape[0]):
             if sel[k] < 0 or sel[k] >= self.n_words:
                 raise IndexError(f"word id {sel[k]} out of range for a table of {self.n_words} words")

@@ -298,8 +298,11 @@ class WordTable:
         words = list(self._index)
         if ids is None:
             return words
+        sel = np.asarray(ids, dtype=np.int64)
+        if sel.ndim != 1:
+            raise ValueError(f"ids must be one-dimensional, got shape {sel.shape}")
         out = []
-        for k in np.asarray(ids, dtype=np.int64).ravel().tolist():
+        for k in sel.tolist():
             if k < 0 or k >= len(words):
                 raise IndexError(f"word id {k} out of range for a table of {len(words)} words")
             out.append(words[k])

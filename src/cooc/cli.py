@@ -98,7 +98,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         changed = [f"--{k.replace('_', '-')}" for k, v in weighting.items() if v != defaults[k].default]
         if changed:
             raise CliError(f"{', '.join(changed)}: not available with a Dask cluster, which counts raw "
-                           "co-occurrences (weight a saved model's counts with cooc.weighting)")
+                           "co-occurrences (reweight a saved model's counts with Embeddings.reweight)")
         return pretrain_from_cli(args)
 
     out = Path(args.output)

@@ -240,8 +240,7 @@ class LineCorpus:
         self.encoding, self.errors = _check_codec(encoding, errors)
         self.paths: tuple[str, ...] = tuple(resolved)
         for path in self.paths:
-            with _open_checked(path, warn_empty=True):
-                pass  # opening is the check: a missing, unreadable or wrongly compressed file raises now
+            _open_checked(path, warn_empty=True).check()
 
     @property
     def total_bytes(self) -> int:
@@ -396,6 +395,12 @@ class _open_checked:
             raise
         self.stream = stream
         return raw, stream, fmt
+
+    def check(self) -> None:
+        """Open and close again: a missing, unreadable or wrongly compressed file raises now (the
+        checks of :meth:`__enter__` alone)."""
+        self.__enter__()
+        self.__exit__(None, None, None)
 
     def __exit__(self, *exc: object) -> None:
         try:

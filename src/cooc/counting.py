@@ -263,11 +263,10 @@ def select_vocabulary(
     mapping[order[kept]] = np.arange(kept.size, dtype=np.int32)
     vocab = Vocabulary(list(itertools.compress(sorted_words, keep.tolist())), sorted_freq[kept])
 
-    if any(m is not None for m in tokens.table_maps):  # one composed map per word table
-        per_table = [mapping if m is None else mapping[m] for m in tokens.table_maps]
-        ids_all, offsets_all = remap_chunks(tokens.chunks, [per_table[t] for t in tokens.chunk_tables])
-    else:
-        ids_all, offsets_all = remap_chunks(tokens.chunks, mapping)
+    # one composed map per word table (chunks without a table are table 0's, whose ids are final's)
+    per_table = [mapping if m is None else mapping[m] for m in tokens.table_maps or [None]]
+    chunk_tables = tokens.chunk_tables or [0] * len(tokens.chunks)
+    ids_all, offsets_all = remap_chunks(tokens.chunks, [per_table[t] for t in chunk_tables])
     tokens.chunks.clear()  # the provisional ids are no longer needed
     return vocab, ids_all, offsets_all
 
