@@ -94,6 +94,86 @@ def test_batch_equals_single_queries_bit_for_bit(backend, seed, threads, k):
         assert sims[b, : found[b]].tobytes() == want_sims.tobytes()
 
 
+@pytest.fixture(params=["spinning", "sleeping"])
+def team_mode(request, backend):
+    """The compiled kernels cut one query among threads on a team of spinning workers; "sleeping"
+    makes them sleep after every call, so each query wakes them through their Event instead (the
+    pure twin has no threads: both modes run it alike)."""
+    compiled = _kernels.compiled_module()
+    if compiled is None:
+        yield request.param
+        return
+    spin = compiled._team_spin_seconds()
+    compiled._reset_team()
+    if request.param == "sleeping":
+        compiled._team_spin_seconds(0.0)
+    try:
+        yield request.param
+    finally:
+        compiled._team_spin_seconds(spin)
+        compiled._reset_team()
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("threads", [2, 3, 5])
+@pytest.mark.parametrize("n_rows,k", [(40, 3), (300, 10), (300, 299), (7, 4)])
+def test_one_query_cut_among_threads_equals_one_thread(backend, team_mode, seed, threads, n_rows, k):
+    """Fewer queries than threads: each query's rows are cut into ranges answered in parallel (on the
+    team, awake or woken) and their heaps merged; the answers equal the one-thread kernel bit for bit."""
+    m = random_matrix(seed, n_rows=n_rows, n_cols=30, density=0.2, signed=seed == 3)
+    tp, ti, td, norms = prepared(m)
+    n_queries = 1 + seed % 2   # 1 or 2 queries, fewer than the threads
+    q, exclude = many_queries(m, seed, n_queries)
+    qp, qi = q.indptr.astype(np.int64), q.indices.astype(np.int32)
+    for _ in range(3):  # the team is reused across calls
+        rows, sims, found = _kernels.topk_cosine_sparse_many(tp, ti, td, norms, qp, qi, q.data, k, exclude, threads)
+        for b in range(n_queries):
+            lo, hi = q.indptr[b], q.indptr[b + 1]
+            want_rows, want_sims = _kernels.topk_cosine_sparse(tp, ti, td, norms, qi[lo:hi], q.data[lo:hi], k,
+                                                               int(exclude[b]))
+            assert found[b] == len(want_rows)
+            assert rows[b, : found[b]].tolist() == want_rows.tolist()
+            assert sims[b, : found[b]].tobytes() == want_sims.tobytes()
+
+
+def test_busy_team_falls_back_to_the_pool(compiled_kernels):
+    """A second thread finding the team busy answers through the pool, with the same answers."""
+    compiled = compiled_kernels
+    m = random_matrix(5, n_rows=200, n_cols=30, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 5, 1)
+    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 5, exclude)
+    want = compiled.topk_cosine_sparse_many(*args, 1)
+    compiled.topk_cosine_sparse_many(*args, 2)   # makes the team
+    team = compiled._TEAM
+    assert team is not None and team.pid == os.getpid()
+    with team.lock:   # held by "another caller"
+        got = compiled.topk_cosine_sparse_many(*args, 2)
+    assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+
+
+def test_team_is_shared_safely_by_python_threads(backend):
+    """Several Python threads cutting their queries among kernel threads at once: one uses the team,
+    the others the pool; every answer equals the one-thread kernel's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = random_matrix(8, n_rows=500, n_cols=40, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 8, 60)
+    qp, qi = q.indptr.astype(np.int64), q.indices.astype(np.int32)
+
+    def one(b):
+        lo, hi = q.indptr[b], q.indptr[b + 1]
+        out = _kernels.topk_cosine_sparse_many(tp, ti, td, norms, np.array([0, hi - lo], dtype=np.int64),
+                                               qi[lo:hi], q.data[lo:hi], 6, exclude[b:b + 1], 2)
+        return [a.tobytes() for a in out]
+
+    want = [one(b) for b in range(60)]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(one, list(range(60)) * 3))
+    assert got == want * 3
+
+
 def test_batch_backends_agree_bit_for_bit(across_backends):
     m = random_matrix(11, n_rows=60, n_cols=50)
     tp, ti, td, norms = prepared(m)

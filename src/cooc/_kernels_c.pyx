@@ -5,6 +5,7 @@ Each function has a pure-Python twin of the same name, signature, docstring and 
 ``_kernels_py.py``. Inputs are trusted: ``cooc._kernels`` validates them first.
 """
 
+import os
 import threading
 
 import numpy as np
@@ -572,6 +573,249 @@ def _run_phase(job, name, int T, bint inline_first=False):
         return
     fn = getattr(job, name)
     _run_threads([lambda t=t: fn(t) for t in range(T)], job.request_stop, inline_first)
+
+
+# ---------------------------------------------------------------------------------------------------
+# a team of spinning threads for short parallel calls (one top-k query cut among threads)
+
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #include <intrin.h>
+    #ifndef WIN32_LEAN_AND_MEAN
+    #define WIN32_LEAN_AND_MEAN
+    #endif
+    #include <windows.h>
+    static long long cooc_aload(long long *p) { return _InterlockedOr64((volatile long long *)p, 0); }
+    static void cooc_astore(long long *p, long long v) { _InterlockedExchange64((volatile long long *)p, v); }
+    static void cooc_relax(void) { YieldProcessor(); }
+    static void cooc_yield(void) { SwitchToThread(); }
+    #else
+    #include <sched.h>
+    static long long cooc_aload(long long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+    static void cooc_astore(long long *p, long long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+    static void cooc_relax(void) {
+    #if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+    #elif defined(__aarch64__) || defined(__arm__)
+        __asm__ __volatile__("yield");
+    #endif
+    }
+    static void cooc_yield(void) { (void)sched_yield(); }
+    #endif
+    """
+    long long cooc_aload(long long* p) nogil
+    void cooc_astore(long long* p, long long v) nogil
+    void cooc_relax() nogil
+    void cooc_yield() nogil
+
+
+ctypedef void (*_part_fn)(void* data, int t, double* scratch) noexcept nogil
+
+cdef enum:
+    _TEAM_MAX = 64      # threads of one team call, the caller's included
+
+
+cdef struct _TeamSlot:
+    # one worker's mailbox; 128 bytes, so two workers never share a cache line
+    long long gen       # the last call given to this worker (written by the caller)
+    long long done      # the last call it finished
+    long long parked    # 1 while it sleeps on its Event
+    long long quit
+    long long fail      # 1 when it could not allocate its scratch (the caller then runs its part)
+    double* scratch     # zeroed; each call leaves it zeroed
+    Py_ssize_t scratch_n
+    char pad[72]
+
+
+cdef double _TEAM_SPIN_SECONDS = 0.002
+
+
+cdef class _SpinTeam:
+    """Worker threads that wait for work by spinning, for calls too short for a sleeping thread.
+
+    Waking a sleeping thread costs 0.1-0.3 ms on the virtual machines we measure (the idle virtual
+    CPU has to be scheduled again), as much as a whole top-k query; a thread that spins on a memory
+    word sees new work within a microsecond. After each call a worker spins for about
+    ``_TEAM_SPIN_SECONDS`` (2 ms), then sleeps on a ``threading.Event`` until the next call wakes it.
+    The calling thread runs part 0 itself and spins until the workers are done (yielding the CPU
+    after the same time). One call at a time: a second thread finds the team busy and uses the pool.
+    """
+    cdef _TeamSlot slots[_TEAM_MAX]
+    cdef _part_fn fn
+    cdef void* data
+    cdef Py_ssize_t scratch_n
+    cdef long long gen
+    cdef long long spin       # cooc_relax() calls in _TEAM_SPIN_SECONDS
+    cdef int n_workers
+    cdef object events, threads
+    cdef readonly object pid, lock
+
+    def __cinit__(self, pid):
+        cdef long long i, n = 1 << 16
+        memset(self.slots, 0, sizeof(self.slots))
+        self.pid = pid
+        self.events = [None] * _TEAM_MAX
+        self.threads = []
+        self.lock = threading.Lock()
+        t0 = _perf_counter()
+        with nogil:
+            for i in range(n):
+                cooc_relax()
+        per = max(_perf_counter() - t0, 1e-9) / n
+        self.spin = max(1000, <long long> (_TEAM_SPIN_SECONDS / per))
+
+    def _grow(self, int n):
+        # start workers 1..n (the caller is part 0)
+        cdef int w
+        for w in range(self.n_workers + 1, n + 1):
+            self.events[w] = threading.Event()
+            th = threading.Thread(target=_team_worker, args=(self, w), name=f"cooc-team-{w}", daemon=True)
+            th.start()
+            self.threads.append(th)
+            self.n_workers = w
+
+    cdef long long _spin(self, int w, long long seen) noexcept nogil:
+        # Run the calls given to worker w while they come; return after `spin` idle turns.
+        cdef _TeamSlot* s = &self.slots[w]
+        cdef long long g, idle = 0
+        while True:
+            g = cooc_aload(&s.gen)
+            if g != seen:
+                seen = g
+                if s.scratch_n < self.scratch_n:
+                    free(s.scratch)
+                    s.scratch = <double*> calloc(self.scratch_n, sizeof(double))
+                    s.scratch_n = self.scratch_n if s.scratch != NULL else 0
+                if s.scratch != NULL and s.scratch_n >= self.scratch_n:
+                    self.fn(self.data, w, s.scratch)
+                else:
+                    s.fail = 1
+                cooc_astore(&s.done, g)
+                idle = 0
+            elif cooc_aload(&s.quit):
+                return seen
+            else:
+                cooc_relax()
+                idle += 1
+                if idle >= self.spin:
+                    return seen
+
+    cdef void _wait(self, int T, long long g) noexcept nogil:
+        # until workers 1..T-1 have finished call g: spin, then yield the CPU between looks
+        cdef int w
+        cdef long long turns = 0
+        for w in range(1, T):
+            while cooc_aload(&self.slots[w].done) != g:
+                if turns < self.spin:
+                    cooc_relax()
+                    turns += 1
+                else:
+                    cooc_yield()
+
+    def _stop(self):
+        """Tell the workers to end (tests)."""
+        cdef int w
+        for w in range(1, self.n_workers + 1):
+            cooc_astore(&self.slots[w].quit, 1)
+            self.events[w].set()
+        for th in self.threads:
+            th.join()
+        self.threads = []
+        self.n_workers = 0
+        for w in range(_TEAM_MAX):
+            free(self.slots[w].scratch)
+        memset(self.slots, 0, sizeof(self.slots))
+
+    def __dealloc__(self):
+        cdef int w
+        if not self.threads:
+            for w in range(_TEAM_MAX):
+                free(self.slots[w].scratch)
+
+
+def _team_worker(_SpinTeam team, int w):
+    cdef long long seen = 0
+    cdef _TeamSlot* s = &team.slots[w]
+    ev = team.events[w]
+    while True:
+        with nogil:
+            seen = team._spin(w, seen)
+        if cooc_aload(&s.quit):
+            return
+        # sleep until the next call: the caller stores gen, then looks at parked; we store parked,
+        # then look at gen (both sequentially consistent), so one of us sees the other
+        ev.clear()
+        cooc_astore(&s.parked, 1)
+        if cooc_aload(&s.gen) == seen and not cooc_aload(&s.quit):
+            ev.wait()
+        cooc_astore(&s.parked, 0)
+
+
+_TEAM = None
+_TEAM_CREATE = threading.Lock()
+
+
+def _team_spin_seconds(x=None):
+    """Seconds a team worker spins after a call before it sleeps (2 ms); set it when ``x`` is given
+    (tests: 0 makes every call wake sleeping workers). A new value applies to teams made after it."""
+    global _TEAM_SPIN_SECONDS
+    if x is not None:
+        _TEAM_SPIN_SECONDS = max(0.0, float(x))
+    return _TEAM_SPIN_SECONDS
+
+
+def _reset_team():
+    """Stop and forget this process's team (tests)."""
+    global _TEAM
+    with _TEAM_CREATE:
+        team, _TEAM = _TEAM, None
+    if team is not None and team.pid == os.getpid():
+        with team.lock:
+            team._stop()
+
+
+cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n) except -1:
+    """Run ``fn(data, t, scratch)`` for t in 0..T-1 on the process's spinning team (t = 0 in this
+    thread; ``scratch``: ``scratch_n`` zeroed doubles that ``fn`` leaves zeroed) and wait for all.
+    False, having run nothing, when another thread is using the team."""
+    global _TEAM
+    cdef _SpinTeam team
+    cdef int w
+    cdef long long g
+    if T < 2 or T > _TEAM_MAX:
+        return False
+    with _TEAM_CREATE:
+        pid = os.getpid()
+        if _TEAM is None or (<_SpinTeam> _TEAM).pid != pid:   # none yet, or a forked child's copy
+            _TEAM = _SpinTeam(pid)
+        team = _TEAM
+    if not team.lock.acquire(False):
+        return False
+    try:
+        team._grow(T - 1)
+        acc_np = _topk_accumulator(scratch_n)
+        acc = <double*> cnp.PyArray_DATA(acc_np)
+        team.fn = fn
+        team.data = data
+        team.scratch_n = scratch_n
+        team.gen += 1
+        g = team.gen
+        for w in range(1, T):
+            team.slots[w].fail = 0
+            cooc_astore(&team.slots[w].gen, g)
+            if cooc_aload(&team.slots[w].parked):
+                team.events[w].set()
+        with nogil:
+            fn(data, 0, acc)
+            team._wait(T, g)
+        for w in range(1, T):
+            if team.slots[w].fail:
+                with nogil:
+                    fn(data, w, acc)
+    finally:
+        team.lock.release()
+    return True
 
 
 from time import perf_counter as _perf_counter
@@ -1575,6 +1819,145 @@ def _topk_accumulator(Py_ssize_t n):
     return buf
 
 
+cdef struct _TopkData:
+    # one batch of top-k queries, cut into tasks (query b, row range p); see _TopkJob
+    const int64_t* tp
+    const int32_t* ti
+    const double* td
+    const double* rn
+    const int64_t* qp
+    const int32_t* qi
+    const double* qd
+    const int64_t* ex
+    double* hs        # heaps: task (b, p) at offset (b * P + p) * kk
+    int64_t* hr
+    int64_t* found    # per task
+    Py_ssize_t n_rows, n_queries, kk
+    int T, P, stop
+
+
+cdef inline void _axpy_rows(double* acc, const int32_t* ti, const double* td, Py_ssize_t lo, Py_ssize_t hi,
+                            double qc) noexcept nogil:
+    # acc[ti[j]] += td[j] * qc for j in [lo, hi): the rows of one column are distinct, so four
+    # read-modify-writes can be in flight at once (each sum is still acc + td * qc, as written)
+    cdef Py_ssize_t j = lo
+    cdef int32_t i0, i1, i2, i3
+    cdef double a0, a1, a2, a3
+    while j + 4 <= hi:
+        i0 = ti[j]
+        i1 = ti[j + 1]
+        i2 = ti[j + 2]
+        i3 = ti[j + 3]
+        a0 = acc[i0] + td[j] * qc
+        a1 = acc[i1] + td[j + 1] * qc
+        a2 = acc[i2] + td[j + 2] * qc
+        a3 = acc[i3] + td[j + 3] * qc
+        acc[i0] = a0
+        acc[i1] = a1
+        acc[i2] = a2
+        acc[i3] = a3
+        j += 4
+    while j < hi:
+        acc[ti[j]] = acc[ti[j]] + td[j] * qc
+        j += 1
+
+
+cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noexcept nogil:
+    # Query b over the row range p: accumulate its columns' postings in column order, then scan the
+    # rows once into the task's heap, leaving acc (the range's rows) zeroed.
+    cdef Py_ssize_t i, r, e, n = 0, c, hi_j, lo_j, mid
+    cdef Py_ssize_t qlo = d.qp[b], qhi = d.qp[b + 1], ex = d.ex[b]
+    cdef Py_ssize_t kq = d.kk
+    cdef Py_ssize_t r0 = d.n_rows * p // d.P, r1 = d.n_rows * (p + 1) // d.P
+    cdef double qsq = 0.0, qnorm, a, sim, thr
+    cdef bint gate = False
+    cdef double* hs = d.hs + (b * d.P + p) * d.kk
+    cdef int64_t* hr = d.hr + (b * d.P + p) * d.kk
+    cdef double* acc0 = acc - r0   # acc0[r] for r in [r0, r1)
+    cdef const int32_t* ti = d.ti
+    cdef const double* rn = d.rn
+    if 0 <= ex < d.n_rows and kq > d.n_rows - 1:
+        kq = d.n_rows - 1
+    d.found[b * d.P + p] = 0
+    if kq <= 0 or r1 <= r0:
+        return
+    for i in range(qlo, qhi):
+        qsq = qsq + d.qd[i] * d.qd[i]
+    qnorm = sqrt(qsq)
+    for i in range(qlo, qhi):
+        c = d.qi[i]
+        lo_j = d.tp[c]
+        hi_j = d.tp[c + 1]
+        if r0 > 0:  # the first posting with a row >= r0 (binary search)
+            while lo_j < hi_j:
+                mid = (lo_j + hi_j) // 2
+                if ti[mid] < r0:
+                    lo_j = mid + 1
+                else:
+                    hi_j = mid
+            hi_j = d.tp[c + 1]
+        if r1 < d.n_rows:  # ... and the first with a row >= r1
+            e = hi_j
+            hi_j = lo_j
+            while hi_j < e:
+                mid = (hi_j + e) // 2
+                if ti[mid] < r1:
+                    hi_j = mid + 1
+                else:
+                    e = mid
+        _axpy_rows(acc0, ti, d.td, lo_j, hi_j, d.qd[i])
+    # The scan. thr: once the heap is full and its worst score hs[0] is >= 0, a row with
+    # acc <= thr * norm cannot enter it (thr = hs[0] * qnorm less a margin far above rounding: a
+    # multiplication instead of a division; a later row loses a tie to the lower index already
+    # kept, so a row sharing no column, acc = 0, cannot enter a heap of scores >= 0). Until then
+    # thr = -inf and every row is offered (-inf * 0 is NaN: a zero row is not skipped). With the
+    # gate open, rows are first tested eight at a time, without a branch per row.
+    thr = -INFINITY
+    r = r0
+    while r < r1:
+        e = r + 1
+        if gate and r + 8 <= r1:
+            if not ((acc0[r] > thr * rn[r]) | (acc0[r + 1] > thr * rn[r + 1])
+                    | (acc0[r + 2] > thr * rn[r + 2]) | (acc0[r + 3] > thr * rn[r + 3])
+                    | (acc0[r + 4] > thr * rn[r + 4]) | (acc0[r + 5] > thr * rn[r + 5])
+                    | (acc0[r + 6] > thr * rn[r + 6]) | (acc0[r + 7] > thr * rn[r + 7])):
+                r += 8
+                continue
+            e = r + 8
+        while r < e:
+            a = acc0[r]
+            if a <= thr * rn[r] or r == ex:
+                r += 1
+                continue
+            if qnorm == 0.0 or rn[r] == 0.0:
+                sim = 0.0
+            else:
+                sim = a / (qnorm * rn[r])
+            n = _heap_offer(hs, hr, n, kq, sim, r)
+            if n == kq and hs[0] >= 0.0:
+                thr = hs[0] * qnorm * (1.0 - 1e-12)
+                gate = True
+            r += 1
+    memset(acc, 0, (r1 - r0) * sizeof(double))
+    _heap_sort(hs, hr, n)
+    d.found[b * d.P + p] = n
+
+
+cdef void _topk_part(void* data, int t, double* acc) noexcept nogil:
+    # Thread t's share of a batch: tasks t, t + T, t + 2T, ...; t = 0 (the caller's thread) also
+    # looks for Ctrl-C between tasks.
+    cdef _TopkData* d = <_TopkData*> data
+    cdef Py_ssize_t task = t, n_tasks = d.n_queries * d.P
+    while task < n_tasks:
+        if cooc_load_flag(&d.stop):
+            break
+        if t == 0 and (task & 0x3F) == 0 and task > 0 and _signalled():
+            cooc_store_flag(&d.stop, 1)
+            break
+        _topk_task(d, task // d.P, task % d.P, acc)
+        task += d.T
+
+
 cdef class _TopkJob:
     """Shared state of one batch of top-k queries, cut into tasks (query ``b``, row range ``p``).
 
@@ -1587,104 +1970,17 @@ cdef class _TopkJob:
     accumulator of 200k doubles sits in L2/L3 anyway). Thread ``t`` takes tasks t, t + T, t + 2T, ...;
     nothing is allocated per query.
     """
-    cdef const int64_t* tp
-    cdef const int32_t* ti
-    cdef const double* td
-    cdef const double* rn
-    cdef const int64_t* qp
-    cdef const int32_t* qi
-    cdef const double* qd
-    cdef const int64_t* ex
-    cdef double* hs        # heaps: task (b, p) at offset (b * P + p) * kk
-    cdef int64_t* hr
-    cdef int64_t* found    # per task
-    cdef Py_ssize_t n_rows, n_queries, kk
-    cdef int T, P, stop
+    cdef _TopkData d
     cdef object keep  # the arrays behind the pointers, alive as long as the job
 
     def request_stop(self):
-        cooc_store_flag(&self.stop, 1)
-
-    cdef void _task(self, Py_ssize_t b, Py_ssize_t p, double* acc) noexcept nogil:
-        cdef Py_ssize_t i, j, r, n = 0, c, hi_j, lo_j, mid
-        cdef Py_ssize_t qlo = self.qp[b], qhi = self.qp[b + 1], ex = self.ex[b]
-        cdef Py_ssize_t kq = self.kk
-        cdef Py_ssize_t r0 = self.n_rows * p // self.P, r1 = self.n_rows * (p + 1) // self.P
-        cdef double qsq = 0.0, qnorm, qc, a, sim, thr
-        cdef double* hs = self.hs + (b * self.P + p) * self.kk
-        cdef int64_t* hr = self.hr + (b * self.P + p) * self.kk
-        cdef double* acc0 = acc - r0   # acc0[r] for r in [r0, r1)
-        cdef const int32_t* ti = self.ti
-        cdef const double* td = self.td
-        if 0 <= ex < self.n_rows and kq > self.n_rows - 1:
-            kq = self.n_rows - 1
-        self.found[b * self.P + p] = 0
-        if kq <= 0 or r1 <= r0:
-            return
-        for i in range(qlo, qhi):
-            qsq = qsq + self.qd[i] * self.qd[i]
-        qnorm = sqrt(qsq)
-        for i in range(qlo, qhi):
-            qc = self.qd[i]
-            c = self.qi[i]
-            lo_j = self.tp[c]
-            hi_j = self.tp[c + 1]
-            if r0 > 0:  # the first posting with a row >= r0 (binary search)
-                while lo_j < hi_j:
-                    mid = (lo_j + hi_j) // 2
-                    if ti[mid] < r0:
-                        lo_j = mid + 1
-                    else:
-                        hi_j = mid
-                hi_j = self.tp[c + 1]
-            if r1 < self.n_rows:
-                j = lo_j
-                while j < hi_j and ti[j] < r1:
-                    acc0[ti[j]] = acc0[ti[j]] + td[j] * qc
-                    j += 1
-            else:
-                for j in range(lo_j, hi_j):
-                    acc0[ti[j]] = acc0[ti[j]] + td[j] * qc
-        # thr: rows with acc < thr * norm cannot enter the full heap (its worst score hs[0] > 0 less a
-        # margin far above rounding: a multiplication instead of a division for most rows); -inf
-        # while the heap is not full or its worst score is <= 0
-        thr = -INFINITY
-        for r in range(r0, r1):
-            a = acc0[r]
-            if a < thr * self.rn[r]:
-                continue
-            if a == 0.0:
-                # a row sharing no column scores 0.0: rows come in index order, so it cannot displace a
-                # full heap of scores >= 0 (an equal score loses its tie to the lower index already kept)
-                if n == kq and hs[0] >= 0.0:
-                    continue
-            if r == ex:
-                continue
-            if qnorm == 0.0 or self.rn[r] == 0.0:
-                sim = 0.0
-            else:
-                sim = a / (qnorm * self.rn[r])
-            n = _heap_offer(hs, hr, n, kq, sim, r)
-            if n == kq and hs[0] > 0.0:
-                thr = hs[0] * qnorm * (1.0 - 1e-12)
-        memset(acc, 0, (r1 - r0) * sizeof(double))
-        _heap_sort(hs, hr, n)
-        self.found[b * self.P + p] = n
+        cooc_store_flag(&self.d.stop, 1)
 
     def run(self, int t):
-        cdef Py_ssize_t task, n_tasks = self.n_queries * self.P
-        acc_np = _topk_accumulator(self.n_rows // self.P + 1)
+        acc_np = _topk_accumulator(self.d.n_rows // self.d.P + 1)
         cdef double[::1] acc = acc_np
         with nogil:
-            task = t
-            while task < n_tasks:
-                if cooc_load_flag(&self.stop):
-                    break
-                if t == 0 and (task & 0x3F) == 0 and task > 0 and _signalled():  # t = 0: the caller's thread
-                    cooc_store_flag(&self.stop, 1)
-                    break
-                self._task(task // self.P, task % self.P, &acc[0])
-                task += self.T
+            _topk_part(&self.d, t, &acc[0])
 
 
 def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
@@ -1749,26 +2045,27 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     cdef int64_t[::1] fd = part_found
     job = _TopkJob()
     cdef _TopkJob j = job
-    j.tp = &tp[0]
-    j.ti = &ti[0] if ti.shape[0] else NULL
-    j.td = &td[0] if td.shape[0] else NULL
-    j.rn = &rn[0]
-    j.qp = &qp[0]
-    j.qi = &qi[0] if qi.shape[0] else NULL
-    j.qd = &qd[0] if qd.shape[0] else NULL
-    j.ex = &ex[0]
-    j.hs = &hs[0, 0]
-    j.hr = &hr[0, 0]
-    j.found = &fd[0]
-    j.n_rows = rn.shape[0]
-    j.n_queries = B
-    j.kk = kk
-    j.T = T
-    j.P = <int> P
-    j.stop = 0
+    j.d.tp = &tp[0]
+    j.d.ti = &ti[0] if ti.shape[0] else NULL
+    j.d.td = &td[0] if td.shape[0] else NULL
+    j.d.rn = &rn[0]
+    j.d.qp = &qp[0]
+    j.d.qi = &qi[0] if qi.shape[0] else NULL
+    j.d.qd = &qd[0] if qd.shape[0] else NULL
+    j.d.ex = &ex[0]
+    j.d.hs = &hs[0, 0]
+    j.d.hr = &hr[0, 0]
+    j.d.found = &fd[0]
+    j.d.n_rows = rn.shape[0]
+    j.d.n_queries = B
+    j.d.kk = kk
+    j.d.T = T
+    j.d.P = <int> P
+    j.d.stop = 0
     j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude)
-    _run_phase(job, "run", T, True)
-    if j.stop:
+    if P == 1 or not _run_on_team(&_topk_part, &j.d, T, j.d.n_rows // P + 1):
+        _run_phase(job, "run", T, True)
+    if j.d.stop:
         raise KeyboardInterrupt
     if P > 1:
         # merge the row ranges' heaps: best first, ties to the lower row (ranges are disjoint)
