@@ -431,3 +431,55 @@ def test_threads_work_in_a_forked_child(backend):
         child.join(10)
         if child.is_alive():
             child.kill()
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_dense_columns_give_the_same_floats(backend, seed, threads):
+    """Columns present in most rows are also stored densely and added as whole rows of floats; the
+    answers equal the postings-only kernel's bit for bit (signed data and queries included)."""
+    m = random_matrix(seed, n_rows=60, n_cols=12, density=0.6, signed=seed % 2 == 1)
+    tp, ti, td, norms = prepared(m)
+    index = _kernels.TransposeIndex(tp, ti, td, norms)
+    assert index.dense_cols.size > 0, "the matrix should have dense columns"
+    q, exclude = many_queries(m, seed, 1 + seed)
+    if seed == 3:
+        q.data = -q.data   # negative query values: products q * 0.0 are -0.0
+    args = (q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 7, exclude, threads)
+    got = index.query(*args)
+    plain = _kernels.topk_cosine_sparse_many(tp, ti, td, norms, *args,
+                                             np.zeros(0, dtype=np.int32), np.zeros((0, 60)))
+    assert [a.tobytes() for a in got] == [a.tobytes() for a in plain]
+    for b in range(q.shape[0]):
+        lo, hi = q.indptr[b], q.indptr[b + 1]
+        want_rows, want_sims = _kernels.topk_cosine_sparse(tp, ti, td, norms, q.indices[lo:hi].astype(np.int32),
+                                                           q.data[lo:hi], 7, int(exclude[b]))
+        assert got[0][b, : got[2][b]].tolist() == want_rows.tolist()
+        assert got[1][b, : got[2][b]].tobytes() == want_sims.tobytes()
+
+
+def test_wrong_dense_columns_and_unsorted_transpose_are_refused():
+    m = random_matrix(2, n_rows=20, n_cols=6, density=0.7)
+    tp, ti, td, norms = prepared(m)
+    q = dict(q_indptr=np.array([0, 1]), q_indices=np.array([0], dtype=np.int32), q_data=np.array([1.0]), k=2)
+    index = _kernels.TransposeIndex(tp, ti, td, norms)
+    cols, dense = index.dense_cols, index.dense
+    bad = dense.copy()
+    bad[0, 0] += 1.0
+    with pytest.raises(ValueError, match="does not hold row"):
+        _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, dense_cols=cols, dense=bad)
+    with pytest.raises(ValueError, match="shape"):
+        _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, dense_cols=cols, dense=dense[:, :-1])
+    with pytest.raises(ValueError, match="together"):
+        _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, dense_cols=cols)
+    with pytest.raises(ValueError, match="sorted"):
+        _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, dense_cols=np.r_[cols, cols],
+                                         dense=np.vstack([dense, dense]))
+    swapped = ti.copy()
+    swapped[[0, 1]] = swapped[[1, 0]]   # two rows of the first column out of order
+    with pytest.raises(ValueError, match="sorted and distinct within each row"):
+        _kernels.TransposeIndex(tp, swapped, td, norms)
+    dup = ti.copy()
+    dup[1] = dup[0]
+    with pytest.raises(ValueError, match="sorted and distinct within each row"):
+        _kernels.TransposeIndex(tp, dup, td, norms)

@@ -88,6 +88,8 @@ def topk_cosine_sparse_many(
     k: int,
     exclude: NDArray[np.int64],
     n_threads: int = 1,
+    dense_cols: NDArray[np.int32] | None = None,
+    dense: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]: ...
 def ppmi_csr(
     indptr: NDArray[np.int64],

@@ -1804,6 +1804,8 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
 
 
 _TOPK_ACC = threading.local()
+_NO_DENSE_COLS = np.zeros(0, dtype=np.int32)
+_NO_DENSE = np.zeros((0, 1), dtype=np.float64)
 
 
 def _topk_accumulator(Py_ssize_t n):
@@ -1832,6 +1834,9 @@ cdef struct _TopkData:
     double* hs        # heaps: task (b, p) at offset (b * P + p) * kk
     int64_t* hr
     int64_t* found    # per task
+    const int32_t* dcols   # sorted columns also stored densely, one row of dvals each
+    const double* dvals
+    Py_ssize_t n_dense
     Py_ssize_t n_rows, n_queries, kk
     int T, P, stop
 
@@ -1862,10 +1867,17 @@ cdef inline void _axpy_rows(double* acc, const int32_t* ti, const double* td, Py
         j += 1
 
 
+cdef inline void _axpy_dense(double* acc, const double* col, Py_ssize_t lo, Py_ssize_t hi, double qc) noexcept nogil:
+    # acc[r] += col[r] * qc for r in [lo, hi): a contiguous loop the compiler vectorizes
+    cdef Py_ssize_t r
+    for r in range(lo, hi):
+        acc[r] = acc[r] + col[r] * qc
+
+
 cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noexcept nogil:
     # Query b over the row range p: accumulate its columns' postings in column order, then scan the
     # rows once into the task's heap, leaving acc (the range's rows) zeroed.
-    cdef Py_ssize_t i, r, e, n = 0, c, hi_j, lo_j, mid
+    cdef Py_ssize_t i, r, e, n = 0, c, hi_j, lo_j, mid, di = 0
     cdef Py_ssize_t qlo = d.qp[b], qhi = d.qp[b + 1], ex = d.ex[b]
     cdef Py_ssize_t kq = d.kk
     cdef Py_ssize_t r0 = d.n_rows * p // d.P, r1 = d.n_rows * (p + 1) // d.P
@@ -1886,6 +1898,15 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noex
     qnorm = sqrt(qsq)
     for i in range(qlo, qhi):
         c = d.qi[i]
+        # a column stored densely too: add it over the whole row range (a missing entry adds
+        # q * 0.0 = +-0.0, which leaves every accumulator as it is: they start at +0.0 and a sum is
+        # -0.0 only when both terms are, so none is ever -0.0; every other sum is the same as the
+        # posting's, so the floats are those of the postings, bit for bit)
+        while di < d.n_dense and d.dcols[di] < c:
+            di += 1
+        if di < d.n_dense and d.dcols[di] == c:
+            _axpy_dense(acc0, d.dvals + di * d.n_rows, r0, r1, d.qd[i])
+            continue
         lo_j = d.tp[c]
         hi_j = d.tp[c + 1]
         if r0 > 0:  # the first posting with a row >= r0 (binary search)
@@ -1984,13 +2005,15 @@ cdef class _TopkJob:
 
 
 def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
-                            exclude, n_threads=1):
+                            exclude, n_threads=1, dense_cols=None, dense=None):
     """Top-k cosine similarities of many sparse queries against every row of a matrix, via its transpose.
 
     Query ``b`` is row ``b`` of the CSR matrix ``(q_indptr, q_indices, q_data)``; each is answered
     exactly as :func:`topk_cosine_sparse` answers it (the same sums in the same order, so the same
     floats, bit for bit), with ``exclude[b]`` left out. The queries are shared among ``n_threads``
-    threads; the result does not depend on it (the pure-Python twin ignores it).
+    threads; the result does not depend on it (the pure-Python twin ignores it). Columns of the
+    transpose may also be given densely (``dense_cols``, ``dense``): the compiled kernel adds them as
+    whole rows of floats instead of postings, with the same result (the pure-Python twin ignores them).
 
     Parameters
     ----------
@@ -2009,6 +2032,10 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     exclude : int64 array, shape (n_queries,)
         A row index left out of each query's ranking, or -1 for none.
     n_threads : int, default 1
+    dense_cols : int32 array, shape (n_dense,), optional
+        Sorted, distinct rows of the transpose (columns of the matrix) also given in ``dense``.
+    dense : float64 array, shape (n_dense, n_rows), optional
+        ``dense[i]`` is row ``dense_cols[i]`` of the transpose with its zeros: the same values.
 
     Returns
     -------
@@ -2026,6 +2053,8 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     cdef const int32_t[::1] qi = q_indices
     cdef const double[::1] qd = q_data
     cdef const int64_t[::1] ex = exclude
+    cdef const int32_t[::1] dc = dense_cols if dense_cols is not None else _NO_DENSE_COLS
+    cdef const double[:, ::1] dv = dense if dense is not None else _NO_DENSE
     cdef Py_ssize_t B = qp.shape[0] - 1, kk = k, b, p, n, P
     cdef int T = max(1, int(n_threads))
     rows_np = np.zeros((B, kk), dtype=np.int64)
@@ -2034,7 +2063,7 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     if B == 0 or kk == 0 or rn.shape[0] == 0:
         return rows_np, sims_np, found_np
     # enough queries: one task each; fewer queries than threads: each query in T row ranges
-    P = 1 if B >= T else T
+    P = 1 if B >= T else min(T, <int> _TEAM_MAX)
     if P == 1 and T > B:
         T = <int> B
     part_rows = rows_np if P == 1 else np.zeros((B * P, kk), dtype=np.int64)
@@ -2062,23 +2091,43 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     j.d.T = T
     j.d.P = <int> P
     j.d.stop = 0
-    j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude)
+    j.d.n_dense = dc.shape[0]
+    j.d.dcols = &dc[0] if dc.shape[0] else NULL
+    j.d.dvals = &dv[0, 0] if dc.shape[0] else NULL
+    j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude, dense_cols, dense)
     if P == 1 or not _run_on_team(&_topk_part, &j.d, T, j.d.n_rows // P + 1):
         _run_phase(job, "run", T, True)
     if j.d.stop:
         raise KeyboardInterrupt
     if P > 1:
-        # merge the row ranges' heaps: best first, ties to the lower row (ranges are disjoint)
-        for b in range(B):
-            cand = [(-part_sims[b * P + p, i], part_rows[b * P + p, i])
-                    for p in range(P) for i in range(part_found[b * P + p])]
-            cand.sort()
-            n = min(len(cand), kk)
-            found_np[b] = n
-            for i in range(n):
-                sims_np[b, i] = -cand[i][0]
-                rows_np[b, i] = cand[i][1]
+        _merge_ranges(&hs[0, 0], &hr[0, 0], &fd[0], B, P, kk, sims_np, rows_np, found_np)
     return rows_np, sims_np, found_np
+
+
+cdef void _merge_ranges(const double* ps, const int64_t* pr, const int64_t* pf, Py_ssize_t B, Py_ssize_t P,
+                        Py_ssize_t kk, double[:, ::1] sims, int64_t[:, ::1] rows, int64_t[::1] found) noexcept:
+    # Merge each query's P sorted row-range heaps (best first) into its top kk: best first, ties to
+    # the lower row (the ranges are disjoint)
+    cdef Py_ssize_t b, p, best, n
+    cdef Py_ssize_t head[_TEAM_MAX]
+    for b in range(B):
+        for p in range(P):
+            head[p] = 0
+        n = 0
+        while n < kk:
+            best = -1
+            for p in range(P):
+                if head[p] < pf[b * P + p] and (best < 0 or _worse(
+                        ps[(b * P + best) * kk + head[best]], pr[(b * P + best) * kk + head[best]],
+                        ps[(b * P + p) * kk + head[p]], pr[(b * P + p) * kk + head[p]])):
+                    best = p
+            if best < 0:
+                break
+            sims[b, n] = ps[(b * P + best) * kk + head[best]]
+            rows[b, n] = pr[(b * P + best) * kk + head[best]]
+            head[best] += 1
+            n += 1
+        found[b] = n
 
 
 def topk_cosine_rows(vectors, query, k, exclude):

@@ -405,13 +405,15 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
 
 
 def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
-                            exclude, n_threads=1):
+                            exclude, n_threads=1, dense_cols=None, dense=None):
     """Top-k cosine similarities of many sparse queries against every row of a matrix, via its transpose.
 
     Query ``b`` is row ``b`` of the CSR matrix ``(q_indptr, q_indices, q_data)``; each is answered
     exactly as :func:`topk_cosine_sparse` answers it (the same sums in the same order, so the same
     floats, bit for bit), with ``exclude[b]`` left out. The queries are shared among ``n_threads``
-    threads; the result does not depend on it (the pure-Python twin ignores it).
+    threads; the result does not depend on it (the pure-Python twin ignores it). Columns of the
+    transpose may also be given densely (``dense_cols``, ``dense``): the compiled kernel adds them as
+    whole rows of floats instead of postings, with the same result (the pure-Python twin ignores them).
 
     Parameters
     ----------
@@ -430,6 +432,10 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     exclude : int64 array, shape (n_queries,)
         A row index left out of each query's ranking, or -1 for none.
     n_threads : int, default 1
+    dense_cols : int32 array, shape (n_dense,), optional
+        Sorted, distinct rows of the transpose (columns of the matrix) also given in ``dense``.
+    dense : float64 array, shape (n_dense, n_rows), optional
+        ``dense[i]`` is row ``dense_cols[i]`` of the transpose with its zeros: the same values.
 
     Returns
     -------
@@ -439,7 +445,7 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     found : int64 array, shape (n_queries,)
         ``min(k, candidates)`` for each query.
     """
-    del n_threads  # one thread here
+    del n_threads, dense_cols, dense  # one thread here; the dense copies give the same sums
     qp, ex = q_indptr.tolist(), exclude.tolist()
     n_queries, kk = len(qp) - 1, int(k)
     rows = np.zeros((n_queries, kk), dtype=np.int64)
