@@ -337,12 +337,10 @@ def _check_dense(index: TransposeIndex, dense_cols: Any, dense: Any) -> tuple[np
         raise ValueError(f"dense_cols must be sorted, distinct and in [0, {n_cols})")
     if vals.shape != (cols.size, index.n_rows):
         raise ValueError(f"dense must have shape ({cols.size}, {index.n_rows}), got {vals.shape}")
-    for i, c in enumerate(cols.tolist()):
-        lo, hi = int(index.t_indptr[c]), int(index.t_indptr[c + 1])
-        want = np.zeros(index.n_rows)
-        want[index.t_indices[lo:hi]] = index.t_data[lo:hi]
-        if not np.array_equal(vals[i], want):
-            raise ValueError(f"dense[{i}] does not hold row {c} of the transpose")
+    want = _rows_with_zeros(index.t_indptr, index.t_indices, index.t_data, index.n_rows, cols)
+    wrong = np.flatnonzero(~np.all(vals == want, axis=1))
+    if wrong.size:
+        raise ValueError(f"dense[{wrong[0]}] does not hold row {cols[wrong[0]]} of the transpose")
     return cols.astype(np.int32), vals
 
 
@@ -375,11 +373,17 @@ def _dense_columns(
     budget = int(DENSE_SHARE * (t_data.nbytes + t_indices.nbytes) // max(1, 8 * n_rows))
     if cand.size > budget:
         cand = np.sort(cand[np.argsort(-deg[cand], kind="stable")[:budget]])
-    dense = np.zeros((cand.size, n_rows), dtype=np.float64)
-    for i, c in enumerate(cand.tolist()):
-        lo, hi = int(t_indptr[c]), int(t_indptr[c + 1])
-        dense[i, t_indices[lo:hi]] = t_data[lo:hi]
-    return cand.astype(np.int32), dense
+    return cand.astype(np.int32), _rows_with_zeros(t_indptr, t_indices, t_data, n_rows, cand)
+
+
+def _rows_with_zeros(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_cols: int,
+                     rows: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` of a CSR matrix as a dense float64 array ``(len(rows), n_cols)``."""
+    out = np.zeros((rows.size, n_cols), dtype=np.float64)
+    for i, r in enumerate(rows.tolist()):
+        lo, hi = int(indptr[r]), int(indptr[r + 1])
+        out[i, indices[lo:hi]] = data[lo:hi]
+    return out
 
 
 class TransposeIndex:

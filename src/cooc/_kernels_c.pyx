@@ -1874,10 +1874,22 @@ cdef inline void _axpy_dense(double* acc, const double* col, Py_ssize_t lo, Py_s
         acc[r] = acc[r] + col[r] * qc
 
 
+cdef inline Py_ssize_t _first_at_least(const int32_t* ti, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t r) noexcept nogil:
+    # the first j in [lo, hi) with ti[j] >= r (ti sorted there), or hi: binary search
+    cdef Py_ssize_t mid
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ti[mid] < r:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noexcept nogil:
     # Query b over the row range p: accumulate its columns' postings in column order, then scan the
     # rows once into the task's heap, leaving acc (the range's rows) zeroed.
-    cdef Py_ssize_t i, r, e, n = 0, c, hi_j, lo_j, mid, di = 0
+    cdef Py_ssize_t i, r, e, n = 0, c, hi_j, lo_j, di = 0
     cdef Py_ssize_t qlo = d.qp[b], qhi = d.qp[b + 1], ex = d.ex[b]
     cdef Py_ssize_t kq = d.kk
     cdef Py_ssize_t r0 = d.n_rows * p // d.P, r1 = d.n_rows * (p + 1) // d.P
@@ -1909,23 +1921,10 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noex
             continue
         lo_j = d.tp[c]
         hi_j = d.tp[c + 1]
-        if r0 > 0:  # the first posting with a row >= r0 (binary search)
-            while lo_j < hi_j:
-                mid = (lo_j + hi_j) // 2
-                if ti[mid] < r0:
-                    lo_j = mid + 1
-                else:
-                    hi_j = mid
-            hi_j = d.tp[c + 1]
-        if r1 < d.n_rows:  # ... and the first with a row >= r1
-            e = hi_j
-            hi_j = lo_j
-            while hi_j < e:
-                mid = (hi_j + e) // 2
-                if ti[mid] < r1:
-                    hi_j = mid + 1
-                else:
-                    e = mid
+        if r0 > 0:  # the postings of rows in [r0, r1)
+            lo_j = _first_at_least(ti, lo_j, hi_j, r0)
+        if r1 < d.n_rows:
+            hi_j = _first_at_least(ti, lo_j, hi_j, r1)
         _axpy_rows(acc0, ti, d.td, lo_j, hi_j, d.qd[i])
     # The scan. thr: once the heap is full and its worst score hs[0] is >= 0, a row with
     # acc <= thr * norm cannot enter it (thr = hs[0] * qnorm less a margin far above rounding: a
