@@ -94,23 +94,30 @@ def test_batch_equals_single_queries_bit_for_bit(backend, seed, threads, k):
         assert sims[b, : found[b]].tobytes() == want_sims.tobytes()
 
 
-@pytest.fixture(params=["spinning", "sleeping"])
+@pytest.fixture(params=["spinning", "sleeping", "patient", "refusing"])
 def team_mode(request, backend):
-    """The compiled kernels cut one query among threads on a team of spinning workers; "sleeping"
-    makes them sleep after every call, so each query wakes them through their Event instead (the
-    pure twin has no threads: both modes run it alike)."""
+    """The compiled kernels cut one query among threads on a team of spinning workers. "sleeping"
+    makes them sleep after every call, so each query wakes them through their Event; "patient"
+    makes the caller wait until every worker has taken the call (so workers surely answer some row
+    ranges); "refusing" makes the workers take no call, as if never scheduled, so the caller
+    answers every range. The team never backs off here (the pure twin has no threads: every mode
+    runs it alike)."""
     compiled = _kernels.compiled_module()
     if compiled is None:
         yield request.param
         return
-    spin = compiled._team_spin_seconds()
+    spin, backoff = compiled._team_spin_seconds(), compiled._team_backoff_seconds()
     compiled._reset_team()
+    compiled._team_backoff_seconds(0.0)
     if request.param == "sleeping":
         compiled._team_spin_seconds(0.0)
+    compiled._team_test_mode({"patient": "patient", "refusing": "refuse"}.get(request.param, ""))
     try:
         yield request.param
     finally:
+        compiled._team_test_mode("")
         compiled._team_spin_seconds(spin)
+        compiled._team_backoff_seconds(backoff)
         compiled._reset_team()
 
 
@@ -150,6 +157,50 @@ def test_busy_team_falls_back_to_the_pool(compiled_kernels):
     with team.lock:   # held by "another caller"
         got = compiled.topk_cosine_sparse_many(*args, 2)
     assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+
+
+@pytest.fixture
+def contended_team(compiled_kernels):
+    """The team with a zero gap: any spinning worker (or a caller whose offer a spinning worker did
+    not take) finds it contended, and stays so for 10 s; workers refuse calls."""
+    compiled = compiled_kernels
+    gap, backoff = compiled._team_gap_seconds(), compiled._team_backoff_seconds()
+    compiled._reset_team()
+    compiled._team_gap_seconds(0.0)
+    compiled._team_backoff_seconds(10.0)
+    compiled._team_test_mode("refuse")
+    try:
+        yield compiled
+    finally:
+        compiled._team_test_mode("")
+        compiled._team_gap_seconds(gap)
+        compiled._team_backoff_seconds(backoff)
+        compiled._reset_team()
+
+
+def test_contended_team_leaves_queries_to_one_thread(contended_team):
+    """A worker that does not take its call leaves its row range to the caller and, having been
+    spinning, marks the team contended; then queries run in the caller's thread alone, with no call
+    offered to the team, and every answer stays the one-thread kernel's."""
+    compiled = contended_team
+    m = random_matrix(6, n_rows=300, n_cols=30, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 6, 1)
+    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
+    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+    assert compiled._TEAM is None
+    got = compiled.topk_cosine_sparse_many(*args, 3)   # offered, never taken
+    team = compiled._TEAM
+    assert [a.tobytes() for a in got] == want
+    assert team.gen == 1 and team.contended
+    for _ in range(3):
+        got = compiled.topk_cosine_sparse_many(*args, 3)
+        assert [a.tobytes() for a in got] == want
+    assert team.gen == 1   # backing off: not offered again
+    compiled._team_backoff_seconds(0.0)
+    assert not team.contended
+    got = compiled.topk_cosine_sparse_many(*args, 3)
+    assert [a.tobytes() for a in got] == want and team.gen == 2
 
 
 def test_team_is_shared_safely_by_python_threads(backend):

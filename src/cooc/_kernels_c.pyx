@@ -588,12 +588,29 @@ cdef extern from *:
     #include <windows.h>
     static long long cooc_aload(long long *p) { return _InterlockedOr64((volatile long long *)p, 0); }
     static void cooc_astore(long long *p, long long v) { _InterlockedExchange64((volatile long long *)p, v); }
+    static int cooc_cas(long long *p, long long expected, long long desired) {
+        return _InterlockedCompareExchange64((volatile long long *)p, desired, expected) == expected;
+    }
+    static long long cooc_fetch_add(long long *p, long long v) {
+        return _InterlockedExchangeAdd64((volatile long long *)p, v);
+    }
     static void cooc_relax(void) { YieldProcessor(); }
     static void cooc_yield(void) { SwitchToThread(); }
+    static long long cooc_now_ns(void) {
+        LARGE_INTEGER c, f;
+        QueryPerformanceCounter(&c);
+        QueryPerformanceFrequency(&f);
+        return (long long)((double)c.QuadPart * 1e9 / (double)f.QuadPart);
+    }
     #else
     #include <sched.h>
+    #include <time.h>
     static long long cooc_aload(long long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
     static void cooc_astore(long long *p, long long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+    static int cooc_cas(long long *p, long long expected, long long desired) {
+        return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+    static long long cooc_fetch_add(long long *p, long long v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
     static void cooc_relax(void) {
     #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
@@ -602,12 +619,20 @@ cdef extern from *:
     #endif
     }
     static void cooc_yield(void) { (void)sched_yield(); }
+    static long long cooc_now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    }
     #endif
     """
     long long cooc_aload(long long* p) nogil
     void cooc_astore(long long* p, long long v) nogil
+    bint cooc_cas(long long* p, long long expected, long long desired) nogil
+    long long cooc_fetch_add(long long* p, long long v) nogil
     void cooc_relax() nogil
     void cooc_yield() nogil
+    long long cooc_now_ns() nogil
 
 
 ctypedef void (*_part_fn)(void* data, int t, double* scratch) noexcept nogil
@@ -618,17 +643,20 @@ cdef enum:
 
 cdef struct _TeamSlot:
     # one worker's mailbox; 128 bytes, so two workers never share a cache line
-    long long gen       # the last call given to this worker (written by the caller)
-    long long done      # the last call it finished
+    long long ticket    # g > 0: call g offered to this worker; -g: it took call g; 0: withdrawn
+    long long done      # the last call it took and finished
     long long parked    # 1 while it sleeps on its Event
     long long quit
-    long long fail      # 1 when it could not allocate its scratch (the caller then runs its part)
     double* scratch     # zeroed; each call leaves it zeroed
     Py_ssize_t scratch_n
-    char pad[72]
+    char pad[80]
 
 
 cdef double _TEAM_SPIN_SECONDS = 0.002
+cdef double _TEAM_BACKOFF_SECONDS = 0.05
+cdef long long _TEAM_GAP_NS = 100000    # off the CPU this long while spinning: the CPUs are wanted elsewhere
+cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
+cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
 
 
 cdef class _SpinTeam:
@@ -638,32 +666,36 @@ cdef class _SpinTeam:
     CPU has to be scheduled again), as much as a whole top-k query; a thread that spins on a memory
     word sees new work within a microsecond. After each call a worker spins for about
     ``_TEAM_SPIN_SECONDS`` (2 ms), then sleeps on a ``threading.Event`` until the next call wakes it.
-    The calling thread runs part 0 itself and spins until the workers are done (yielding the CPU
-    after the same time). One call at a time: a second thread finds the team busy and uses the pool.
+
+    A call never waits for a worker that has not started: the caller offers the call to each
+    worker, runs tasks itself (the call's function takes tasks from a shared counter until none is
+    left), then withdraws the offer from every worker that has not taken it and waits only for
+    those that have. A worker that is not on a CPU (the machine busy with other work) costs the
+    call nothing but its tasks, which the caller does. Spinning on a busy machine takes CPU time
+    from the caller and from others, though: a worker that finds it was off its CPU for 0.1 ms
+    while spinning, or a caller that withdraws an offer from a worker that was spinning, marks the
+    team contended, the workers go to sleep, and for ``_TEAM_BACKOFF_SECONDS`` (50 ms) calls run on
+    the caller alone. One call at a time: a second thread finds the team busy and uses the pool.
     """
     cdef _TeamSlot slots[_TEAM_MAX]
     cdef _part_fn fn
     cdef void* data
     cdef Py_ssize_t scratch_n
-    cdef long long gen
-    cdef long long spin       # cooc_relax() calls in _TEAM_SPIN_SECONDS
+    cdef readonly long long gen   # calls offered so far
+    cdef long long spin_ns
+    cdef long long contended_ns   # when the team was last found contended (0: never)
     cdef int n_workers
     cdef object events, threads
     cdef readonly object pid, lock
 
     def __cinit__(self, pid):
-        cdef long long i, n = 1 << 16
         memset(self.slots, 0, sizeof(self.slots))
         self.pid = pid
         self.events = [None] * _TEAM_MAX
         self.threads = []
         self.lock = threading.Lock()
-        t0 = _perf_counter()
-        with nogil:
-            for i in range(n):
-                cooc_relax()
-        per = max(_perf_counter() - t0, 1e-9) / n
-        self.spin = max(1000, <long long> (_TEAM_SPIN_SECONDS / per))
+        self.spin_ns = <long long> (_TEAM_SPIN_SECONDS * 1e9)
+        self.contended_ns = 0
 
     def _grow(self, int n):
         # start workers 1..n (the caller is part 0)
@@ -675,39 +707,62 @@ cdef class _SpinTeam:
             self.threads.append(th)
             self.n_workers = w
 
+    @property
+    def contended(self):
+        """Whether calls now run on the caller alone (the team was found contended lately)."""
+        return self._backing_off(cooc_now_ns())
+
+    cdef bint _backing_off(self, long long now) noexcept nogil:
+        cdef long long c = cooc_aload(&self.contended_ns)
+        return c != 0 and now - c < <long long> (_TEAM_BACKOFF_SECONDS * 1e9)
+
     cdef long long _spin(self, int w, long long seen) noexcept nogil:
-        # Run the calls given to worker w while they come; return after `spin` idle turns.
+        # Run the calls offered to worker w while they come; return after spin_ns idle, or at once
+        # when this thread finds it was off its CPU while spinning.
         cdef _TeamSlot* s = &self.slots[w]
-        cdef long long g, idle = 0
+        cdef long long g, now, last = cooc_now_ns(), idle_from = last
+        cdef int turns = 0
         while True:
-            g = cooc_aload(&s.gen)
-            if g != seen:
+            g = cooc_aload(&s.ticket)
+            if g > 0 and g != seen:
                 seen = g
-                if s.scratch_n < self.scratch_n:
-                    free(s.scratch)
-                    s.scratch = <double*> calloc(self.scratch_n, sizeof(double))
-                    s.scratch_n = self.scratch_n if s.scratch != NULL else 0
-                if s.scratch != NULL and s.scratch_n >= self.scratch_n:
-                    self.fn(self.data, w, s.scratch)
-                else:
-                    s.fail = 1
-                cooc_astore(&s.done, g)
-                idle = 0
+                if not _TEAM_REFUSE and cooc_cas(&s.ticket, g, -g):
+                    # taken: fn, data and scratch_n are this call's until done is stored
+                    if s.scratch_n < self.scratch_n:
+                        free(s.scratch)
+                        s.scratch = <double*> calloc(self.scratch_n, sizeof(double))
+                        s.scratch_n = self.scratch_n if s.scratch != NULL else 0
+                    if s.scratch != NULL:   # else the caller does the tasks
+                        self.fn(self.data, w, s.scratch)
+                    cooc_astore(&s.done, g)
+                last = idle_from = cooc_now_ns()
             elif cooc_aload(&s.quit):
                 return seen
             else:
                 cooc_relax()
-                idle += 1
-                if idle >= self.spin:
-                    return seen
+                turns += 1
+                if turns >= 64:
+                    turns = 0
+                    now = cooc_now_ns()
+                    if now - last > _TEAM_GAP_NS:
+                        cooc_astore(&self.contended_ns, now)
+                        return seen
+                    if now - idle_from >= self.spin_ns:
+                        return seen
+                    last = now
 
-    cdef void _wait(self, int T, long long g) noexcept nogil:
-        # until workers 1..T-1 have finished call g: spin, then yield the CPU between looks
+    cdef void _finish(self, int T, long long g, uint64_t asleep, long long offered) noexcept nogil:
+        # Withdraw call g from workers 1..T-1 that have not taken it; wait for those that have.
         cdef int w
-        cdef long long turns = 0
+        cdef long long turns = 0, spin = 1 << 16
         for w in range(1, T):
+            if cooc_cas(&self.slots[w].ticket, g, 0):
+                if not (asleep >> w) & 1 and cooc_now_ns() - offered > _TEAM_GAP_NS:
+                    # spinning when offered, yet it never looked in all this time: off its CPU
+                    cooc_astore(&self.contended_ns, cooc_now_ns())
+                continue
             while cooc_aload(&self.slots[w].done) != g:
-                if turns < self.spin:
+                if turns < spin:
                     cooc_relax()
                     turns += 1
                 else:
@@ -735,7 +790,7 @@ cdef class _SpinTeam:
 
 
 def _team_worker(_SpinTeam team, int w):
-    cdef long long seen = 0
+    cdef long long seen = 0, g
     cdef _TeamSlot* s = &team.slots[w]
     ev = team.events[w]
     while True:
@@ -743,11 +798,12 @@ def _team_worker(_SpinTeam team, int w):
             seen = team._spin(w, seen)
         if cooc_aload(&s.quit):
             return
-        # sleep until the next call: the caller stores gen, then looks at parked; we store parked,
-        # then look at gen (both sequentially consistent), so one of us sees the other
+        # sleep until the next offer: the caller stores the ticket, then looks at parked; we store
+        # parked, then look at the ticket (both sequentially consistent), so one of us sees the other
         ev.clear()
         cooc_astore(&s.parked, 1)
-        if cooc_aload(&s.gen) == seen and not cooc_aload(&s.quit):
+        g = cooc_aload(&s.ticket)
+        if (g <= 0 or g == seen) and not cooc_aload(&s.quit):
             ev.wait()
         cooc_astore(&s.parked, 0)
 
@@ -765,6 +821,37 @@ def _team_spin_seconds(x=None):
     return _TEAM_SPIN_SECONDS
 
 
+def _team_backoff_seconds(x=None):
+    """Seconds calls run on the caller alone once the team is found contended (0.05); set it when
+    ``x`` is given (tests: 0 keeps offering calls to the workers)."""
+    global _TEAM_BACKOFF_SECONDS
+    if x is not None:
+        _TEAM_BACKOFF_SECONDS = max(0.0, float(x))
+    return _TEAM_BACKOFF_SECONDS
+
+
+def _team_test_mode(mode=None):
+    """How the team behaves (tests): ``""`` as in use; ``"refuse"``: workers take no call, as if
+    never scheduled; ``"patient"``: the caller waits until every worker has taken the call before
+    taking tasks itself. Set it when ``mode`` is given; returns the mode."""
+    global _TEAM_REFUSE, _TEAM_PATIENT
+    if mode is not None:
+        if mode not in ("", "refuse", "patient"):
+            raise ValueError(f"unknown team test mode {mode!r}")
+        _TEAM_REFUSE = mode == "refuse"
+        _TEAM_PATIENT = mode == "patient"
+    return "refuse" if _TEAM_REFUSE else "patient" if _TEAM_PATIENT else ""
+
+
+def _team_gap_seconds(x=None):
+    """Seconds off its CPU after which a spinning worker (or a caller whose offer a spinning worker
+    never took) finds the team contended (1e-4); set it when ``x`` is given (tests)."""
+    global _TEAM_GAP_NS
+    if x is not None:
+        _TEAM_GAP_NS = max(0, <long long> (float(x) * 1e9))
+    return _TEAM_GAP_NS / 1e9
+
+
 def _reset_team():
     """Stop and forget this process's team (tests)."""
     global _TEAM
@@ -775,14 +862,24 @@ def _reset_team():
             team._stop()
 
 
+cdef bint _team_backing_off():
+    # whether this process's team was found contended lately
+    team = _TEAM
+    return team is not None and (<_SpinTeam> team).pid == os.getpid() and (<_SpinTeam> team)._backing_off(cooc_now_ns())
+
+
 cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n) except -1:
-    """Run ``fn(data, t, scratch)`` for t in 0..T-1 on the process's spinning team (t = 0 in this
-    thread; ``scratch``: ``scratch_n`` zeroed doubles that ``fn`` leaves zeroed) and wait for all.
-    False, having run nothing, when another thread is using the team."""
+    """Run ``fn(data, t, scratch)`` on the process's spinning team: in this thread (t = 0) and in
+    each worker t in 1..T-1 that takes the call in time (``scratch``: ``scratch_n`` zeroed doubles
+    that ``fn`` leaves zeroed); ``fn`` must take its tasks from a counter shared by all the threads
+    and return when none is left, so that the caller alone does them all if no worker comes. False,
+    having run nothing, when another thread is using the team (callers look at
+    ``_team_backing_off()`` first: while it is true, they had better run in one thread)."""
     global _TEAM
     cdef _SpinTeam team
     cdef int w
-    cdef long long g
+    cdef long long g, offered
+    cdef uint64_t asleep = 0
     if T < 2 or T > _TEAM_MAX:
         return False
     with _TEAM_CREATE:
@@ -793,26 +890,27 @@ cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n) exc
     if not team.lock.acquire(False):
         return False
     try:
-        team._grow(T - 1)
         acc_np = _topk_accumulator(scratch_n)
         acc = <double*> cnp.PyArray_DATA(acc_np)
+        team._grow(T - 1)
         team.fn = fn
         team.data = data
         team.scratch_n = scratch_n
         team.gen += 1
         g = team.gen
+        offered = cooc_now_ns()
         for w in range(1, T):
-            team.slots[w].fail = 0
-            cooc_astore(&team.slots[w].gen, g)
+            cooc_astore(&team.slots[w].ticket, g)
             if cooc_aload(&team.slots[w].parked):
+                asleep |= (<uint64_t> 1) << w
                 team.events[w].set()
         with nogil:
+            if _TEAM_PATIENT:
+                for w in range(1, T):
+                    while cooc_aload(&team.slots[w].ticket) == g:
+                        cooc_yield()
             fn(data, 0, acc)
-            team._wait(T, g)
-        for w in range(1, T):
-            if team.slots[w].fail:
-                with nogil:
-                    fn(data, w, acc)
+            team._finish(T, g, asleep, offered)
     finally:
         team.lock.release()
     return True
@@ -1838,6 +1936,7 @@ cdef struct _TopkData:
     const double* dvals
     Py_ssize_t n_dense
     Py_ssize_t n_rows, n_queries, kk
+    long long next    # the next task to take (by any thread)
     int T, P, stop
 
 
@@ -1964,18 +2063,20 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noex
 
 
 cdef void _topk_part(void* data, int t, double* acc) noexcept nogil:
-    # Thread t's share of a batch: tasks t, t + T, t + 2T, ...; t = 0 (the caller's thread) also
-    # looks for Ctrl-C between tasks.
+    # A thread's share of a batch: it takes the next task from the shared counter until none is
+    # left, so threads that come late or not at all leave their tasks to the others; t = 0 (the
+    # caller's thread) also looks for Ctrl-C between tasks.
     cdef _TopkData* d = <_TopkData*> data
-    cdef Py_ssize_t task = t, n_tasks = d.n_queries * d.P
-    while task < n_tasks:
-        if cooc_load_flag(&d.stop):
-            break
-        if t == 0 and (task & 0x3F) == 0 and task > 0 and _signalled():
+    cdef long long task, n_tasks = d.n_queries * d.P, ran = 0
+    while not cooc_load_flag(&d.stop):
+        if t == 0 and ran > 0 and (ran & 0x3F) == 0 and _signalled():
             cooc_store_flag(&d.stop, 1)
             break
+        task = cooc_fetch_add(&d.next, 1)
+        if task >= n_tasks:
+            break
         _topk_task(d, task // d.P, task % d.P, acc)
-        task += d.T
+        ran += 1
 
 
 cdef class _TopkJob:
@@ -1987,8 +2088,9 @@ cdef class _TopkJob:
     columns in increasing order, so every float equals the single-query kernel's; then it scans its
     rows once, zeroing the accumulator as it goes. The work is bound by reading the postings (about
     0.75 ns each at V = 200k): walking them in cache-sized row blocks was measured slower (the
-    accumulator of 200k doubles sits in L2/L3 anyway). Thread ``t`` takes tasks t, t + T, t + 2T, ...;
-    nothing is allocated per query.
+    accumulator of 200k doubles sits in L2/L3 anyway). Each thread takes the next task from a shared
+    counter (queries differ in cost, and a thread may come late); which thread answers a task does
+    not change its floats. Nothing is allocated per query.
     """
     cdef _TopkData d
     cdef object keep  # the arrays behind the pointers, alive as long as the job
@@ -2061,7 +2163,10 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     found_np = np.zeros(B, dtype=np.int64)
     if B == 0 or kk == 0 or rn.shape[0] == 0:
         return rows_np, sims_np, found_np
-    # enough queries: one task each; fewer queries than threads: each query in T row ranges
+    # enough queries: one task each; fewer queries than threads: each query in T row ranges, unless
+    # the team is contended (then the threads are better left to others)
+    if B < T and _team_backing_off():
+        T = 1
     P = 1 if B >= T else min(T, <int> _TEAM_MAX)
     if P == 1 and T > B:
         T = <int> B
@@ -2090,6 +2195,7 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     j.d.T = T
     j.d.P = <int> P
     j.d.stop = 0
+    j.d.next = 0
     j.d.n_dense = dc.shape[0]
     j.d.dcols = &dc[0] if dc.shape[0] else NULL
     j.d.dvals = &dv[0, 0] if dc.shape[0] else NULL
