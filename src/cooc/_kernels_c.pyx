@@ -654,7 +654,7 @@ cdef struct _TeamSlot:
 
 cdef double _TEAM_SPIN_SECONDS = 0.002
 cdef double _TEAM_BACKOFF_SECONDS = 0.05
-cdef long long _TEAM_GAP_NS = 100000    # off the CPU this long while spinning: the CPUs are wanted elsewhere
+cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
 
@@ -672,10 +672,12 @@ cdef class _SpinTeam:
     left), then withdraws the offer from every worker that has not taken it and waits only for
     those that have. A worker that is not on a CPU (the machine busy with other work) costs the
     call nothing but its tasks, which the caller does. Spinning on a busy machine takes CPU time
-    from the caller and from others, though: a worker that finds it was off its CPU for 0.1 ms
-    while spinning, or a caller that withdraws an offer from a worker that was spinning, marks the
-    team contended, the workers go to sleep, and for ``_TEAM_BACKOFF_SECONDS`` (50 ms) calls run on
-    the caller alone. One call at a time: a second thread finds the team busy and uses the pool.
+    from the caller and from others, though: a worker that finds it was off its CPU for 0.5 ms
+    while spinning, or a caller that withdraws an offer made 0.5 ms before from a worker that was
+    spinning, marks the team contended, the workers go to sleep, and for ``_TEAM_BACKOFF_SECONDS``
+    (50 ms) calls run on the caller alone. (A lone spinning thread on this project's idle virtual
+    machines is off its CPU for over 0.1 ms 1-5 times a second, for over 0.2 ms at most once in a
+    couple of seconds; a scheduler sharing a CPU between two busy threads takes it away for ms.) One call at a time: a second thread finds the team busy and uses the pool.
     """
     cdef _TeamSlot slots[_TEAM_MAX]
     cdef _part_fn fn
@@ -845,7 +847,7 @@ def _team_test_mode(mode=None):
 
 def _team_gap_seconds(x=None):
     """Seconds off its CPU after which a spinning worker (or a caller whose offer a spinning worker
-    never took) finds the team contended (1e-4); set it when ``x`` is given (tests)."""
+    never took) finds the team contended (5e-4); set it when ``x`` is given (tests)."""
     global _TEAM_GAP_NS
     if x is not None:
         _TEAM_GAP_NS = max(0, <long long> (float(x) * 1e9))
