@@ -192,20 +192,28 @@ def big_model(request, corpus_files, tmp_path_factory):
     return cooc.pretrain(cooc.LineCorpus(path), n_jobs=2)
 
 
-@pytest.mark.parametrize("mode", ["single-1", "single-2", "batch-1", "batch-2"])
+@pytest.mark.parametrize("mode", ["single-1", "single-2", "batch-1", "batch-2", "busy-single-1", "busy-single-2"])
 def test_neighbors_topk(benchmark, big_model, mode):
-    """Top-10 neighbours of 100 random words: one query at a time or one batch, in 1 or 2 threads."""
+    """Top-10 neighbours of 100 random words: one query at a time or one batch, in 1 or 2 threads;
+    "busy": one at a time while another process keeps a core busy (2 threads must not then lose to 1)."""
     benchmark.group = f"neighbors-V{len(big_model) // 1000}k"
     rng = np.random.default_rng(0)
     words = [big_model.index_to_key[i] for i in rng.integers(0, len(big_model), 20 if SMOKE else 100)]
     big_model.most_similar(words[0], topn=10)  # builds the transpose once
+    jobs = int(mode[-1])
 
     def run():
-        if mode.startswith("single"):
-            return [big_model.most_similar(w, topn=10, n_jobs=int(mode[-1])) for w in words]
-        return big_model.most_similar_batch(words, topn=10, n_jobs=int(mode[-1]))
+        if "single" in mode:
+            return [big_model.most_similar(w, topn=10, n_jobs=jobs) for w in words]
+        return big_model.most_similar_batch(words, topn=10, n_jobs=jobs)
 
-    got = benchmark.pedantic(run, rounds=3, iterations=1)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if mode.startswith("busy") else None
+    try:
+        got = benchmark.pedantic(run, rounds=3, iterations=1)
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
     assert got == [big_model.most_similar(w, topn=10) for w in words]
     benchmark.extra_info.update(vocab=len(big_model), nnz=int(big_model.counts.nnz))
     if _min_seconds(benchmark):

@@ -160,22 +160,31 @@ def test_busy_team_falls_back_to_the_pool(compiled_kernels):
 
 
 @pytest.fixture
-def contended_team(compiled_kernels):
-    """The team with a zero gap: any spinning worker (or a caller whose offer a spinning worker did
-    not take) finds it contended, and stays so for 10 s; workers refuse calls."""
+def team_settings(compiled_kernels):
+    """Change the team's gap, backoff and test mode inside a test; all restored (and the team reset)
+    afterwards."""
     compiled = compiled_kernels
     gap, backoff = compiled._team_gap_seconds(), compiled._team_backoff_seconds()
     compiled._reset_team()
-    compiled._team_gap_seconds(0.0)
-    compiled._team_backoff_seconds(10.0)
-    compiled._team_test_mode("refuse")
-    try:
-        yield compiled
-    finally:
-        compiled._team_test_mode("")
+
+    def set_(gap=gap, backoff=backoff, mode=""):
         compiled._team_gap_seconds(gap)
         compiled._team_backoff_seconds(backoff)
+        compiled._team_test_mode(mode)
+        return compiled
+
+    try:
+        yield set_
+    finally:
+        set_()
         compiled._reset_team()
+
+
+@pytest.fixture
+def contended_team(team_settings):
+    """The team with a zero gap: any spinning worker (or a caller whose offer a spinning worker did
+    not take) finds it contended, and stays so for 10 s; workers refuse calls."""
+    return team_settings(gap=0.0, backoff=10.0, mode="refuse")
 
 
 def test_contended_team_leaves_queries_to_one_thread(contended_team):
@@ -192,7 +201,7 @@ def test_contended_team_leaves_queries_to_one_thread(contended_team):
     got = compiled.topk_cosine_sparse_many(*args, 3)   # offered, never taken
     team = compiled._TEAM
     assert [a.tobytes() for a in got] == want
-    assert team.gen == 1 and team.contended
+    assert (team.gen, team.withdrawn) == (1, 2) and team.contended
     for _ in range(3):
         got = compiled.topk_cosine_sparse_many(*args, 3)
         assert [a.tobytes() for a in got] == want
@@ -201,6 +210,27 @@ def test_contended_team_leaves_queries_to_one_thread(contended_team):
     assert not team.contended
     got = compiled.topk_cosine_sparse_many(*args, 3)
     assert [a.tobytes() for a in got] == want and team.gen == 2
+
+
+def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
+    """A worker that took its call and then stays away from its tasks (20 ms here, as if taken off
+    its CPU) makes the caller wait longer than the gap: the call's answer is still exact, and the
+    team is marked contended."""
+    compiled = team_settings(gap=0.002, backoff=10.0, mode="slow")
+    m = random_matrix(7, n_rows=300, n_cols=30, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 7, 1)
+    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
+    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+    got = compiled.topk_cosine_sparse_many(*args, 2)
+    team = compiled._TEAM
+    assert [a.tobytes() for a in got] == want
+    assert (team.gen, team.withdrawn, team.waited) == (1, 0, 1) and team.contended
+
+
+def test_unknown_team_test_mode_is_refused(compiled_kernels):
+    with pytest.raises(ValueError, match="unknown team test mode 'lazy'"):
+        compiled_kernels._team_test_mode("lazy")
 
 
 def test_team_is_shared_safely_by_python_threads(backend):

@@ -657,6 +657,7 @@ cdef double _TEAM_BACKOFF_SECONDS = 0.05
 cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
+cdef int _TEAM_SLOW = 0       # tests: as patient, and a worker waits 20 ms before its tasks
 
 
 cdef class _SpinTeam:
@@ -673,8 +674,8 @@ cdef class _SpinTeam:
     those that have. A worker that is not on a CPU (the machine busy with other work) costs the
     call nothing but its tasks, which the caller does. Spinning on a busy machine takes CPU time
     from the caller and from others, though: a worker that finds it was off its CPU for 0.5 ms
-    while spinning, or a caller that withdraws an offer made 0.5 ms before from a worker that was
-    spinning, marks the team contended, the workers go to sleep, and for ``_TEAM_BACKOFF_SECONDS``
+    while spinning, a caller that withdraws an offer made 0.5 ms before from a worker that was
+    spinning, or a caller that waits 0.5 ms for a worker's tasks marks the team contended, the workers go to sleep, and for ``_TEAM_BACKOFF_SECONDS``
     (50 ms) calls run on the caller alone. (A lone spinning thread on this project's idle virtual
     machines is off its CPU for over 0.1 ms 1-5 times a second, for over 0.2 ms at most once in a
     couple of seconds; a scheduler sharing a CPU between two busy threads takes it away for ms.) One call at a time: a second thread finds the team busy and uses the pool.
@@ -683,7 +684,9 @@ cdef class _SpinTeam:
     cdef _part_fn fn
     cdef void* data
     cdef Py_ssize_t scratch_n
-    cdef readonly long long gen   # calls offered so far
+    cdef readonly long long gen        # calls offered so far
+    cdef readonly long long withdrawn  # offers withdrawn (the worker had not taken them)
+    cdef readonly long long waited     # calls that waited over the gap for a worker's tasks
     cdef long long spin_ns
     cdef long long contended_ns   # when the team was last found contended (0: never)
     cdef int n_workers
@@ -734,6 +737,10 @@ cdef class _SpinTeam:
                         free(s.scratch)
                         s.scratch = <double*> calloc(self.scratch_n, sizeof(double))
                         s.scratch_n = self.scratch_n if s.scratch != NULL else 0
+                    if _TEAM_SLOW:
+                        now = cooc_now_ns()
+                        while cooc_now_ns() - now < 20000000:
+                            cooc_yield()
                     if s.scratch != NULL:   # else the caller does the tasks
                         self.fn(self.data, w, s.scratch)
                     cooc_astore(&s.done, g)
@@ -756,9 +763,10 @@ cdef class _SpinTeam:
     cdef void _finish(self, int T, long long g, uint64_t asleep, long long offered) noexcept nogil:
         # Withdraw call g from workers 1..T-1 that have not taken it; wait for those that have.
         cdef int w
-        cdef long long turns = 0, spin = 1 << 16
+        cdef long long turns = 0, spin = 1 << 16, since = 0, now
         for w in range(1, T):
             if cooc_cas(&self.slots[w].ticket, g, 0):
+                self.withdrawn += 1
                 if not (asleep >> w) & 1 and cooc_now_ns() - offered > _TEAM_GAP_NS:
                     # spinning when offered, yet it never looked in all this time: off its CPU
                     cooc_astore(&self.contended_ns, cooc_now_ns())
@@ -769,6 +777,15 @@ cdef class _SpinTeam:
                     turns += 1
                 else:
                     cooc_yield()
+                if (turns & 63) == 0:
+                    now = cooc_now_ns()
+                    if since == 0:
+                        since = now
+                    elif since > 0 and now - since > _TEAM_GAP_NS:
+                        # a worker taken off its CPU in the middle of its tasks
+                        self.waited += 1
+                        cooc_astore(&self.contended_ns, now)
+                        since = -1
 
     def _stop(self):
         """Tell the workers to end (tests)."""
@@ -835,14 +852,16 @@ def _team_backoff_seconds(x=None):
 def _team_test_mode(mode=None):
     """How the team behaves (tests): ``""`` as in use; ``"refuse"``: workers take no call, as if
     never scheduled; ``"patient"``: the caller waits until every worker has taken the call before
-    taking tasks itself. Set it when ``mode`` is given; returns the mode."""
-    global _TEAM_REFUSE, _TEAM_PATIENT
+    taking tasks itself; ``"slow"``: as patient, and a worker that has taken a call waits 20 ms
+    before its tasks, as if taken off its CPU. Set it when ``mode`` is given; returns the mode."""
+    global _TEAM_REFUSE, _TEAM_PATIENT, _TEAM_SLOW
     if mode is not None:
-        if mode not in ("", "refuse", "patient"):
+        if mode not in ("", "refuse", "patient", "slow"):
             raise ValueError(f"unknown team test mode {mode!r}")
         _TEAM_REFUSE = mode == "refuse"
-        _TEAM_PATIENT = mode == "patient"
-    return "refuse" if _TEAM_REFUSE else "patient" if _TEAM_PATIENT else ""
+        _TEAM_PATIENT = mode in ("patient", "slow")
+        _TEAM_SLOW = mode == "slow"
+    return "refuse" if _TEAM_REFUSE else "slow" if _TEAM_SLOW else "patient" if _TEAM_PATIENT else ""
 
 
 def _team_gap_seconds(x=None):
