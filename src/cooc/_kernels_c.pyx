@@ -665,7 +665,8 @@ cdef class _SpinTeam:
 
     Waking a sleeping thread costs 0.1-0.3 ms on the virtual machines we measure (the idle virtual
     CPU has to be scheduled again), as much as a whole top-k query; a thread that spins on a memory
-    word sees new work within a microsecond. After each call a worker spins for about
+    word sees new work within a microsecond (it yields the CPU every 64 turns, to a thread waiting
+    for it there, if any). After each call a worker spins for about
     ``_TEAM_SPIN_SECONDS`` (2 ms), then sleeps on a ``threading.Event`` until the next call wakes it.
 
     A call never waits for a worker that has not started: the caller offers the call to each
@@ -751,7 +752,9 @@ cdef class _SpinTeam:
                 cooc_relax()
                 turns += 1
                 if turns >= 64:
+                    # give the CPU to a thread waiting for it here (the caller, say), if any
                     turns = 0
+                    cooc_yield()
                     now = cooc_now_ns()
                     if now - last > _TEAM_GAP_NS:
                         cooc_astore(&self.contended_ns, now)
