@@ -161,15 +161,16 @@ def test_busy_team_falls_back_to_the_pool(compiled_kernels):
 
 @pytest.fixture
 def team_settings(compiled_kernels):
-    """Change the team's gap, backoff and test mode inside a test; all restored (and the team reset)
-    afterwards."""
+    """Change the team's gap, backoff, marks and test mode inside a test; all restored (and the team
+    reset) afterwards."""
     compiled = compiled_kernels
-    gap, backoff = compiled._team_gap_seconds(), compiled._team_backoff_seconds()
+    gap, backoff, marks = compiled._team_gap_seconds(), compiled._team_backoff_seconds(), compiled._team_marks()
     compiled._reset_team()
 
-    def set_(gap=gap, backoff=backoff, mode=""):
+    def set_(gap=gap, backoff=backoff, marks=marks, mode=""):
         compiled._team_gap_seconds(gap)
         compiled._team_backoff_seconds(backoff)
+        compiled._team_marks(marks)
         compiled._team_test_mode(mode)
         return compiled
 
@@ -183,8 +184,8 @@ def team_settings(compiled_kernels):
 @pytest.fixture
 def contended_team(team_settings):
     """The team with a zero gap: any spinning worker (or a caller whose offer a spinning worker did
-    not take) finds it contended, and stays so for 10 s; workers refuse calls."""
-    return team_settings(gap=0.0, backoff=10.0, mode="refuse")
+    not take) finds it contended, and one mark makes it back off for 10 s; workers refuse calls."""
+    return team_settings(gap=0.0, backoff=10.0, marks=1, mode="refuse")
 
 
 def test_contended_team_leaves_queries_to_one_thread(contended_team):
@@ -215,8 +216,8 @@ def test_contended_team_leaves_queries_to_one_thread(contended_team):
 def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
     """A worker that took its call and then stays away from its tasks (20 ms here, as if taken off
     its CPU) makes the caller wait longer than the gap: the call's answer is still exact, and the
-    team is marked contended."""
-    compiled = team_settings(gap=0.002, backoff=10.0, mode="slow")
+    team is marked contended; the second such mark in a row makes it back off."""
+    compiled = team_settings(gap=0.002, backoff=10.0, marks=2, mode="slow")
     m = random_matrix(7, n_rows=300, n_cols=30, density=0.2)
     tp, ti, td, norms = prepared(m)
     q, exclude = many_queries(m, 7, 1)
@@ -225,7 +226,10 @@ def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
     got = compiled.topk_cosine_sparse_many(*args, 2)
     team = compiled._TEAM
     assert [a.tobytes() for a in got] == want
-    assert (team.gen, team.withdrawn, team.waited) == (1, 0, 1) and team.contended
+    assert (team.gen, team.withdrawn, team.waited) == (1, 0, 1) and not team.contended
+    got = compiled.topk_cosine_sparse_many(*args, 2)
+    assert [a.tobytes() for a in got] == want
+    assert (team.gen, team.withdrawn, team.waited) == (2, 0, 2) and team.contended
 
 
 def test_unknown_team_test_mode_is_refused(compiled_kernels):

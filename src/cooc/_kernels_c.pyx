@@ -654,6 +654,7 @@ cdef struct _TeamSlot:
 
 cdef double _TEAM_SPIN_SECONDS = 0.002
 cdef double _TEAM_BACKOFF_SECONDS = 0.05
+cdef int _TEAM_MARKS = 2
 cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
@@ -674,12 +675,15 @@ cdef class _SpinTeam:
     left), then withdraws the offer from every worker that has not taken it and waits only for
     those that have. A worker that is not on a CPU (the machine busy with other work) costs the
     call nothing but its tasks, which the caller does. Spinning on a busy machine takes CPU time
-    from the caller and from others, though: a worker that finds it was off its CPU for 0.5 ms
-    while spinning, a caller that withdraws an offer made 0.5 ms before from a worker that was
-    spinning, or a caller that waits 0.5 ms for a worker's tasks marks the team contended, the workers go to sleep, and for ``_TEAM_BACKOFF_SECONDS``
-    (50 ms) calls run on the caller alone. (A lone spinning thread on this project's idle virtual
-    machines is off its CPU for over 0.1 ms 1-5 times a second, for over 0.2 ms at most once in a
-    couple of seconds; a scheduler sharing a CPU between two busy threads takes it away for ms.) One call at a time: a second thread finds the team busy and uses the pool.
+    from the caller and from others, though. The team is marked contended when a spinning worker
+    finds it was off its CPU for ``_TEAM_GAP_NS`` (0.5 ms), when the caller withdraws an offer made
+    that long before from a worker that was spinning, or when it waits that long for a worker's
+    tasks. Marks come from the virtual machine too (a lone spinning thread on this project's idle
+    machines is off its CPU for over 0.2 ms about once a second, now and then for a few ms), a
+    second thread sharing the CPU gives them every few ms: so ``_TEAM_MARKS`` (2) marks, each
+    within ``_TEAM_BACKOFF_SECONDS`` (50 ms) of the one before or of the end of the last backoff,
+    make the team back off: for 50 ms the workers sleep and one query runs in one thread. One call
+    at a time: a second thread finds the team busy and uses the pool.
     """
     cdef _TeamSlot slots[_TEAM_MAX]
     cdef _part_fn fn
@@ -689,7 +693,9 @@ cdef class _SpinTeam:
     cdef readonly long long withdrawn  # offers withdrawn (the worker had not taken them)
     cdef readonly long long waited     # calls that waited over the gap for a worker's tasks
     cdef long long spin_ns
-    cdef long long contended_ns   # when the team was last found contended (0: never)
+    cdef long long marked_ns      # the last contended mark (0: none)
+    cdef long long off_ns         # when the last backoff began (0: never)
+    cdef long long streak         # marks in a row, each close to the one before
     cdef int n_workers
     cdef object events, threads
     cdef readonly object pid, lock
@@ -701,7 +707,7 @@ cdef class _SpinTeam:
         self.threads = []
         self.lock = threading.Lock()
         self.spin_ns = <long long> (_TEAM_SPIN_SECONDS * 1e9)
-        self.contended_ns = 0
+        self.marked_ns = self.off_ns = self.streak = 0
 
     def _grow(self, int n):
         # start workers 1..n (the caller is part 0)
@@ -719,8 +725,21 @@ cdef class _SpinTeam:
         return self._backing_off(cooc_now_ns())
 
     cdef bint _backing_off(self, long long now) noexcept nogil:
-        cdef long long c = cooc_aload(&self.contended_ns)
-        return c != 0 and now - c < <long long> (_TEAM_BACKOFF_SECONDS * 1e9)
+        cdef long long off = cooc_aload(&self.off_ns)
+        return off != 0 and now - off < <long long> (_TEAM_BACKOFF_SECONDS * 1e9)
+
+    cdef void _mark(self, long long now) noexcept nogil:
+        # a sign of contention (from a worker or the caller: racy counts, harmless for a heuristic)
+        cdef long long window = <long long> (_TEAM_BACKOFF_SECONDS * 1e9)
+        cdef long long off = cooc_aload(&self.off_ns)
+        cdef long long prev = max(cooc_aload(&self.marked_ns), off + window if off != 0 else 0)
+        cooc_astore(&self.marked_ns, now)
+        if prev != 0 and now - prev < window:
+            cooc_astore(&self.streak, cooc_aload(&self.streak) + 1)
+        else:
+            cooc_astore(&self.streak, 1)
+        if cooc_aload(&self.streak) >= _TEAM_MARKS:
+            cooc_astore(&self.off_ns, now)
 
     cdef long long _spin(self, int w, long long seen) noexcept nogil:
         # Run the calls offered to worker w while they come; return after spin_ns idle, or at once
@@ -757,7 +776,7 @@ cdef class _SpinTeam:
                     cooc_yield()
                     now = cooc_now_ns()
                     if now - last > _TEAM_GAP_NS:
-                        cooc_astore(&self.contended_ns, now)
+                        self._mark(now)
                         return seen
                     if now - idle_from >= self.spin_ns:
                         return seen
@@ -772,7 +791,7 @@ cdef class _SpinTeam:
                 self.withdrawn += 1
                 if not (asleep >> w) & 1 and cooc_now_ns() - offered > _TEAM_GAP_NS:
                     # spinning when offered, yet it never looked in all this time: off its CPU
-                    cooc_astore(&self.contended_ns, cooc_now_ns())
+                    self._mark(cooc_now_ns())
                 continue
             while cooc_aload(&self.slots[w].done) != g:
                 if turns < spin:
@@ -787,7 +806,7 @@ cdef class _SpinTeam:
                     elif since > 0 and now - since > _TEAM_GAP_NS:
                         # a worker taken off its CPU in the middle of its tasks
                         self.waited += 1
-                        cooc_astore(&self.contended_ns, now)
+                        self._mark(now)
                         since = -1
 
     def _stop(self):
@@ -850,6 +869,14 @@ def _team_backoff_seconds(x=None):
     if x is not None:
         _TEAM_BACKOFF_SECONDS = max(0.0, float(x))
     return _TEAM_BACKOFF_SECONDS
+
+
+def _team_marks(n=None):
+    """Contended marks in a row that make the team back off (2); set it when ``n`` is given (tests)."""
+    global _TEAM_MARKS
+    if n is not None:
+        _TEAM_MARKS = max(1, int(n))
+    return _TEAM_MARKS
 
 
 def _team_test_mode(mode=None):
