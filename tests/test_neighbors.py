@@ -8,6 +8,9 @@ kernel itself: the batch answers must equal it bit for bit, whatever the number 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -165,12 +168,14 @@ def team_settings(compiled_kernels):
     reset) afterwards."""
     compiled = compiled_kernels
     gap, backoff, marks = compiled._team_gap_seconds(), compiled._team_backoff_seconds(), compiled._team_marks()
+    confirm = compiled._team_confirm()
     compiled._reset_team()
 
-    def set_(gap=gap, backoff=backoff, marks=marks, mode=""):
+    def set_(gap=gap, backoff=backoff, marks=marks, confirm=confirm, mode=""):
         compiled._team_gap_seconds(gap)
         compiled._team_backoff_seconds(backoff)
         compiled._team_marks(marks)
+        compiled._team_confirm(confirm)
         compiled._team_test_mode(mode)
         return compiled
 
@@ -184,8 +189,9 @@ def team_settings(compiled_kernels):
 @pytest.fixture
 def contended_team(team_settings):
     """The team with a zero gap: any spinning worker (or a caller whose offer a spinning worker did
-    not take) finds it contended, and one mark makes it back off for 10 s; workers refuse calls."""
-    return team_settings(gap=0.0, backoff=10.0, marks=1, mode="refuse")
+    not take) finds it contended, and one mark makes it back off for 10 s, however many threads are
+    runnable; workers refuse calls."""
+    return team_settings(gap=0.0, backoff=10.0, marks=1, confirm=False, mode="refuse")
 
 
 def test_contended_team_leaves_queries_to_one_thread(contended_team):
@@ -217,7 +223,7 @@ def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
     """A worker that took its call and then stays away from its tasks (20 ms here, as if taken off
     its CPU) makes the caller wait longer than the gap: the call's answer is still exact, and the
     team is marked contended; the second such mark in a row makes it back off."""
-    compiled = team_settings(gap=0.002, backoff=10.0, marks=2, mode="slow")
+    compiled = team_settings(gap=0.002, backoff=10.0, marks=2, confirm=False, mode="slow")
     m = random_matrix(7, n_rows=300, n_cols=30, density=0.2)
     tp, ti, td, norms = prepared(m)
     q, exclude = many_queries(m, 7, 1)
@@ -230,6 +236,69 @@ def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
     got = compiled.topk_cosine_sparse_many(*args, 2)
     assert [a.tobytes() for a in got] == want
     assert (team.gen, team.withdrawn, team.waited) == (2, 0, 2) and team.contended
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="runnable threads are read from /proc/loadavg")
+def test_contention_counts_only_with_more_runnable_threads_than_cpus(team_settings):
+    """A contended mark counts only while more threads are runnable in the system than there are
+    CPUs (else the host took the CPU, and one thread would not help): with the team's CPU count set
+    past any load, marks are ignored; with more busy processes than CPUs, the same marks count."""
+    compiled = team_settings(gap=0.0, backoff=10.0, marks=1, confirm=True, mode="refuse")
+    m = random_matrix(9, n_rows=300, n_cols=30, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 9, 1)
+    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
+    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+    compiled.topk_cosine_sparse_many(*args, 2)    # makes the team
+    team = compiled._TEAM
+    team.n_cpus = 1 << 30
+    for _ in range(3):
+        assert [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 2)] == want
+    assert team.unconfirmed > 0 and not team.contended
+    n = os.cpu_count() or 1
+    team.n_cpus = n
+    busy = [subprocess.Popen([sys.executable, "-c", "print('go', flush=True)\nwhile True: pass"],
+                             stdout=subprocess.PIPE, text=True) for _ in range(n + 1)]
+    try:
+        for p in busy:
+            assert p.stdout.readline() == "go\n"
+        assert compiled._runnable_threads() > n
+        deadline = time.monotonic() + 30   # the woken worker marks the team after the call returns
+        while not team.contended and time.monotonic() < deadline:
+            got = compiled.topk_cosine_sparse_many(*args, 2)
+            assert [a.tobytes() for a in got] == want
+        assert team.contended
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
+
+
+def test_backoffs_that_follow_one_another_double(contended_team):
+    """Contention found again within a backoff's length of its end starts the next backoff at once,
+    twice as long (at most 16 times the first); found later, the backoff is the first length again.
+    Time is moved on with the team's test clock (``_age``)."""
+    compiled = contended_team   # backoff 10 s, one mark suffices, workers refuse calls
+    m = random_matrix(10, n_rows=300, n_cols=30, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 10, 1)
+    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
+    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+
+    def until_contended():
+        deadline = time.monotonic() + 30   # a woken worker may mark the team after the call returns
+        while True:
+            assert [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 2)] == want
+            if compiled._TEAM.contended or time.monotonic() > deadline:
+                return compiled._TEAM
+
+    team = until_contended()
+    assert team.contended and team.backoff_level == 0
+    for seconds, level in [(10.5, 1), (20 + 5, 2), (40 + 9.9, 3), (80 + 1, 4), (160 + 1, 4), (160 + 100, 0)]:
+        team._age(seconds)   # the backoff ended (seconds - its length) ago
+        assert not team.contended
+        team = until_contended()
+        assert team.contended and team.backoff_level == level
 
 
 def test_unknown_team_test_mode_is_refused(compiled_kernels):

@@ -596,6 +596,7 @@ cdef extern from *:
     }
     static void cooc_relax(void) { YieldProcessor(); }
     static void cooc_yield(void) { SwitchToThread(); }
+    static int cooc_runnable(void) { return -1; }
     static long long cooc_now_ns(void) {
         LARGE_INTEGER c, f;
         QueryPerformanceCounter(&c);
@@ -605,6 +606,35 @@ cdef extern from *:
     #else
     #include <sched.h>
     #include <time.h>
+    #include <stdlib.h>
+    #include <string.h>
+    #if defined(__linux__)
+    #include <fcntl.h>
+    #include <unistd.h>
+    #endif
+    /* threads now runnable in the whole system (the fourth field of /proc/loadavg, "running/total",
+       this thread included), or -1 where it cannot be read */
+    static int cooc_runnable(void) {
+    #if defined(__linux__)
+        char buf[128];
+        char *p = buf;
+        int f, fd = open("/proc/loadavg", O_RDONLY);
+        ssize_t n;
+        if (fd < 0) return -1;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) return -1;
+        buf[n] = 0;
+        for (f = 0; f < 3; f++) {
+            p = strchr(p, ' ');
+            if (p == NULL) return -1;
+            p++;
+        }
+        return atoi(p);
+    #else
+        return -1;
+    #endif
+    }
     static long long cooc_aload(long long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
     static void cooc_astore(long long *p, long long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
     static int cooc_cas(long long *p, long long expected, long long desired) {
@@ -633,6 +663,7 @@ cdef extern from *:
     void cooc_relax() nogil
     void cooc_yield() nogil
     long long cooc_now_ns() nogil
+    int cooc_runnable() nogil
 
 
 ctypedef void (*_part_fn)(void* data, int t, double* scratch) noexcept nogil
@@ -655,6 +686,7 @@ cdef struct _TeamSlot:
 cdef double _TEAM_SPIN_SECONDS = 0.002
 cdef double _TEAM_BACKOFF_SECONDS = 0.05
 cdef int _TEAM_MARKS = 2
+cdef int _TEAM_CONFIRM = 1    # a mark counts only when more threads are runnable than there are CPUs
 cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
@@ -678,12 +710,16 @@ cdef class _SpinTeam:
     from the caller and from others, though. The team is marked contended when a spinning worker
     finds it was off its CPU for ``_TEAM_GAP_NS`` (0.5 ms), when the caller withdraws an offer made
     that long before from a worker that was spinning, or when it waits that long for a worker's
-    tasks. Marks come from the virtual machine too (a lone spinning thread on this project's idle
-    machines is off its CPU for over 0.2 ms about once a second, now and then for a few ms), a
-    second thread sharing the CPU gives them every few ms: so ``_TEAM_MARKS`` (2) marks, each
+    tasks. The host of a virtual machine takes CPUs away too (a lone spinning thread on this
+    project's idle machines is off its CPU for over 0.2 ms about once a second, on a busy host for
+    over 0.5 ms several times in 100 queries): running in one thread does not help then, so a mark
+    counts only while more threads are runnable in the system than there are CPUs (on Linux, from
+    /proc/loadavg; elsewhere every mark counts). ``_TEAM_MARKS`` (2) marks that count, each
     within ``_TEAM_BACKOFF_SECONDS`` (50 ms) of the one before or of the end of the last backoff,
-    make the team back off: for 50 ms the workers sleep and one query runs in one thread. One call
-    at a time: a second thread finds the team busy and uses the pool.
+    make the team back off: for 50 ms the workers sleep and one query runs in one thread. A mark
+    that counts within 50 ms of a backoff's end starts the next backoff at once, twice as long (up
+    to 0.8 s: each backoff ends with a call offered to the workers, which costs the caller on a
+    busy machine). One call at a time: a second thread finds the team busy and uses the pool.
     """
     cdef _TeamSlot slots[_TEAM_MAX]
     cdef _part_fn fn
@@ -696,7 +732,10 @@ cdef class _SpinTeam:
     cdef long long marked_ns      # the last contended mark (0: none)
     cdef long long off_ns         # when the last backoff began (0: never)
     cdef long long streak         # marks in a row, each close to the one before
+    cdef long long level          # backoffs right after one another, less one (at most 4)
     cdef int n_workers
+    cdef public int n_cpus            # CPUs of the system (runnable threads are compared with it)
+    cdef readonly long long unconfirmed   # marks ignored: no more threads runnable than CPUs
     cdef object events, threads
     cdef readonly object pid, lock
 
@@ -707,7 +746,8 @@ cdef class _SpinTeam:
         self.threads = []
         self.lock = threading.Lock()
         self.spin_ns = <long long> (_TEAM_SPIN_SECONDS * 1e9)
-        self.marked_ns = self.off_ns = self.streak = 0
+        self.marked_ns = self.off_ns = self.streak = self.level = 0
+        self.n_cpus = os.cpu_count() or 1
 
     def _grow(self, int n):
         # start workers 1..n (the caller is part 0)
@@ -724,22 +764,58 @@ cdef class _SpinTeam:
         """Whether calls now run on the caller alone (the team was found contended lately)."""
         return self._backing_off(cooc_now_ns())
 
+    cdef long long _backoff_ns(self) noexcept nogil:
+        # the length of the current (or last) backoff: 50 ms, doubled for each backoff that follows
+        # right on the one before, at most four times (0.8 s)
+        return (<long long> (_TEAM_BACKOFF_SECONDS * 1e9)) << cooc_aload(&self.level)
+
     cdef bint _backing_off(self, long long now) noexcept nogil:
         cdef long long off = cooc_aload(&self.off_ns)
-        return off != 0 and now - off < <long long> (_TEAM_BACKOFF_SECONDS * 1e9)
+        return off != 0 and now - off < self._backoff_ns()
 
     cdef void _mark(self, long long now) noexcept nogil:
-        # a sign of contention (from a worker or the caller: racy counts, harmless for a heuristic)
+        # A sign of contention (from a worker or the caller: racy counts, harmless for a heuristic);
+        # ignored when no more threads are runnable than there are CPUs (the virtual machine took the
+        # CPU: running in one thread would not help), and during a backoff.
         cdef long long window = <long long> (_TEAM_BACKOFF_SECONDS * 1e9)
-        cdef long long off = cooc_aload(&self.off_ns)
-        cdef long long prev = max(cooc_aload(&self.marked_ns), off + window if off != 0 else 0)
-        cooc_astore(&self.marked_ns, now)
-        if prev != 0 and now - prev < window:
+        cdef long long off, end
+        cdef int runnable
+        if _TEAM_CONFIRM:
+            runnable = cooc_runnable()
+            if 0 <= runnable <= self.n_cpus:
+                self.unconfirmed += 1
+                return
+        off = cooc_aload(&self.off_ns)
+        end = off + self._backoff_ns() if off != 0 else 0
+        if now < end:
+            return
+        if off != 0 and now - end < window:
+            # contended again right after a backoff: back off again at once, for twice as long
+            cooc_astore(&self.level, min(cooc_aload(&self.level) + 1, 4))
+            cooc_astore(&self.off_ns, now)
+            cooc_astore(&self.marked_ns, now)
+            return
+        if cooc_aload(&self.marked_ns) != 0 and now - cooc_aload(&self.marked_ns) < window:
             cooc_astore(&self.streak, cooc_aload(&self.streak) + 1)
         else:
             cooc_astore(&self.streak, 1)
+        cooc_astore(&self.marked_ns, now)
         if cooc_aload(&self.streak) >= _TEAM_MARKS:
+            cooc_astore(&self.level, 0)
             cooc_astore(&self.off_ns, now)
+
+    def _age(self, seconds):
+        """Move the team's clocks ``seconds`` back, as if that much time had passed (tests)."""
+        cdef long long ns = <long long> (float(seconds) * 1e9)
+        if self.off_ns:
+            self.off_ns -= ns
+        if self.marked_ns:
+            self.marked_ns -= ns
+
+    @property
+    def backoff_level(self):
+        """How many times the current (or last) backoff was doubled."""
+        return self.level
 
     cdef long long _spin(self, int w, long long seen) noexcept nogil:
         # Run the calls offered to worker w while they come; return after spin_ns idle, or at once
@@ -877,6 +953,20 @@ def _team_marks(n=None):
     if n is not None:
         _TEAM_MARKS = max(1, int(n))
     return _TEAM_MARKS
+
+
+def _team_confirm(x=None):
+    """Whether a contended mark counts only while more threads are runnable than there are CPUs
+    (True; tests: False counts every mark); set it when ``x`` is given."""
+    global _TEAM_CONFIRM
+    if x is not None:
+        _TEAM_CONFIRM = 1 if x else 0
+    return bool(_TEAM_CONFIRM)
+
+
+def _runnable_threads():
+    """Threads now runnable in the whole system, the caller included (Linux: /proc/loadavg), or -1."""
+    return cooc_runnable()
 
 
 def _team_test_mode(mode=None):
