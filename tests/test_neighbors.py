@@ -168,14 +168,15 @@ def team_settings(compiled_kernels):
     reset) afterwards."""
     compiled = compiled_kernels
     gap, backoff, marks = compiled._team_gap_seconds(), compiled._team_backoff_seconds(), compiled._team_marks()
-    confirm = compiled._team_confirm()
+    confirm, cpus = compiled._team_confirm(), compiled._team_cpus()
     compiled._reset_team()
 
-    def set_(gap=gap, backoff=backoff, marks=marks, confirm=confirm, mode=""):
+    def set_(gap=gap, backoff=backoff, marks=marks, confirm=confirm, cpus=cpus, mode=""):
         compiled._team_gap_seconds(gap)
         compiled._team_backoff_seconds(backoff)
         compiled._team_marks(marks)
         compiled._team_confirm(confirm)
+        compiled._team_cpus(cpus)
         compiled._team_test_mode(mode)
         return compiled
 
@@ -222,8 +223,8 @@ def test_contended_team_leaves_queries_to_one_thread(contended_team):
 def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
     """A worker that took its call and then stays away from its tasks (20 ms here, as if taken off
     its CPU) makes the caller wait longer than the gap: the call's answer is still exact, and the
-    team is marked contended; the second such mark in a row makes it back off."""
-    compiled = team_settings(gap=0.002, backoff=10.0, marks=2, confirm=False, mode="slow")
+    wait marks the team contended."""
+    compiled = team_settings(gap=0.002, backoff=10.0, marks=1, confirm=False, mode="slow")
     m = random_matrix(7, n_rows=300, n_cols=30, density=0.2)
     tp, ti, td, norms = prepared(m)
     q, exclude = many_queries(m, 7, 1)
@@ -232,74 +233,69 @@ def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
     got = compiled.topk_cosine_sparse_many(*args, 2)
     team = compiled._TEAM
     assert [a.tobytes() for a in got] == want
-    assert (team.gen, team.withdrawn, team.waited) == (1, 0, 1) and not team.contended
-    got = compiled.topk_cosine_sparse_many(*args, 2)
-    assert [a.tobytes() for a in got] == want
-    assert (team.gen, team.withdrawn, team.waited) == (2, 0, 2) and team.contended
+    assert (team.gen, team.withdrawn, team.waited) == (1, 0, 1) and team.contended
+
+
+def lone_team(compiled):
+    """A team with no workers (none started), whose marks come only from the test."""
+    return compiled._SpinTeam(os.getpid())
+
+
+def test_marks_in_a_row_make_the_team_back_off(team_settings):
+    """Two marks, the second within a backoff's length of the first, make the team back off; two
+    marks farther apart do not (the host of a virtual machine takes a CPU away now and then)."""
+    compiled = team_settings(backoff=10.0, marks=2, confirm=False)
+    team = lone_team(compiled)
+    team._mark_now()
+    assert not team.contended
+    team._age(11)
+    team._mark_now()
+    assert not team.contended
+    team._age(9)
+    team._mark_now()
+    assert team.contended and team.backoff_level == 0
+
+
+def test_backoffs_that_follow_one_another_double(team_settings):
+    """Contention found again within a backoff's length of its end starts the next backoff at once,
+    twice as long (at most 16 times the first); found later, the backoff is the first length again;
+    marks during a backoff change nothing. Time is moved on with the team's test clock (``_age``)."""
+    compiled = team_settings(backoff=10.0, marks=1, confirm=False)
+    team = lone_team(compiled)
+    team._mark_now()
+    assert team.contended and team.backoff_level == 0
+    team._mark_now()   # during the backoff
+    assert team.backoff_level == 0
+    for seconds, level in [(10.5, 1), (20 + 5, 2), (40 + 9.9, 3), (80 + 1, 4), (160 + 1, 4), (160 + 100, 0)]:
+        team._age(seconds)   # the backoff ended (seconds - its length) ago
+        assert not team.contended
+        team._mark_now()
+        assert team.contended and team.backoff_level == level
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="runnable threads are read from /proc/loadavg")
 def test_contention_counts_only_with_more_runnable_threads_than_cpus(team_settings):
     """A contended mark counts only while more threads are runnable in the system than there are
-    CPUs (else the host took the CPU, and one thread would not help): with the team's CPU count set
-    past any load, marks are ignored; with more busy processes than CPUs, the same marks count."""
-    compiled = team_settings(gap=0.0, backoff=10.0, marks=1, confirm=True, mode="refuse")
-    m = random_matrix(9, n_rows=300, n_cols=30, density=0.2)
-    tp, ti, td, norms = prepared(m)
-    q, exclude = many_queries(m, 9, 1)
-    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
-    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
-    compiled.topk_cosine_sparse_many(*args, 2)    # makes the team
-    team = compiled._TEAM
-    team.n_cpus = 1 << 30
-    deadline = time.monotonic() + 30   # a woken worker may mark the team after the call returns
-    while team.unconfirmed == 0 and time.monotonic() < deadline:
-        assert [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 2)] == want
-    assert team.unconfirmed > 0 and not team.contended
+    CPUs (else the host took the CPU, and one thread would not help): compared with more CPUs than
+    any load, a mark is ignored; with more busy processes than the system's CPUs, it counts."""
+    compiled = team_settings(backoff=10.0, marks=1, confirm=True, cpus=1 << 30)
+    team = lone_team(compiled)
+    team._mark_now()
+    assert team.unconfirmed == 1 and not team.contended
+    compiled._team_cpus(0)
     n = os.cpu_count() or 1
-    team.n_cpus = n
     busy = [subprocess.Popen([sys.executable, "-c", "print('go', flush=True)\nwhile True: pass"],
                              stdout=subprocess.PIPE, text=True) for _ in range(n + 1)]
     try:
         for p in busy:
             assert p.stdout.readline() == "go\n"
         assert compiled._runnable_threads() > n
-        deadline = time.monotonic() + 30   # the woken worker marks the team after the call returns
-        while not team.contended and time.monotonic() < deadline:
-            got = compiled.topk_cosine_sparse_many(*args, 2)
-            assert [a.tobytes() for a in got] == want
-        assert team.contended
+        team._mark_now()
+        assert team.unconfirmed == 1 and team.contended
     finally:
         for p in busy:
             p.kill()
             p.wait()
-
-
-def test_backoffs_that_follow_one_another_double(contended_team):
-    """Contention found again within a backoff's length of its end starts the next backoff at once,
-    twice as long (at most 16 times the first); found later, the backoff is the first length again.
-    Time is moved on with the team's test clock (``_age``)."""
-    compiled = contended_team   # backoff 10 s, one mark suffices, workers refuse calls
-    m = random_matrix(10, n_rows=300, n_cols=30, density=0.2)
-    tp, ti, td, norms = prepared(m)
-    q, exclude = many_queries(m, 10, 1)
-    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
-    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
-
-    def until_contended():
-        deadline = time.monotonic() + 30   # a woken worker may mark the team after the call returns
-        while True:
-            assert [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 2)] == want
-            if compiled._TEAM.contended or time.monotonic() > deadline:
-                return compiled._TEAM
-
-    team = until_contended()
-    assert team.contended and team.backoff_level == 0
-    for seconds, level in [(10.5, 1), (20 + 5, 2), (40 + 9.9, 3), (80 + 1, 4), (160 + 1, 4), (160 + 100, 0)]:
-        team._age(seconds)   # the backoff ended (seconds - its length) ago
-        assert not team.contended
-        team = until_contended()
-        assert team.contended and team.backoff_level == level
 
 
 def test_unknown_team_test_mode_is_refused(compiled_kernels):

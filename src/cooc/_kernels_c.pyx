@@ -687,6 +687,7 @@ cdef double _TEAM_SPIN_SECONDS = 0.002
 cdef double _TEAM_BACKOFF_SECONDS = 0.05
 cdef int _TEAM_MARKS = 2
 cdef int _TEAM_CONFIRM = 1    # a mark counts only when more threads are runnable than there are CPUs
+cdef int _TEAM_CPUS = 0       # tests: the CPUs runnable threads are compared with (0: the system's)
 cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
@@ -734,7 +735,7 @@ cdef class _SpinTeam:
     cdef long long streak         # marks in a row, each close to the one before
     cdef long long level          # backoffs right after one another, less one (at most 4)
     cdef int n_workers
-    cdef public int n_cpus            # CPUs of the system (runnable threads are compared with it)
+    cdef int n_cpus                   # CPUs of the system (runnable threads are compared with it)
     cdef readonly long long unconfirmed   # marks ignored: no more threads runnable than CPUs
     cdef object events, threads
     cdef readonly object pid, lock
@@ -782,7 +783,7 @@ cdef class _SpinTeam:
         cdef int runnable
         if _TEAM_CONFIRM:
             runnable = cooc_runnable()
-            if 0 <= runnable <= self.n_cpus:
+            if 0 <= runnable <= (_TEAM_CPUS if _TEAM_CPUS > 0 else self.n_cpus):
                 self.unconfirmed += 1
                 return
         off = cooc_aload(&self.off_ns)
@@ -803,6 +804,10 @@ cdef class _SpinTeam:
         if cooc_aload(&self.streak) >= _TEAM_MARKS:
             cooc_astore(&self.level, 0)
             cooc_astore(&self.off_ns, now)
+
+    def _mark_now(self):
+        """Mark the team contended now, as a worker or caller would (tests)."""
+        self._mark(cooc_now_ns())
 
     def _age(self, seconds):
         """Move the team's clocks ``seconds`` back, as if that much time had passed (tests)."""
@@ -962,6 +967,14 @@ def _team_confirm(x=None):
     if x is not None:
         _TEAM_CONFIRM = 1 if x else 0
     return bool(_TEAM_CONFIRM)
+
+
+def _team_cpus(n=None):
+    """The CPUs that runnable threads are compared with (0: the system's; tests); set when ``n`` is given."""
+    global _TEAM_CPUS
+    if n is not None:
+        _TEAM_CPUS = max(0, int(n))
+    return _TEAM_CPUS
 
 
 def _runnable_threads():
