@@ -774,10 +774,11 @@ cdef class _SpinTeam:
         cdef long long off = cooc_aload(&self.off_ns)
         return off != 0 and now - off < self._backoff_ns()
 
-    cdef void _mark(self, long long now) noexcept nogil:
+    cdef bint _mark(self, long long now) noexcept nogil:
         # A sign of contention (from a worker or the caller: racy counts, harmless for a heuristic);
         # ignored when no more threads are runnable than there are CPUs (the virtual machine took the
-        # CPU: running in one thread would not help), and during a backoff.
+        # CPU: running in one thread would not help), and during a backoff. False when ignored for
+        # the first reason (a spinning worker then goes on spinning).
         cdef long long window = <long long> (_TEAM_BACKOFF_SECONDS * 1e9)
         cdef long long off, end
         cdef int runnable
@@ -785,17 +786,17 @@ cdef class _SpinTeam:
             runnable = cooc_runnable()
             if 0 <= runnable <= (_TEAM_CPUS if _TEAM_CPUS > 0 else self.n_cpus):
                 self.unconfirmed += 1
-                return
+                return False
         off = cooc_aload(&self.off_ns)
         end = off + self._backoff_ns() if off != 0 else 0
         if now < end:
-            return
+            return True
         if off != 0 and now - end < window:
             # contended again right after a backoff: back off again at once, for twice as long
             cooc_astore(&self.level, min(cooc_aload(&self.level) + 1, 4))
             cooc_astore(&self.off_ns, now)
             cooc_astore(&self.marked_ns, now)
-            return
+            return True
         if cooc_aload(&self.marked_ns) != 0 and now - cooc_aload(&self.marked_ns) < window:
             cooc_astore(&self.streak, cooc_aload(&self.streak) + 1)
         else:
@@ -804,6 +805,7 @@ cdef class _SpinTeam:
         if cooc_aload(&self.streak) >= _TEAM_MARKS:
             cooc_astore(&self.level, 0)
             cooc_astore(&self.off_ns, now)
+        return True
 
     def _mark_now(self):
         """Mark the team contended now, as a worker or caller would (tests)."""
@@ -824,7 +826,7 @@ cdef class _SpinTeam:
 
     cdef long long _spin(self, int w, long long seen) noexcept nogil:
         # Run the calls offered to worker w while they come; return after spin_ns idle, or at once
-        # when this thread finds it was off its CPU while spinning.
+        # when this thread finds it was off its CPU while spinning and the mark counts.
         cdef _TeamSlot* s = &self.slots[w]
         cdef long long g, now, last = cooc_now_ns(), idle_from = last
         cdef int turns = 0
@@ -856,8 +858,7 @@ cdef class _SpinTeam:
                     turns = 0
                     cooc_yield()
                     now = cooc_now_ns()
-                    if now - last > _TEAM_GAP_NS:
-                        self._mark(now)
+                    if now - last > _TEAM_GAP_NS and self._mark(now):
                         return seen
                     if now - idle_from >= self.spin_ns:
                         return seen
