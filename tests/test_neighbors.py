@@ -220,20 +220,32 @@ def test_contended_team_leaves_queries_to_one_thread(contended_team):
     assert [a.tobytes() for a in got] == want and team.gen == 2
 
 
-def test_worker_slow_in_its_tasks_marks_the_team_contended(team_settings):
-    """A worker that took its call and then stays away from its tasks (20 ms here, as if taken off
-    its CPU) makes the caller wait longer than the gap: the call's answer is still exact, and the
-    wait marks the team contended."""
-    compiled = team_settings(gap=0.002, backoff=10.0, marks=1, confirm=False, mode="slow")
+def test_range_of_a_stalled_worker_is_redone_by_the_caller(team_settings):
+    """A worker that took a row range and then stalls (0.2 s here, as if taken off its CPU): the
+    caller answers that range again itself and returns without waiting; the answer is exact, the
+    team is marked contended and keeps the call's arrays until the worker is done; later calls are
+    exact too, and forget the call once the worker has left it."""
+    compiled = team_settings(backoff=10.0, marks=1, confirm=False, mode="slow")
     m = random_matrix(7, n_rows=300, n_cols=30, density=0.2)
     tp, ti, td, norms = prepared(m)
     q, exclude = many_queries(m, 7, 1)
     args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
     want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
-    got = compiled.topk_cosine_sparse_many(*args, 2)
-    team = compiled._TEAM
-    assert [a.tobytes() for a in got] == want
-    assert (team.gen, team.withdrawn, team.waited) == (1, 0, 1) and team.contended
+    for threads in (2, 3):
+        compiled._reset_team()
+        got = compiled.topk_cosine_sparse_many(*args, threads)
+        team = compiled._TEAM
+        assert [a.tobytes() for a in got] == want
+        assert (team.gen, team.withdrawn, team.redone) == (1, 0, 1) and team.contended
+        assert len(team.lingering) == 1 and team.lingering[0][:2] == ((1 << threads) - 2, 1)
+    compiled._team_test_mode("")
+    compiled._team_backoff_seconds(0.0)
+    deadline = time.monotonic() + 30
+    while team.lingering and time.monotonic() < deadline:
+        got = compiled.topk_cosine_sparse_many(*args, 3)
+        assert [a.tobytes() for a in got] == want
+        time.sleep(0.01)
+    assert not team.lingering
 
 
 def lone_team(compiled):

@@ -667,6 +667,9 @@ cdef extern from *:
 
 
 ctypedef void (*_part_fn)(void* data, int t, double* scratch) noexcept nogil
+# with redo false: whether every task of the call is finished; with redo true: do (in the calling
+# thread, with scratch) each task not yet finished, whoever took it, and return whether all are
+ctypedef bint (*_redo_fn)(void* data, double* scratch, bint redo) noexcept nogil
 
 cdef enum:
     _TEAM_MAX = 64      # threads of one team call, the caller's included
@@ -691,7 +694,7 @@ cdef int _TEAM_CPUS = 0       # tests: the CPUs runnable threads are compared wi
 cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
-cdef int _TEAM_SLOW = 0       # tests: as patient, and a worker waits 20 ms before its tasks
+cdef int _TEAM_SLOW = 0       # tests: as patient; a worker stalls 0.2 s in its first top-k task
 
 
 cdef class _SpinTeam:
@@ -728,7 +731,8 @@ cdef class _SpinTeam:
     cdef Py_ssize_t scratch_n
     cdef readonly long long gen        # calls offered so far
     cdef readonly long long withdrawn  # offers withdrawn (the worker had not taken them)
-    cdef readonly long long waited     # calls that waited over the gap for a worker's tasks
+    cdef readonly long long redone     # calls whose caller redid a late worker's tasks
+    cdef readonly object lingering     # [(workers, call, objects)]: calls a worker is still in
     cdef long long spin_ns
     cdef long long marked_ns      # the last contended mark (0: none)
     cdef long long off_ns         # when the last backoff began (0: never)
@@ -746,6 +750,7 @@ cdef class _SpinTeam:
         self.events = [None] * _TEAM_MAX
         self.threads = []
         self.lock = threading.Lock()
+        self.lingering = []
         self.spin_ns = <long long> (_TEAM_SPIN_SECONDS * 1e9)
         self.marked_ns = self.off_ns = self.streak = self.level = 0
         self.n_cpus = os.cpu_count() or 1
@@ -840,10 +845,6 @@ cdef class _SpinTeam:
                         free(s.scratch)
                         s.scratch = <double*> calloc(self.scratch_n, sizeof(double))
                         s.scratch_n = self.scratch_n if s.scratch != NULL else 0
-                    if _TEAM_SLOW:
-                        now = cooc_now_ns()
-                        while cooc_now_ns() - now < 20000000:
-                            cooc_yield()
                     if s.scratch != NULL:   # else the caller does the tasks
                         self.fn(self.data, w, s.scratch)
                     cooc_astore(&s.done, g)
@@ -864,32 +865,56 @@ cdef class _SpinTeam:
                         return seen
                     last = now
 
-    cdef void _finish(self, int T, long long g, uint64_t asleep, long long offered) noexcept nogil:
+    cdef uint64_t _finish(self, int T, long long g, uint64_t asleep, long long offered, _redo_fn redo,
+                          void* data, double* acc, long long own_ns) noexcept nogil:
         # Withdraw call g from workers 1..T-1 that have not taken it; wait for those that have.
+        # With redo: stop waiting once every task is finished, and after max(0.1 ms, the caller's
+        # own time own_ns) redo the tasks still unfinished (a worker off its CPU in the middle of
+        # one; sooner, a worker merely slower than the caller was redone half the time on a busy
+        # host, which cost more than it saved). Returns the workers still in the call (their
+        # objects must stay alive).
         cdef int w
         cdef long long turns = 0, spin = 1 << 16, since = 0, now
+        cdef long long after = max(100000, own_ns)
+        cdef uint64_t taken = 0, busy
         for w in range(1, T):
             if cooc_cas(&self.slots[w].ticket, g, 0):
                 self.withdrawn += 1
                 if not (asleep >> w) & 1 and cooc_now_ns() - offered > _TEAM_GAP_NS:
                     # spinning when offered, yet it never looked in all this time: off its CPU
                     self._mark(cooc_now_ns())
-                continue
-            while cooc_aload(&self.slots[w].done) != g:
-                if turns < spin:
-                    cooc_relax()
-                    turns += 1
-                else:
-                    cooc_yield()
-                if (turns & 63) == 0:
-                    now = cooc_now_ns()
-                    if since == 0:
-                        since = now
-                    elif since > 0 and now - since > _TEAM_GAP_NS:
-                        # a worker taken off its CPU in the middle of its tasks
-                        self.waited += 1
+            else:
+                taken |= (<uint64_t> 1) << w
+        while True:
+            busy = 0
+            for w in range(1, T):
+                if (taken >> w) & 1 and cooc_aload(&self.slots[w].done) != g:
+                    busy |= (<uint64_t> 1) << w
+            if busy == 0 or (redo != NULL and redo(data, acc, False)):
+                return busy
+            if turns < spin:
+                cooc_relax()
+                turns += 1
+            else:
+                cooc_yield()
+            if redo != NULL and (turns & 63) == 0:
+                now = cooc_now_ns()
+                if since == 0:
+                    since = now
+                elif now - since > after:
+                    # a worker taken off its CPU in the middle of a task: do it here
+                    if redo(data, acc, True):
+                        self.redone += 1
                         self._mark(now)
-                        since = -1
+                    since = now
+
+    cdef bint _still_in(self, uint64_t workers, long long g):
+        # whether one of these workers has not finished call g yet
+        cdef int w
+        for w in range(1, _TEAM_MAX):
+            if (workers >> w) & 1 and cooc_aload(&self.slots[w].done) < g:
+                return True
+        return False
 
     def _stop(self):
         """Tell the workers to end (tests)."""
@@ -904,6 +929,7 @@ cdef class _SpinTeam:
         for w in range(_TEAM_MAX):
             free(self.slots[w].scratch)
         memset(self.slots, 0, sizeof(self.slots))
+        self.lingering = []
 
     def __dealloc__(self):
         cdef int w
@@ -986,8 +1012,9 @@ def _runnable_threads():
 def _team_test_mode(mode=None):
     """How the team behaves (tests): ``""`` as in use; ``"refuse"``: workers take no call, as if
     never scheduled; ``"patient"``: the caller waits until every worker has taken the call before
-    taking tasks itself; ``"slow"``: as patient, and a worker that has taken a call waits 20 ms
-    before its tasks, as if taken off its CPU. Set it when ``mode`` is given; returns the mode."""
+    taking tasks itself; ``"slow"``: as patient, the caller of a top-k call lets every worker take
+    a task first, and a worker stalls 0.2 s in its first one, as if taken off its CPU. Set it when
+    ``mode`` is given; returns the mode."""
     global _TEAM_REFUSE, _TEAM_PATIENT, _TEAM_SLOW
     if mode is not None:
         if mode not in ("", "refuse", "patient", "slow"):
@@ -1023,18 +1050,22 @@ cdef bint _team_backing_off():
     return team is not None and (<_SpinTeam> team).pid == os.getpid() and (<_SpinTeam> team)._backing_off(cooc_now_ns())
 
 
-cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n) except -1:
+cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n, _redo_fn redo=NULL,
+                       object keep=None) except -1:
     """Run ``fn(data, t, scratch)`` on the process's spinning team: in this thread (t = 0) and in
     each worker t in 1..T-1 that takes the call in time (``scratch``: ``scratch_n`` zeroed doubles
     that ``fn`` leaves zeroed); ``fn`` must take its tasks from a counter shared by all the threads
-    and return when none is left, so that the caller alone does them all if no worker comes. False,
-    having run nothing, when another thread is using the team (callers look at
-    ``_team_backing_off()`` first: while it is true, they had better run in one thread)."""
+    and return when none is left, so that the caller alone does them all if no worker comes. With
+    ``redo``, the caller does itself the tasks of a worker that is late in them (see ``_redo_fn``)
+    and returns without waiting for that worker: everything the worker may still touch must then
+    be kept alive by ``keep``, which the team holds until the worker is done. False, having run
+    nothing, when another thread is using the team (callers look at ``_team_backing_off()``
+    first: while it is true, they had better run in one thread)."""
     global _TEAM
     cdef _SpinTeam team
     cdef int w
-    cdef long long g, offered
-    cdef uint64_t asleep = 0
+    cdef long long g, offered, own
+    cdef uint64_t asleep = 0, busy = 0
     if T < 2 or T > _TEAM_MAX:
         return False
     with _TEAM_CREATE:
@@ -1045,6 +1076,8 @@ cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n) exc
     if not team.lock.acquire(False):
         return False
     try:
+        if team.lingering:   # forget the calls that their late workers have left
+            team.lingering[:] = [e for e in team.lingering if team._still_in(e[0], e[1])]
         acc_np = _topk_accumulator(scratch_n)
         acc = <double*> cnp.PyArray_DATA(acc_np)
         team._grow(T - 1)
@@ -1064,8 +1097,12 @@ cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n) exc
                 for w in range(1, T):
                     while cooc_aload(&team.slots[w].ticket) == g:
                         cooc_yield()
+            own = cooc_now_ns()
             fn(data, 0, acc)
-            team._finish(T, g, asleep, offered)
+            own = cooc_now_ns() - own
+            busy = team._finish(T, g, asleep, offered, redo, data, acc, own)
+        if busy:
+            team.lingering.append((busy, g, keep))
     finally:
         team.lock.release()
     return True
@@ -2084,9 +2121,10 @@ cdef struct _TopkData:
     const int32_t* qi
     const double* qd
     const int64_t* ex
-    double* hs        # heaps: task (b, p) at offset (b * P + p) * kk
+    double* hs        # heaps: task t = b * P + p at offset t * kk (a redone task's at (B * P + t) * kk)
     int64_t* hr
-    int64_t* found    # per task
+    int64_t* found    # per task (a redone task's at B * P + t)
+    int64_t* state    # per task, or NULL: 0 running or not begun, 1 finished, 2 finished by a redo
     const int32_t* dcols   # sorted columns also stored densely, one row of dvals each
     const double* dvals
     Py_ssize_t n_dense
@@ -2140,24 +2178,29 @@ cdef inline Py_ssize_t _first_at_least(const int32_t* ti, Py_ssize_t lo, Py_ssiz
     return lo
 
 
-cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noexcept nogil:
+cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_ssize_t slot) noexcept nogil:
     # Query b over the row range p: accumulate its columns' postings in column order, then scan the
-    # rows once into the task's heap, leaving acc (the range's rows) zeroed.
+    # rows once into the task's heap (slot 0, or 1 for a redo), leaving acc (the range's rows)
+    # zeroed; then, with states, record the task finished unless the other slot's run was first.
     cdef Py_ssize_t i, r, e, n = 0, c, hi_j, lo_j, di = 0
     cdef Py_ssize_t qlo = d.qp[b], qhi = d.qp[b + 1], ex = d.ex[b]
     cdef Py_ssize_t kq = d.kk
     cdef Py_ssize_t r0 = d.n_rows * p // d.P, r1 = d.n_rows * (p + 1) // d.P
     cdef double qsq = 0.0, qnorm, a, sim, thr
     cdef bint gate = False
-    cdef double* hs = d.hs + (b * d.P + p) * d.kk
-    cdef int64_t* hr = d.hr + (b * d.P + p) * d.kk
+    cdef Py_ssize_t t = b * d.P + p
+    cdef Py_ssize_t at = t + slot * d.n_queries * d.P
+    cdef double* hs = d.hs + at * d.kk
+    cdef int64_t* hr = d.hr + at * d.kk
     cdef double* acc0 = acc - r0   # acc0[r] for r in [r0, r1)
     cdef const int32_t* ti = d.ti
     cdef const double* rn = d.rn
     if 0 <= ex < d.n_rows and kq > d.n_rows - 1:
         kq = d.n_rows - 1
-    d.found[b * d.P + p] = 0
+    d.found[at] = 0
     if kq <= 0 or r1 <= r0:
+        if d.state != NULL:
+            cooc_cas(<long long*> &d.state[t], 0, 1 + slot)
         return
     for i in range(qlo, qhi):
         qsq = qsq + d.qd[i] * d.qd[i]
@@ -2214,7 +2257,9 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc) noex
             r += 1
     memset(acc, 0, (r1 - r0) * sizeof(double))
     _heap_sort(hs, hr, n)
-    d.found[b * d.P + p] = n
+    d.found[at] = n
+    if d.state != NULL:
+        cooc_cas(<long long*> &d.state[t], 0, 1 + slot)
 
 
 cdef void _topk_part(void* data, int t, double* acc) noexcept nogil:
@@ -2227,11 +2272,36 @@ cdef void _topk_part(void* data, int t, double* acc) noexcept nogil:
         if t == 0 and ran > 0 and (ran & 0x3F) == 0 and _signalled():
             cooc_store_flag(&d.stop, 1)
             break
+        if _TEAM_SLOW and t == 0:   # tests: let every worker take a task first
+            while cooc_load_flag(&d.stop) == 0 and cooc_aload(&d.next) < min(d.T - 1, n_tasks):
+                cooc_yield()
         task = cooc_fetch_add(&d.next, 1)
         if task >= n_tasks:
             break
-        _topk_task(d, task // d.P, task % d.P, acc)
+        if _TEAM_SLOW and t != 0 and ran == 0:   # tests: a worker off its CPU in its first task
+            _stall_ns(200000000)
+        _topk_task(d, task // d.P, task % d.P, acc, 0)
         ran += 1
+
+
+cdef bint _topk_redo(void* data, double* acc, bint redo) noexcept nogil:
+    # see _redo_fn: a task still running (its thread off its CPU) is answered again in slot 1
+    cdef _TopkData* d = <_TopkData*> data
+    cdef Py_ssize_t t, n_tasks = d.n_queries * d.P
+    cdef bint done = True
+    for t in range(n_tasks):
+        if cooc_aload(<long long*> &d.state[t]) == 0:
+            if redo and not cooc_load_flag(&d.stop):
+                _topk_task(d, t // d.P, t % d.P, acc, 1)
+            else:
+                done = False
+    return done
+
+
+cdef void _stall_ns(long long ns) noexcept nogil:
+    cdef long long t0 = cooc_now_ns()
+    while cooc_now_ns() - t0 < ns:
+        cooc_yield()
 
 
 cdef class _TopkJob:
@@ -2325,9 +2395,12 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     P = 1 if B >= T else min(T, <int> _TEAM_MAX)
     if P == 1 and T > B:
         T = <int> B
-    part_rows = rows_np if P == 1 else np.zeros((B * P, kk), dtype=np.int64)
-    part_sims = sims_np if P == 1 else np.zeros((B * P, kk), dtype=np.float64)
-    part_found = found_np if P == 1 else np.zeros(B * P, dtype=np.int64)
+    # one query in row ranges: two heaps per range (the second for a redo), and the ranges' states
+    part_rows = rows_np if P == 1 else np.zeros((2 * B * P, kk), dtype=np.int64)
+    part_sims = sims_np if P == 1 else np.zeros((2 * B * P, kk), dtype=np.float64)
+    part_found = found_np if P == 1 else np.zeros(2 * B * P, dtype=np.int64)
+    states = None if P == 1 else np.zeros(B * P, dtype=np.int64)
+    cdef int64_t[::1] st = states
     cdef int64_t[:, ::1] hr = part_rows
     cdef double[:, ::1] hs = part_sims
     cdef int64_t[::1] fd = part_found
@@ -2344,6 +2417,7 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     j.d.hs = &hs[0, 0]
     j.d.hr = &hr[0, 0]
     j.d.found = &fd[0]
+    j.d.state = &st[0] if states is not None else NULL
     j.d.n_rows = rn.shape[0]
     j.d.n_queries = B
     j.d.kk = kk
@@ -2355,36 +2429,48 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     j.d.dcols = &dc[0] if dc.shape[0] else NULL
     j.d.dvals = &dv[0, 0] if dc.shape[0] else NULL
     j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude, dense_cols, dense)
-    if P == 1 or not _run_on_team(&_topk_part, &j.d, T, j.d.n_rows // P + 1):
+    # (a late worker may still be in its range after the call: the team keeps what it touches)
+    if P == 1 or not _run_on_team(&_topk_part, &j.d, T, j.d.n_rows // P + 1, &_topk_redo,
+                                  (job, part_rows, part_sims, part_found, states)):
         _run_phase(job, "run", T, True)
     if j.d.stop:
         raise KeyboardInterrupt
     if P > 1:
-        _merge_ranges(&hs[0, 0], &hr[0, 0], &fd[0], B, P, kk, sims_np, rows_np, found_np)
+        _merge_ranges(&hs[0, 0], &hr[0, 0], &fd[0], &st[0], B, P, kk, sims_np, rows_np, found_np)
     return rows_np, sims_np, found_np
 
 
-cdef void _merge_ranges(const double* ps, const int64_t* pr, const int64_t* pf, Py_ssize_t B, Py_ssize_t P,
-                        Py_ssize_t kk, double[:, ::1] sims, int64_t[:, ::1] rows, int64_t[::1] found) noexcept:
+cdef void _merge_ranges(const double* ps, const int64_t* pr, const int64_t* pf, const int64_t* state,
+                        Py_ssize_t B, Py_ssize_t P, Py_ssize_t kk, double[:, ::1] sims, int64_t[:, ::1] rows,
+                        int64_t[::1] found) noexcept:
     # Merge each query's P sorted row-range heaps (best first) into its top kk: best first, ties to
-    # the lower row (the ranges are disjoint)
+    # the lower row (the ranges are disjoint); a range redone (state 2) is read from its second heap
     cdef Py_ssize_t b, p, best, n
     cdef Py_ssize_t head[_TEAM_MAX]
+    cdef const double* hs[_TEAM_MAX]
+    cdef const int64_t* hr[_TEAM_MAX]
+    cdef Py_ssize_t nf[_TEAM_MAX]
+    cdef Py_ssize_t at
     for b in range(B):
         for p in range(P):
+            at = b * P + p
+            if state[at] == 2:
+                at += B * P
+            hs[p] = ps + at * kk
+            hr[p] = pr + at * kk
+            nf[p] = pf[at]
             head[p] = 0
         n = 0
         while n < kk:
             best = -1
             for p in range(P):
-                if head[p] < pf[b * P + p] and (best < 0 or _worse(
-                        ps[(b * P + best) * kk + head[best]], pr[(b * P + best) * kk + head[best]],
-                        ps[(b * P + p) * kk + head[p]], pr[(b * P + p) * kk + head[p]])):
+                if head[p] < nf[p] and (best < 0 or _worse(hs[best][head[best]], hr[best][head[best]],
+                                                           hs[p][head[p]], hr[p][head[p]])):
                     best = p
             if best < 0:
                 break
-            sims[b, n] = ps[(b * P + best) * kk + head[best]]
-            rows[b, n] = pr[(b * P + best) * kk + head[best]]
+            sims[b, n] = hs[best][head[best]]
+            rows[b, n] = hr[best][head[best]]
             head[best] += 1
             n += 1
         found[b] = n
