@@ -908,6 +908,11 @@ cdef class _SpinTeam:
                         self._mark(now)
                     since = now
 
+    def _prune(self):
+        # forget the calls that their late workers have left (under self.lock)
+        if self.lingering:
+            self.lingering[:] = [e for e in self.lingering if self._still_in(e[0], e[1])]
+
     cdef bint _still_in(self, uint64_t workers, long long g):
         # whether one of these workers has not finished call g yet
         cdef int w
@@ -947,6 +952,12 @@ def _team_worker(_SpinTeam team, int w):
             seen = team._spin(w, seen)
         if cooc_aload(&s.quit):
             return
+        # a call this worker was late in may hold big arrays: let them go now, not at the next call
+        if team.lingering and team.lock.acquire(False):
+            try:
+                team._prune()
+            finally:
+                team.lock.release()
         # sleep until the next offer: the caller stores the ticket, then looks at parked; we store
         # parked, then look at the ticket (both sequentially consistent), so one of us sees the other
         ev.clear()
@@ -1076,8 +1087,7 @@ cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n, _re
     if not team.lock.acquire(False):
         return False
     try:
-        if team.lingering:   # forget the calls that their late workers have left
-            team.lingering[:] = [e for e in team.lingering if team._still_in(e[0], e[1])]
+        team._prune()
         acc_np = _topk_accumulator(scratch_n)
         acc = <double*> cnp.PyArray_DATA(acc_np)
         team._grow(T - 1)
