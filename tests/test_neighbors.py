@@ -109,18 +109,14 @@ def team_mode(request, backend):
     if compiled is None:
         yield request.param
         return
-    spin, backoff = compiled._team_spin_seconds(), compiled._team_backoff_seconds()
+    saved = compiled._team_settings()
     compiled._reset_team()
-    compiled._team_backoff_seconds(0.0)
-    if request.param == "sleeping":
-        compiled._team_spin_seconds(0.0)
-    compiled._team_test_mode({"patient": "patient", "refusing": "refuse"}.get(request.param, ""))
+    compiled._team_settings(backoff=0.0, spin=0.0 if request.param == "sleeping" else saved["spin"],
+                            mode={"patient": "patient", "refusing": "refuse"}.get(request.param, ""))
     try:
         yield request.param
     finally:
-        compiled._team_test_mode("")
-        compiled._team_spin_seconds(spin)
-        compiled._team_backoff_seconds(backoff)
+        compiled._team_settings(**saved)
         compiled._reset_team()
 
 
@@ -164,26 +160,20 @@ def test_busy_team_falls_back_to_the_pool(compiled_kernels):
 
 @pytest.fixture
 def team_settings(compiled_kernels):
-    """Change the team's gap, backoff, marks and test mode inside a test; all restored (and the team
+    """Change the team's settings inside a test (``_team_settings``); all restored (and the team
     reset) afterwards."""
     compiled = compiled_kernels
-    gap, backoff, marks = compiled._team_gap_seconds(), compiled._team_backoff_seconds(), compiled._team_marks()
-    confirm, cpus = compiled._team_confirm(), compiled._team_cpus()
+    saved = compiled._team_settings()
     compiled._reset_team()
 
-    def set_(gap=gap, backoff=backoff, marks=marks, confirm=confirm, cpus=cpus, mode=""):
-        compiled._team_gap_seconds(gap)
-        compiled._team_backoff_seconds(backoff)
-        compiled._team_marks(marks)
-        compiled._team_confirm(confirm)
-        compiled._team_cpus(cpus)
-        compiled._team_test_mode(mode)
+    def set_(**changes):
+        compiled._team_settings(**changes)
         return compiled
 
     try:
         yield set_
     finally:
-        set_()
+        set_(**saved)
         compiled._reset_team()
 
 
@@ -214,7 +204,7 @@ def test_contended_team_leaves_queries_to_one_thread(contended_team):
         got = compiled.topk_cosine_sparse_many(*args, 3)
         assert [a.tobytes() for a in got] == want
     assert team.gen == 1   # backing off: not offered again
-    compiled._team_backoff_seconds(0.0)
+    compiled._team_settings(backoff=0.0)
     assert not team.contended
     got = compiled.topk_cosine_sparse_many(*args, 3)
     assert [a.tobytes() for a in got] == want and team.gen == 2
@@ -238,12 +228,12 @@ def test_range_of_a_stalled_worker_is_redone_by_the_caller(team_settings):
         assert [a.tobytes() for a in got] == want
         assert (team.gen, team.withdrawn, team.redone) == (1, 0, 1) and team.contended
         assert len(team.lingering) == 1 and team.lingering[0][:2] == ((1 << threads) - 2, 1)
-    compiled._team_test_mode("")
+    compiled._team_settings(mode="")
     deadline = time.monotonic() + 30   # the stalled workers finish, spin, and prune before sleeping
     while team.lingering and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not team.lingering and team.gen == 1
-    compiled._team_backoff_seconds(0.0)
+    compiled._team_settings(backoff=0.0)
     got = compiled.topk_cosine_sparse_many(*args, 3)
     assert [a.tobytes() for a in got] == want and team.gen == 2
 
@@ -294,8 +284,8 @@ def test_contention_counts_only_with_more_runnable_threads_than_cpus(team_settin
     team = lone_team(compiled)
     team._mark_now()
     assert team.unconfirmed == 1 and not team.contended
-    compiled._team_cpus(0)
     n = os.cpu_count() or 1
+    compiled._team_settings(cpus=n)
     busy = [subprocess.Popen([sys.executable, "-c", "print('go', flush=True)\nwhile True: pass"],
                              stdout=subprocess.PIPE, text=True) for _ in range(n + 1)]
     try:
@@ -312,7 +302,7 @@ def test_contention_counts_only_with_more_runnable_threads_than_cpus(team_settin
 
 def test_unknown_team_test_mode_is_refused(compiled_kernels):
     with pytest.raises(ValueError, match="unknown team test mode 'lazy'"):
-        compiled_kernels._team_test_mode("lazy")
+        compiled_kernels._team_settings(mode="lazy")
 
 
 def test_team_is_shared_safely_by_python_threads(backend):

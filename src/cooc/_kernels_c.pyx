@@ -690,7 +690,7 @@ cdef double _TEAM_SPIN_SECONDS = 0.002
 cdef double _TEAM_BACKOFF_SECONDS = 0.05
 cdef int _TEAM_MARKS = 2
 cdef int _TEAM_CONFIRM = 1    # a mark counts only when more threads are runnable than there are CPUs
-cdef int _TEAM_CPUS = 0       # tests: the CPUs runnable threads are compared with (0: the system's)
+cdef int _TEAM_CPUS = os.cpu_count() or 1   # CPUs that runnable threads are compared with
 cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
@@ -739,7 +739,6 @@ cdef class _SpinTeam:
     cdef long long streak         # marks in a row, each close to the one before
     cdef long long level          # backoffs right after one another, less one (at most 4)
     cdef int n_workers
-    cdef int n_cpus                   # CPUs of the system (runnable threads are compared with it)
     cdef readonly long long unconfirmed   # marks ignored: no more threads runnable than CPUs
     cdef object events, threads
     cdef readonly object pid, lock
@@ -753,7 +752,6 @@ cdef class _SpinTeam:
         self.lingering = []
         self.spin_ns = <long long> (_TEAM_SPIN_SECONDS * 1e9)
         self.marked_ns = self.off_ns = self.streak = self.level = 0
-        self.n_cpus = os.cpu_count() or 1
 
     def _grow(self, int n):
         # start workers 1..n (the caller is part 0)
@@ -789,7 +787,7 @@ cdef class _SpinTeam:
         cdef int runnable
         if _TEAM_CONFIRM:
             runnable = cooc_runnable()
-            if 0 <= runnable <= (_TEAM_CPUS if _TEAM_CPUS > 0 else self.n_cpus):
+            if 0 <= runnable <= _TEAM_CPUS:
                 self.unconfirmed += 1
                 return False
         off = cooc_aload(&self.off_ns)
@@ -867,8 +865,8 @@ cdef class _SpinTeam:
 
     cdef uint64_t _finish(self, int T, long long g, uint64_t asleep, long long offered, _redo_fn redo,
                           void* data, double* acc, long long own_ns) noexcept nogil:
-        # Withdraw call g from workers 1..T-1 that have not taken it; wait for those that have.
-        # With redo: stop waiting once every task is finished, and after max(0.1 ms, the caller's
+        # Withdraw call g from workers 1..T-1 that have not taken it; wait for those that have:
+        # stop waiting once every task is finished, and after max(0.1 ms, the caller's
         # own time own_ns) redo the tasks still unfinished (a worker off its CPU in the middle of
         # one; sooner, a worker merely slower than the caller was redone half the time on a busy
         # host, which cost more than it saved). Returns the workers still in the call (their
@@ -890,14 +888,14 @@ cdef class _SpinTeam:
             for w in range(1, T):
                 if (taken >> w) & 1 and cooc_aload(&self.slots[w].done) != g:
                     busy |= (<uint64_t> 1) << w
-            if busy == 0 or (redo != NULL and redo(data, acc, False)):
+            if busy == 0 or redo(data, acc, False):
                 return busy
             if turns < spin:
                 cooc_relax()
                 turns += 1
             else:
                 cooc_yield()
-            if redo != NULL and (turns & 63) == 0:
+            if (turns & 63) == 0:
                 now = cooc_now_ns()
                 if since == 0:
                     since = now
@@ -972,77 +970,56 @@ _TEAM = None
 _TEAM_CREATE = threading.Lock()
 
 
-def _team_spin_seconds(x=None):
-    """Seconds a team worker spins after a call before it sleeps (2 ms); set it when ``x`` is given
-    (tests: 0 makes every call wake sleeping workers). A new value applies to teams made after it."""
-    global _TEAM_SPIN_SECONDS
-    if x is not None:
-        _TEAM_SPIN_SECONDS = max(0.0, float(x))
-    return _TEAM_SPIN_SECONDS
+_TEAM_MODES = ("", "refuse", "patient", "slow")
 
 
-def _team_backoff_seconds(x=None):
-    """Seconds calls run on the caller alone once the team is found contended (0.05); set it when
-    ``x`` is given (tests: 0 keeps offering calls to the workers)."""
-    global _TEAM_BACKOFF_SECONDS
-    if x is not None:
-        _TEAM_BACKOFF_SECONDS = max(0.0, float(x))
-    return _TEAM_BACKOFF_SECONDS
+def _team_settings(**changes):
+    """The team's settings as a dict, after setting those given (tests and tuning):
 
-
-def _team_marks(n=None):
-    """Contended marks in a row that make the team back off (2); set it when ``n`` is given (tests)."""
-    global _TEAM_MARKS
-    if n is not None:
-        _TEAM_MARKS = max(1, int(n))
-    return _TEAM_MARKS
-
-
-def _team_confirm(x=None):
-    """Whether a contended mark counts only while more threads are runnable than there are CPUs
-    (True; tests: False counts every mark); set it when ``x`` is given."""
-    global _TEAM_CONFIRM
-    if x is not None:
-        _TEAM_CONFIRM = 1 if x else 0
-    return bool(_TEAM_CONFIRM)
-
-
-def _team_cpus(n=None):
-    """The CPUs that runnable threads are compared with (0: the system's; tests); set when ``n`` is given."""
-    global _TEAM_CPUS
-    if n is not None:
-        _TEAM_CPUS = max(0, int(n))
-    return _TEAM_CPUS
+    - ``spin``: seconds a worker spins after a call before it sleeps (0.002; applies to teams made
+      after it; 0 makes every call wake sleeping workers);
+    - ``backoff``: seconds of a first backoff (0.05; 0 keeps offering calls to the workers);
+    - ``gap``: seconds off its CPU that make a contended mark (5e-4);
+    - ``marks``: marks in a row that make the team back off (2);
+    - ``confirm``: whether a mark counts only while more threads are runnable than ``cpus`` (True);
+    - ``cpus``: the CPUs runnable threads are compared with (the system's);
+    - ``mode``: ``""`` as in use; ``"refuse"``: workers take no call, as if never scheduled;
+      ``"patient"``: the caller waits until every worker has taken the call before taking tasks
+      itself; ``"slow"``: as patient, the caller of a top-k call lets every worker take a task
+      first, and a worker stalls 0.2 s in its first one, as if taken off its CPU.
+    """
+    global _TEAM_SPIN_SECONDS, _TEAM_BACKOFF_SECONDS, _TEAM_GAP_NS, _TEAM_MARKS, _TEAM_CONFIRM, _TEAM_CPUS
+    global _TEAM_REFUSE, _TEAM_PATIENT, _TEAM_SLOW
+    unknown = sorted(set(changes) - {"spin", "backoff", "gap", "marks", "confirm", "cpus", "mode"})
+    if unknown:
+        raise TypeError(f"unknown team settings: {', '.join(unknown)}")
+    mode = changes.get("mode")
+    if mode is not None and mode not in _TEAM_MODES:
+        raise ValueError(f"unknown team test mode {mode!r}")
+    if "spin" in changes:
+        _TEAM_SPIN_SECONDS = max(0.0, float(changes["spin"]))
+    if "backoff" in changes:
+        _TEAM_BACKOFF_SECONDS = max(0.0, float(changes["backoff"]))
+    if "gap" in changes:
+        _TEAM_GAP_NS = max(0, <long long> (float(changes["gap"]) * 1e9))
+    if "marks" in changes:
+        _TEAM_MARKS = max(1, int(changes["marks"]))
+    if "confirm" in changes:
+        _TEAM_CONFIRM = 1 if changes["confirm"] else 0
+    if "cpus" in changes:
+        _TEAM_CPUS = max(1, int(changes["cpus"]))
+    if mode is not None:
+        _TEAM_REFUSE = mode == "refuse"
+        _TEAM_PATIENT = mode in ("patient", "slow")
+        _TEAM_SLOW = mode == "slow"
+    return {"spin": _TEAM_SPIN_SECONDS, "backoff": _TEAM_BACKOFF_SECONDS, "gap": _TEAM_GAP_NS / 1e9,
+            "marks": _TEAM_MARKS, "confirm": bool(_TEAM_CONFIRM), "cpus": _TEAM_CPUS,
+            "mode": "refuse" if _TEAM_REFUSE else "slow" if _TEAM_SLOW else "patient" if _TEAM_PATIENT else ""}
 
 
 def _runnable_threads():
     """Threads now runnable in the whole system, the caller included (Linux: /proc/loadavg), or -1."""
     return cooc_runnable()
-
-
-def _team_test_mode(mode=None):
-    """How the team behaves (tests): ``""`` as in use; ``"refuse"``: workers take no call, as if
-    never scheduled; ``"patient"``: the caller waits until every worker has taken the call before
-    taking tasks itself; ``"slow"``: as patient, the caller of a top-k call lets every worker take
-    a task first, and a worker stalls 0.2 s in its first one, as if taken off its CPU. Set it when
-    ``mode`` is given; returns the mode."""
-    global _TEAM_REFUSE, _TEAM_PATIENT, _TEAM_SLOW
-    if mode is not None:
-        if mode not in ("", "refuse", "patient", "slow"):
-            raise ValueError(f"unknown team test mode {mode!r}")
-        _TEAM_REFUSE = mode == "refuse"
-        _TEAM_PATIENT = mode in ("patient", "slow")
-        _TEAM_SLOW = mode == "slow"
-    return "refuse" if _TEAM_REFUSE else "slow" if _TEAM_SLOW else "patient" if _TEAM_PATIENT else ""
-
-
-def _team_gap_seconds(x=None):
-    """Seconds off its CPU after which a spinning worker (or a caller whose offer a spinning worker
-    never took) finds the team contended (5e-4); set it when ``x`` is given (tests)."""
-    global _TEAM_GAP_NS
-    if x is not None:
-        _TEAM_GAP_NS = max(0, <long long> (float(x) * 1e9))
-    return _TEAM_GAP_NS / 1e9
 
 
 def _reset_team():
@@ -1061,13 +1038,13 @@ cdef bint _team_backing_off():
     return team is not None and (<_SpinTeam> team).pid == os.getpid() and (<_SpinTeam> team)._backing_off(cooc_now_ns())
 
 
-cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n, _redo_fn redo=NULL,
-                       object keep=None) except -1:
+cdef bint _run_on_team(_part_fn fn, void* data, int T, Py_ssize_t scratch_n, _redo_fn redo,
+                       object keep) except -1:
     """Run ``fn(data, t, scratch)`` on the process's spinning team: in this thread (t = 0) and in
     each worker t in 1..T-1 that takes the call in time (``scratch``: ``scratch_n`` zeroed doubles
     that ``fn`` leaves zeroed); ``fn`` must take its tasks from a counter shared by all the threads
     and return when none is left, so that the caller alone does them all if no worker comes. With
-    ``redo``, the caller does itself the tasks of a worker that is late in them (see ``_redo_fn``)
+    ``redo`` the caller does itself the tasks of a worker that is late in them (see ``_redo_fn``)
     and returns without waiting for that worker: everything the worker may still touch must then
     be kept alive by ``keep``, which the team holds until the worker is done. False, having run
     nothing, when another thread is using the team (callers look at ``_team_backing_off()``
