@@ -603,6 +603,8 @@ def test_dense_columns_give_the_same_floats(backend, seed, threads):
     plain = _kernels.topk_cosine_sparse_many(tp, ti, td, norms, *args,
                                              np.zeros(0, dtype=np.int32), np.zeros((0, 60)))
     assert [a.tobytes() for a in got] == [a.tobytes() for a in plain]
+    screened = _kernels.topk_cosine_sparse_many(tp, ti, td, norms, *args, screen=True)
+    assert [a.tobytes() for a in screened] == [a.tobytes() for a in plain]
     for b in range(q.shape[0]):
         lo, hi = q.indptr[b], q.indptr[b + 1]
         want_rows, want_sims = _kernels.topk_cosine_sparse(tp, ti, td, norms, q.indices[lo:hi].astype(np.int32),
@@ -625,6 +627,8 @@ def test_wrong_dense_columns_and_unsorted_transpose_are_refused():
         _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, dense_cols=cols, dense=dense[:, :-1])
     with pytest.raises(ValueError, match="together"):
         _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, dense_cols=cols)
+    with pytest.raises(TypeError, match="screen must be a bool"):
+        _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, screen=(td,))
     with pytest.raises(ValueError, match="sorted"):
         _kernels.topk_cosine_sparse_many(tp, ti, td, norms, **q, dense_cols=np.r_[cols, cols],
                                          dense=np.vstack([dense, dense]))
@@ -636,3 +640,101 @@ def test_wrong_dense_columns_and_unsorted_transpose_are_refused():
     dup[1] = dup[0]
     with pytest.raises(ValueError, match="sorted and distinct within each row"):
         _kernels.TransposeIndex(tp, dup, td, norms)
+
+
+def normalized(m: sp.csr_matrix) -> sp.csr_matrix:
+    """``m`` with L2-normalized rows (values no longer small integers, as in a model)."""
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    out = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ m
+    out = sp.csr_matrix(out)
+    out.sort_indices()
+    return out
+
+
+def screened_and_exact(m: sp.csr_matrix) -> tuple[_kernels.TransposeIndex, _kernels.TransposeIndex]:
+    args = (m.indptr, m.indices, m.data, m.shape[1])
+    return _kernels.TransposeIndex.from_rows(*args), _kernels.TransposeIndex.from_rows(*args, screen=False)
+
+
+def near_duplicates(seed: int, n_rows: int = 60, n_cols: int = 8) -> sp.csr_matrix:
+    """Rows that differ from one another by about 1e-10 (relative): their float32 copies are equal, so
+    only the exact rescoring can rank them."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(1, 5, n_cols).astype(np.float64)
+    rows = base * (1.0 + 1e-10 * rng.standard_normal((n_rows, n_cols)))
+    rows[:, rng.integers(0, n_cols)] = 0.0   # a column no row has
+    return sp.csr_matrix(rows)
+
+
+@pytest.mark.parametrize("case", ["normalized", "integers", "signed", "near-duplicates", "dense-columns"])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("k", [1, 4, 30])
+def test_screened_index_gives_the_exact_answers(backend, team_mode, case, threads, k):
+    """The index built by from_rows reads float32 copies first (compiled kernel) and rescores exactly
+    the rows within the float32 error bound of the k-th best: the answers equal the float64 index's
+    bit for bit, for single queries (cut into row ranges) and batches, with ties and near ties."""
+    seed = len(case) + k
+    m = {"normalized": lambda: normalized(random_matrix(seed, n_rows=300, n_cols=50, density=0.1)),
+         "integers": lambda: random_matrix(seed, n_rows=300, n_cols=50, density=0.1),
+         "signed": lambda: normalized(random_matrix(seed, n_rows=200, n_cols=40, density=0.2, signed=True)),
+         "near-duplicates": lambda: near_duplicates(seed),
+         "dense-columns": lambda: normalized(random_matrix(seed, n_rows=120, n_cols=12, density=0.6)),
+         }[case]()
+    screened, exact = screened_and_exact(m)
+    assert screened.screen is not None and exact.screen is None
+    ids = np.random.default_rng(seed).integers(0, m.shape[0], 5)
+    for batch in ([int(ids[0])], ids):
+        got = screened.query_rows(batch, k, threads)
+        want = exact.query_rows(batch, k, threads)
+        assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+    q = m[ids[:2]]
+    q.data = q.data * -0.5 if case == "signed" else q.data
+    args = (q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, k, -1, threads)
+    assert [a.tobytes() for a in screened.query(*args)] == [a.tobytes() for a in exact.query(*args)]
+    rows, sims, found = screened.query_rows([int(ids[0])], k)
+    _, want_sims = brute(m, m.toarray()[ids[0]], k, int(ids[0]))   # (summed in another order)
+    np.testing.assert_allclose(sims[0, : found[0]], want_sims, rtol=1e-12, atol=1e-15)
+
+
+@pytest.fixture
+def compiled_backend(compiled_kernels):
+    """The compiled backend selected for one test (also under COOC_PURE_PYTHON=1)."""
+    previous = _kernels.BACKEND
+    _kernels.set_backend("cython")
+    try:
+        yield compiled_kernels
+    finally:
+        _kernels.set_backend(previous)
+
+
+def test_screening_rescores_only_near_rows_and_falls_back_on_ties(compiled_backend):
+    """A query of distinct similarities is answered by screening; one with hundreds of rows tied
+    with its k-th best (within the float32 bound of it) is redone from the float64 values."""
+    compiled_kernels = compiled_backend
+    compiled_kernels._screen_counts(reset=True)
+    m = normalized(random_matrix(3, n_rows=400, n_cols=60, density=0.1))
+    screened, exact = screened_and_exact(m)
+    ids = list(range(0, 400, 7))
+    got, want = screened.query_rows(ids, 5), exact.query_rows(ids, 5)
+    assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+    nonzero = int(np.count_nonzero(np.diff(m.indptr)[ids]))   # (a zero query is not screened)
+    assert 0 < nonzero < len(ids)
+    assert compiled_kernels._screen_counts(reset=True) == (nonzero, 0)
+    tied = sp.csr_matrix(np.vstack([np.ones((300, 4)), np.eye(4)]))   # 300 equal rows
+    screened, exact = screened_and_exact(tied)
+    got, want = screened.query_rows([0, 301], 3), exact.query_rows([0, 301], 3)
+    assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+    assert got[0][0].tolist() == [1, 2, 3]
+    assert compiled_kernels._screen_counts() == (0, 2)   # 299 and 300 rows tied with the 3rd best
+
+
+@pytest.mark.parametrize("value,kept", [(1e-30, False), (1e20, False), (1e-17, True), (1e17, True)])
+def test_screening_needs_values_within_its_bound(value, kept):
+    """The float32 error bound holds for magnitudes in [2**-60, 2**60]: a value outside leaves the
+    index unscreened (float64 only)."""
+    m = normalized(random_matrix(1, n_rows=30, n_cols=10, density=0.3))
+    m.data[3] = value
+    index = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1])
+    assert (index.screen is not None) == kept
+    exact = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1], screen=False)
+    assert [a.tobytes() for a in index.query_rows(range(30), 4)] == [a.tobytes() for a in exact.query_rows(range(30), 4)]

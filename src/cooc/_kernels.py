@@ -319,10 +319,24 @@ def _check_excludes(exclude: Any, n_queries: int, n_rows: int) -> np.ndarray:
 def topk_cosine_sparse_many(
     t_indptr: Any, t_indices: Any, t_data: Any, row_norms: Any, q_indptr: Any, q_indices: Any,
     q_data: Any, k: int, exclude: Any = -1, n_threads: int = 1, dense_cols: Any = None, dense: Any = None,
+    screen: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked :func:`topk_cosine_sparse_many` of the selected backend; here ``screen`` is a bool:
+    True builds the float32 copies and the matrix's rows (from the transpose) that the kernel's
+    ``screen`` takes, when the values allow it (see :meth:`TransposeIndex.from_rows`)."""
     index = TransposeIndex(t_indptr, t_indices, t_data, row_norms)
     if dense_cols is not None or dense is not None:
         index.dense_cols, index.dense = _check_dense(index, dense_cols, dense)
+    if not isinstance(screen, (bool, np.bool_)):
+        raise TypeError(f"screen must be a bool, got {type(screen).__name__}")
+    if screen:
+        import scipy.sparse as sp
+
+        n_cols = index.t_indptr.size - 1
+        m = sp.csr_matrix((index.t_data, index.t_indices, index.t_indptr), shape=(n_cols, index.n_rows)).T.tocsr()
+        m.sort_indices()
+        index.rows = (m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data)
+        index.screen = _screen_copies(index)
     return index.query(q_indptr, q_indices, q_data, k, exclude, n_threads)
 
 
@@ -386,6 +400,21 @@ def _rows_with_zeros(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, 
     return out
 
 
+def _screen_copies(index: TransposeIndex) -> tuple[Any, ...] | None:
+    """The ``screen`` argument of :func:`topk_cosine_sparse_many` for ``index`` (built with its rows),
+    or None when a non-zero value lies outside [2**-60, 2**60] (the float32 error bound assumes it)."""
+    assert index.rows is not None
+    vals = index.t_data
+    if vals.size:
+        mag = np.abs(vals)
+        low = float(np.min(mag, where=vals != 0, initial=np.inf))
+        if float(mag.max()) > 2.0**60 or low < 2.0**-60:
+            return None
+    mp, mi, md = index.rows
+    longest = int(np.diff(mp).max()) if mp.size > 1 else 0
+    return (vals.astype(np.float32), index.dense.astype(np.float32), mp, mi, md, 4.0 * (longest + 16) * 2.0**-53)
+
+
 class TransposeIndex:
     """A matrix prepared for top-k cosine queries: its transpose and row norms, checked once.
 
@@ -404,11 +433,33 @@ class TransposeIndex:
         self.dense_cols, self.dense = _dense_columns(self.t_indptr, self.t_indices, self.t_data, self.n_rows)
         # the matrix's own rows (CSR), checked once like queries, for query_rows
         self.rows: tuple[np.ndarray, ...] | None = None
+        # float32 copies for the compiled kernel's screening (from_rows only: it needs the rows to
+        # be the matrix the transpose is of)
+        self.screen: tuple[Any, ...] | None = None
         if rows is not None:
             m_indptr, m_indices, m_data = rows
             self.rows = _check_queries(m_indptr, m_indices, m_data, self.t_indptr.size - 1)
             if self.rows[0].size - 1 != self.n_rows:
                 raise ValueError(f"rows must have {self.n_rows} rows, got {self.rows[0].size - 1}")
+
+    @classmethod
+    def from_rows(cls, indptr: Any, indices: Any, data: Any, n_cols: int, screen: bool = True) -> TransposeIndex:
+        """The index of a CSR matrix ``(indptr, indices, data)`` with ``n_cols`` columns, its transpose
+        built here. With ``screen`` (and every non-zero of magnitude in [2**-60, 2**60]) it also holds
+        float32 copies of the values, 4 bytes per non-zero: the compiled kernel then reads half the
+        bytes per query and rescores exactly the rows the float32 error bound cannot rule out, so the
+        results stay those of the float64 values, bit for bit (see :func:`topk_cosine_sparse_many`).
+        """
+        import scipy.sparse as sp
+
+        rows = _check_queries(indptr, indices, data, _check_int("n_cols", n_cols, 0))
+        m = sp.csr_matrix((rows[2], rows[1], rows[0]), shape=(rows[0].size - 1, int(n_cols)))
+        t = sp.csr_matrix(m.T, dtype=np.float64)
+        t.sort_indices()
+        index = cls(t.indptr, t.indices, t.data, row_norms(rows[0], rows[2]), rows=rows)
+        if screen:
+            index.screen = _screen_copies(index)
+        return index
 
     @property
     def n_rows(self) -> int:
@@ -424,7 +475,7 @@ class TransposeIndex:
         n_threads = _check_int("n_threads", n_threads, 1)
         return _impl.topk_cosine_sparse_many(  # type: ignore[no-any-return]
             self.t_indptr, self.t_indices, self.t_data, self.row_norms, qp, qi, qd, k, ex, n_threads,
-            self.dense_cols, self.dense,
+            self.dense_cols, self.dense, self.screen,
         )
 
     def query_rows(self, rows: Any, k: int, n_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -452,7 +503,7 @@ class TransposeIndex:
             qd = np.concatenate([md[lo:hi] for lo, hi in spans]) if spans else md[:0]
         return _impl.topk_cosine_sparse_many(  # type: ignore[no-any-return]
             self.t_indptr, self.t_indices, self.t_data, self.row_norms, qp, qi, qd, k, ids, n_threads,
-            self.dense_cols, self.dense,
+            self.dense_cols, self.dense, self.screen,
         )
 
 

@@ -5,6 +5,7 @@ it). Inputs are trusted, C-contiguous arrays of the stated dtypes: ``cooc._kerne
 them before either twin runs.
 """
 
+from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
@@ -90,6 +91,7 @@ def topk_cosine_sparse_many(
     n_threads: int = 1,
     dense_cols: NDArray[np.int32] | None = None,
     dense: NDArray[np.float64] | None = None,
+    screen: tuple[Any, ...] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]: ...
 def ppmi_csr(
     indptr: NDArray[np.int64],

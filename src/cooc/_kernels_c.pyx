@@ -11,7 +11,7 @@ import threading
 import numpy as np
 cimport cython
 cimport numpy as cnp
-from libc.math cimport sqrt, log, INFINITY
+from libc.math cimport sqrt, log, fabs, INFINITY
 from libc.stdlib cimport malloc, calloc, free, realloc
 from libc.string cimport memset
 from libc.stdint cimport int32_t, int64_t, uint64_t
@@ -2115,6 +2115,15 @@ cdef struct _TopkData:
     const int32_t* dcols   # sorted columns also stored densely, one row of dvals each
     const double* dvals
     Py_ssize_t n_dense
+    # screening (td32 NULL: none): float32 copies of td and dvals, the matrix's own rows (CSR) for
+    # the exact rescoring, and the part of the error bound that the rows' norms bring
+    const float* td32
+    const float* dv32
+    const int64_t* mp
+    const int32_t* mi
+    const double* md
+    double eps_rows
+    Py_ssize_t n_cols, cap   # columns (the query map's size); candidates kept per task
     Py_ssize_t n_rows, n_queries, kk
     long long next    # the next task to take (by any thread)
     int T, P, stop
@@ -2153,6 +2162,37 @@ cdef inline void _axpy_dense(double* acc, const double* col, Py_ssize_t lo, Py_s
         acc[r] = acc[r] + col[r] * qc
 
 
+cdef inline void _axpy_rows32(double* acc, const int32_t* ti, const float* td, Py_ssize_t lo, Py_ssize_t hi,
+                              double qc) noexcept nogil:
+    # _axpy_rows on float32 copies of the values (each widened exactly to float64 before the product)
+    cdef Py_ssize_t j = lo
+    cdef int32_t i0, i1, i2, i3
+    cdef double a0, a1, a2, a3
+    while j + 4 <= hi:
+        i0 = ti[j]
+        i1 = ti[j + 1]
+        i2 = ti[j + 2]
+        i3 = ti[j + 3]
+        a0 = acc[i0] + <double> td[j] * qc
+        a1 = acc[i1] + <double> td[j + 1] * qc
+        a2 = acc[i2] + <double> td[j + 2] * qc
+        a3 = acc[i3] + <double> td[j + 3] * qc
+        acc[i0] = a0
+        acc[i1] = a1
+        acc[i2] = a2
+        acc[i3] = a3
+        j += 4
+    while j < hi:
+        acc[ti[j]] = acc[ti[j]] + <double> td[j] * qc
+        j += 1
+
+
+cdef inline void _axpy_dense32(double* acc, const float* col, Py_ssize_t lo, Py_ssize_t hi, double qc) noexcept nogil:
+    cdef Py_ssize_t r
+    for r in range(lo, hi):
+        acc[r] = acc[r] + <double> col[r] * qc
+
+
 cdef inline Py_ssize_t _first_at_least(const int32_t* ti, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t r) noexcept nogil:
     # the first j in [lo, hi) with ti[j] >= r (ti sorted there), or hi: binary search
     cdef Py_ssize_t mid
@@ -2165,43 +2205,43 @@ cdef inline Py_ssize_t _first_at_least(const int32_t* ti, Py_ssize_t lo, Py_ssiz
     return lo
 
 
-cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_ssize_t slot) noexcept nogil:
-    # Query b over the row range p: accumulate its columns' postings in column order, then scan the
-    # rows once into the task's heap (slot 0, or 1 for a redo), leaving acc (the range's rows)
-    # zeroed; then, with states, record the task finished unless the other slot's run was first.
-    cdef Py_ssize_t i, r, e, n = 0, c, hi_j, lo_j, di = 0
-    cdef Py_ssize_t qlo = d.qp[b], qhi = d.qp[b + 1], ex = d.ex[b]
-    cdef Py_ssize_t kq = d.kk
-    cdef Py_ssize_t r0 = d.n_rows * p // d.P, r1 = d.n_rows * (p + 1) // d.P
-    cdef double qsq = 0.0, qnorm, a, sim, thr
-    cdef bint gate = False
-    cdef Py_ssize_t t = b * d.P + p
-    cdef Py_ssize_t at = t + slot * d.n_queries * d.P
-    cdef double* hs = d.hs + at * d.kk
-    cdef int64_t* hr = d.hr + at * d.kk
-    cdef double* acc0 = acc - r0   # acc0[r] for r in [r0, r1)
+#: screening: a float32 value is the float64 one times (1 + d), |d| <= 2**-24 (values in [2**-60,
+#: 2**60], checked when the copies are made), and queries with max |q| <= 2**60 and norm >= 2**-60
+cdef double _U32 = 5.9604644775390625e-08   # 2**-24
+cdef double _U64 = 1.1102230246251565e-16   # 2**-53
+cdef double _SCREEN_BIG = 1.152921504606846976e18    # 2**60
+cdef double _SCREEN_SMALL = 8.673617379884035e-19    # 2**-60
+cdef long long _SCREEN_COUNTS[2]   # tasks screened, and screened tasks redone in float64 (tests)
+
+
+def _screen_counts(reset=False):
+    """(tasks answered by screening, screened tasks whose candidates overflowed and were redone
+    exactly); with ``reset``, both start again from 0. For tests."""
+    out = (cooc_aload(&_SCREEN_COUNTS[0]), cooc_aload(&_SCREEN_COUNTS[1]))
+    if reset:
+        cooc_astore(&_SCREEN_COUNTS[0], 0)
+        cooc_astore(&_SCREEN_COUNTS[1], 0)
+    return out
+
+
+cdef void _topk_accumulate(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double* acc0, Py_ssize_t r0,
+                           Py_ssize_t r1, bint f32) noexcept nogil:
+    # Add the query's columns, in increasing order, to acc0[r] for the rows r in [r0, r1): from the
+    # float64 values or (f32) their float32 copies. A column stored densely too is added over the
+    # whole row range (a missing entry adds q * 0.0 = +-0.0, which leaves every accumulator as it
+    # is: they start at +0.0 and a sum is -0.0 only when both terms are, so none is ever -0.0;
+    # every other sum is the same as the posting's, so the floats are those of the postings).
+    cdef Py_ssize_t i, c, lo_j, hi_j, di = 0
     cdef const int32_t* ti = d.ti
-    cdef const double* rn = d.rn
-    if 0 <= ex < d.n_rows and kq > d.n_rows - 1:
-        kq = d.n_rows - 1
-    d.found[at] = 0
-    if kq <= 0 or r1 <= r0:
-        if d.state != NULL:
-            cooc_cas(<long long*> &d.state[t], 0, 1 + slot)
-        return
-    for i in range(qlo, qhi):
-        qsq = qsq + d.qd[i] * d.qd[i]
-    qnorm = sqrt(qsq)
     for i in range(qlo, qhi):
         c = d.qi[i]
-        # a column stored densely too: add it over the whole row range (a missing entry adds
-        # q * 0.0 = +-0.0, which leaves every accumulator as it is: they start at +0.0 and a sum is
-        # -0.0 only when both terms are, so none is ever -0.0; every other sum is the same as the
-        # posting's, so the floats are those of the postings, bit for bit)
         while di < d.n_dense and d.dcols[di] < c:
             di += 1
         if di < d.n_dense and d.dcols[di] == c:
-            _axpy_dense(acc0, d.dvals + di * d.n_rows, r0, r1, d.qd[i])
+            if f32:
+                _axpy_dense32(acc0, d.dv32 + di * d.n_rows, r0, r1, d.qd[i])
+            else:
+                _axpy_dense(acc0, d.dvals + di * d.n_rows, r0, r1, d.qd[i])
             continue
         lo_j = d.tp[c]
         hi_j = d.tp[c + 1]
@@ -2209,15 +2249,28 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_s
             lo_j = _first_at_least(ti, lo_j, hi_j, r0)
         if r1 < d.n_rows:
             hi_j = _first_at_least(ti, lo_j, hi_j, r1)
-        _axpy_rows(acc0, ti, d.td, lo_j, hi_j, d.qd[i])
-    # The scan. thr: once the heap is full and its worst score hs[0] is >= 0, a row with
-    # acc <= thr * norm cannot enter it (thr = hs[0] * qnorm less a margin far above rounding: a
-    # multiplication instead of a division; a later row loses a tie to the lower index already
+        if f32:
+            _axpy_rows32(acc0, ti, d.td32, lo_j, hi_j, d.qd[i])
+        else:
+            _axpy_rows(acc0, ti, d.td, lo_j, hi_j, d.qd[i])
+
+
+cdef Py_ssize_t _topk_scan(const double* acc0, const double* rn, Py_ssize_t r0, Py_ssize_t r1,
+                           Py_ssize_t ex, Py_ssize_t kq, double qnorm, double band, double* hs,
+                           int64_t* hr, double* cs, int64_t* cr, Py_ssize_t cap, Py_ssize_t* n_cand) noexcept nogil:
+    # Scan the rows once into the heap (hs, hr) of the kq best. thr: once the heap is full and
+    # its worst score less band, hs[0] - band, is >= 0, a row with acc <= thr * norm cannot enter
+    # it nor come within band of it (thr = (hs[0] - band) * qnorm less a margin far above rounding:
+    # a multiplication instead of a division; a later row loses a tie to the lower index already
     # kept, so a row sharing no column, acc = 0, cannot enter a heap of scores >= 0). Until then
     # thr = -inf and every row is offered (-inf * 0 is NaN: a zero row is not skipped). With the
     # gate open, rows are first tested eight at a time, without a branch per row.
-    thr = -INFINITY
-    r = r0
+    # With cs != NULL (screening, band > 0), every row offered whose score is within band of the
+    # heap's worst at that moment is also kept in (cs, cr), *n_cand of them; when cap of them are
+    # kept, those that fell out of the band go; over cap / 2 left: -1 (the scan stops there).
+    cdef Py_ssize_t r = r0, e, n = 0, nc = 0, w, kept
+    cdef double a, sim, thr = -INFINITY, low
+    cdef bint gate = False
     while r < r1:
         e = r + 1
         if gate and r + 8 <= r1:
@@ -2238,11 +2291,131 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_s
             else:
                 sim = a / (qnorm * rn[r])
             n = _heap_offer(hs, hr, n, kq, sim, r)
-            if n == kq and hs[0] >= 0.0:
-                thr = hs[0] * qnorm * (1.0 - 1e-12)
+            if cs != NULL and (n < kq or sim >= hs[0] - band):
+                if nc == cap:
+                    low = hs[0] - band if n == kq else -INFINITY
+                    kept = 0
+                    for w in range(nc):
+                        if cs[w] >= low:
+                            cs[kept] = cs[w]
+                            cr[kept] = cr[w]
+                            kept += 1
+                    nc = kept
+                    if nc > cap // 2:
+                        n_cand[0] = cap
+                        return -1
+                cs[nc] = sim
+                cr[nc] = r
+                nc += 1
+            if n == kq and hs[0] - band >= 0.0:
+                thr = (hs[0] - band) * qnorm * (1.0 - 1e-12)
                 gate = True
             r += 1
+    if cs != NULL:
+        n_cand[0] = nc
+    return n
+
+
+cdef double _exact_dot(_TopkData* d, Py_ssize_t r, Py_ssize_t qlo, Py_ssize_t qhi, const double* qmap) noexcept nogil:
+    # Row r of the matrix times the query, summed over their common columns in increasing order:
+    # the float the postings give (the same products in the same order). Few query columns: each is
+    # looked for in the row by bisection; otherwise the row is walked against the query's map (a
+    # column not in the query adds +-0.0, which changes no sum, see _topk_accumulate).
+    cdef Py_ssize_t lo = d.mp[r], hi = d.mp[r + 1], i, j
+    cdef double a = 0.0
+    cdef const int32_t* mi = d.mi
+    cdef const double* md = d.md
+    if (qhi - qlo) * 16 < hi - lo:
+        for i in range(qlo, qhi):
+            lo = _first_at_least(mi, lo, hi, d.qi[i])
+            if lo == hi:
+                break
+            if mi[lo] == d.qi[i]:
+                a = a + md[lo] * d.qd[i]
+                lo += 1
+    else:
+        for j in range(lo, hi):
+            a = a + md[j] * qmap[mi[j]]
+    return a
+
+
+cdef inline double* _topk_qmap(_TopkData* d, double* acc) noexcept nogil:
+    # the scratch after a task's accumulator: the query's map (n_cols), then the candidates
+    return acc + d.n_rows // d.P + 1
+
+
+cdef Py_ssize_t _topk_screened(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double* acc, Py_ssize_t r0,
+                               Py_ssize_t r1, Py_ssize_t ex, Py_ssize_t kq, double qnorm, double* hs,
+                               int64_t* hr) noexcept nogil:
+    # The task on the float32 copies: every row whose float32-based score is within band of the
+    # kq-th best such score is rescored exactly, and only those enter the heap; -1 when too many
+    # rows are that close (acc is left zeroed either way). band is 2.5 times a bound on the gap
+    # between a row's float32-based score and its exact one (E below): a row of the exact top kq
+    # scores at least the kq-th best float32-based score less 2 E, so within the band.
+    cdef double* acc0 = acc - r0
+    cdef double* qmap = _topk_qmap(d, acc)
+    cdef double* cs = qmap + d.n_cols
+    cdef int64_t* cr = <int64_t*> (cs + d.cap)
+    cdef Py_ssize_t m = qhi - qlo, i, w, n, nc = 0
+    cdef double eps, band, low, sim
+    # |float32-based - exact| <= (2**-24 + 2.01 * m * 2**-53) |q| |row| for a row sharing m
+    # columns at most (the widened products, and both sums' rounding); the division by the
+    # computed norms adds 2 * 2**-53 and their rounding (m and the row's length: eps_rows)
+    eps = _U32 * 1.001 + (4.0 * m + 16.0) * _U64 + d.eps_rows
+    band = 2.5 * eps
+    _topk_accumulate(d, qlo, qhi, acc0, r0, r1, True)
+    n = _topk_scan(acc0, d.rn, r0, r1, ex, kq, qnorm, band, hs, hr, cs, cr, d.cap, &nc)
     memset(acc, 0, (r1 - r0) * sizeof(double))
+    if n >= 0:
+        low = hs[0] - band if n == kq else -INFINITY
+        for i in range(qlo, qhi):
+            qmap[d.qi[i]] = d.qd[i]
+        n = 0
+        for w in range(nc):
+            if cs[w] >= low:
+                sim = _exact_dot(d, cr[w], qlo, qhi, qmap)
+                sim = 0.0 if d.rn[cr[w]] == 0.0 else sim / (qnorm * d.rn[cr[w]])
+                n = _heap_offer(hs, hr, n, kq, sim, cr[w])
+        for i in range(qlo, qhi):
+            qmap[d.qi[i]] = 0.0
+    memset(cs, 0, nc * sizeof(double))
+    memset(cr, 0, nc * sizeof(int64_t))
+    return n
+
+
+cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_ssize_t slot) noexcept nogil:
+    # Query b over the row range p: accumulate its columns' postings in column order, then scan the
+    # rows once into the task's heap (slot 0, or 1 for a redo), leaving acc (the range's rows)
+    # zeroed; then, with states, record the task finished unless the other slot's run was first.
+    # With screening, the postings are first read from their float32 copies (see _topk_screened).
+    cdef Py_ssize_t i, n = -1, nc
+    cdef Py_ssize_t qlo = d.qp[b], qhi = d.qp[b + 1], ex = d.ex[b]
+    cdef Py_ssize_t kq = d.kk
+    cdef Py_ssize_t r0 = d.n_rows * p // d.P, r1 = d.n_rows * (p + 1) // d.P
+    cdef double qsq = 0.0, qnorm, qmax = 0.0
+    cdef Py_ssize_t t = b * d.P + p
+    cdef Py_ssize_t at = t + slot * d.n_queries * d.P
+    cdef double* hs = d.hs + at * d.kk
+    cdef int64_t* hr = d.hr + at * d.kk
+    if 0 <= ex < d.n_rows and kq > d.n_rows - 1:
+        kq = d.n_rows - 1
+    d.found[at] = 0
+    if kq <= 0 or r1 <= r0:
+        if d.state != NULL:
+            cooc_cas(<long long*> &d.state[t], 0, 1 + slot)
+        return
+    for i in range(qlo, qhi):
+        qsq = qsq + d.qd[i] * d.qd[i]
+        if fabs(d.qd[i]) > qmax:
+            qmax = fabs(d.qd[i])
+    qnorm = sqrt(qsq)
+    if d.td32 != NULL and qmax <= _SCREEN_BIG and qnorm >= _SCREEN_SMALL:
+        n = _topk_screened(d, qlo, qhi, acc, r0, r1, ex, kq, qnorm, hs, hr)
+        cooc_fetch_add(&_SCREEN_COUNTS[0 if n >= 0 else 1], 1)
+    if n < 0:
+        _topk_accumulate(d, qlo, qhi, acc - r0, r0, r1, False)
+        n = _topk_scan(acc - r0, d.rn, r0, r1, ex, kq, qnorm, 0.0, hs, hr, NULL, NULL, 0, &nc)
+        memset(acc, 0, (r1 - r0) * sizeof(double))
     _heap_sort(hs, hr, n)
     d.found[at] = n
     if d.state != NULL:
@@ -2311,14 +2484,20 @@ cdef class _TopkJob:
         cooc_store_flag(&self.d.stop, 1)
 
     def run(self, int t):
-        acc_np = _topk_accumulator(self.d.n_rows // self.d.P + 1)
+        acc_np = _topk_accumulator(_topk_scratch_n(&self.d))
         cdef double[::1] acc = acc_np
         with nogil:
             _topk_part(&self.d, t, &acc[0])
 
 
+cdef Py_ssize_t _topk_scratch_n(_TopkData* d) noexcept nogil:
+    # a thread's scratch for tasks of d: the accumulator of a row range, and with screening the
+    # query's map (a float per column) and the candidates (a float and a row each)
+    return d.n_rows // d.P + 1 + (d.n_cols + 2 * d.cap if d.td32 != NULL else 0)
+
+
 def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
-                            exclude, n_threads=1, dense_cols=None, dense=None):
+                            exclude, n_threads=1, dense_cols=None, dense=None, screen=None):
     """Top-k cosine similarities of many sparse queries against every row of a matrix, via its transpose.
 
     Query ``b`` is row ``b`` of the CSR matrix ``(q_indptr, q_indices, q_data)``; each is answered
@@ -2327,6 +2506,9 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     threads; the result does not depend on it (the pure-Python twin ignores it). Columns of the
     transpose may also be given densely (``dense_cols``, ``dense``): the compiled kernel adds them as
     whole rows of floats instead of postings, with the same result (the pure-Python twin ignores them).
+    With ``screen``, the compiled kernel reads float32 copies of the values first (half the bytes)
+    and rescores exactly, from the matrix's own rows, every row that a bound on the float32 error
+    does not rule out: the same result again (the pure-Python twin ignores it).
 
     Parameters
     ----------
@@ -2349,6 +2531,10 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
         Sorted, distinct rows of the transpose (columns of the matrix) also given in ``dense``.
     dense : float64 array, shape (n_dense, n_rows), optional
         ``dense[i]`` is row ``dense_cols[i]`` of the transpose with its zeros: the same values.
+    screen : tuple, optional
+        ``(t_data32, dense32, m_indptr, m_indices, m_data, eps_rows)``: ``t_data`` and ``dense``
+        as float32 (every non-zero of magnitude in [2**-60, 2**60]), the matrix itself as CSR
+        (int64, int32, float64; sorted indices) and ``4 * (longest row + 16) * 2**-53``.
 
     Returns
     -------
@@ -2367,6 +2553,11 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     cdef const double[::1] qd = q_data
     cdef const int64_t[::1] ex = exclude
     cdef const int32_t[::1] dc = dense_cols if dense_cols is not None else _NO_DENSE_COLS
+    cdef const float[::1] td32
+    cdef const float[:, ::1] dv32
+    cdef const int64_t[::1] mp
+    cdef const int32_t[::1] mi
+    cdef const double[::1] md
     cdef const double[:, ::1] dv = dense if dense is not None else _NO_DENSE
     cdef Py_ssize_t B = qp.shape[0] - 1, kk = k, b, p, n, P
     cdef int T = max(1, int(n_threads))
@@ -2415,9 +2606,21 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     j.d.n_dense = dc.shape[0]
     j.d.dcols = &dc[0] if dc.shape[0] else NULL
     j.d.dvals = &dv[0, 0] if dc.shape[0] else NULL
-    j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude, dense_cols, dense)
+    j.d.n_cols = tp.shape[0] - 1
+    j.d.cap = 4 * kk + 256
+    j.d.td32 = NULL
+    if screen is not None:
+        td32, dv32, mp, mi, md = screen[0], screen[1], screen[2], screen[3], screen[4]
+        j.d.td32 = &td32[0] if td32.shape[0] else NULL
+        j.d.dv32 = &dv32[0, 0] if dc.shape[0] else NULL
+        j.d.mp = &mp[0]
+        j.d.mi = &mi[0] if mi.shape[0] else NULL
+        j.d.md = &md[0] if md.shape[0] else NULL
+        j.d.eps_rows = float(screen[5])
+    j.keep = (t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, exclude, dense_cols, dense,
+              screen)
     # (a late worker may still be in its range after the call: the team keeps what it touches)
-    if P == 1 or not _run_on_team(&_topk_part, &j.d, T, j.d.n_rows // P + 1, &_topk_redo,
+    if P == 1 or not _run_on_team(&_topk_part, &j.d, T, _topk_scratch_n(&j.d), &_topk_redo,
                                   (job, part_rows, part_sims, part_found, states)):
         _run_phase(job, "run", T, True)
     if j.d.stop:

@@ -405,7 +405,7 @@ def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data
 
 
 def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_indices, q_data, k,
-                            exclude, n_threads=1, dense_cols=None, dense=None):
+                            exclude, n_threads=1, dense_cols=None, dense=None, screen=None):
     """Top-k cosine similarities of many sparse queries against every row of a matrix, via its transpose.
 
     Query ``b`` is row ``b`` of the CSR matrix ``(q_indptr, q_indices, q_data)``; each is answered
@@ -414,6 +414,9 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     threads; the result does not depend on it (the pure-Python twin ignores it). Columns of the
     transpose may also be given densely (``dense_cols``, ``dense``): the compiled kernel adds them as
     whole rows of floats instead of postings, with the same result (the pure-Python twin ignores them).
+    With ``screen``, the compiled kernel reads float32 copies of the values first (half the bytes)
+    and rescores exactly, from the matrix's own rows, every row that a bound on the float32 error
+    does not rule out: the same result again (the pure-Python twin ignores it).
 
     Parameters
     ----------
@@ -436,6 +439,10 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
         Sorted, distinct rows of the transpose (columns of the matrix) also given in ``dense``.
     dense : float64 array, shape (n_dense, n_rows), optional
         ``dense[i]`` is row ``dense_cols[i]`` of the transpose with its zeros: the same values.
+    screen : tuple, optional
+        ``(t_data32, dense32, m_indptr, m_indices, m_data, eps_rows)``: ``t_data`` and ``dense``
+        as float32 (every non-zero of magnitude in [2**-60, 2**60]), the matrix itself as CSR
+        (int64, int32, float64; sorted indices) and ``4 * (longest row + 16) * 2**-53``.
 
     Returns
     -------
@@ -445,7 +452,7 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
     found : int64 array, shape (n_queries,)
         ``min(k, candidates)`` for each query.
     """
-    del n_threads, dense_cols, dense  # one thread here; the dense copies give the same sums
+    del n_threads, dense_cols, dense, screen  # one thread here; the copies give the same results
     qp, ex = q_indptr.tolist(), exclude.tolist()
     n_queries, kk = len(qp) - 1, int(k)
     rows = np.zeros((n_queries, kk), dtype=np.int64)

@@ -239,10 +239,7 @@ class Embeddings:
         """The transposed vectors (CSR) and the row norms, built and checked once for neighbour queries."""
         if self._t is None:
             m = self._rows_csr()
-            t = sp.csr_matrix(m.T, dtype=np.float64)
-            t.sort_indices()
-            self._t = _kernels.TransposeIndex(t.indptr, t.indices, t.data, _kernels.row_norms(m.indptr, m.data),
-                                              rows=(m.indptr, m.indices, m.data))
+            self._t = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1])
         return self._t
 
     def most_similar_batch(
