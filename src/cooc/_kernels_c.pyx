@@ -2187,12 +2187,6 @@ cdef inline void _axpy_rows32(double* acc, const int32_t* ti, const float* td, P
         j += 1
 
 
-cdef inline void _axpy_dense32(double* acc, const float* col, Py_ssize_t lo, Py_ssize_t hi, double qc) noexcept nogil:
-    cdef Py_ssize_t r
-    for r in range(lo, hi):
-        acc[r] = acc[r] + <double> col[r] * qc
-
-
 cdef inline Py_ssize_t _first_at_least(const int32_t* ti, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t r) noexcept nogil:
     # the first j in [lo, hi) with ti[j] >= r (ti sorted there), or hi: binary search
     cdef Py_ssize_t mid
@@ -2225,9 +2219,9 @@ def _screen_counts(reset=False):
 
 
 cdef void _topk_accumulate(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double* acc0, Py_ssize_t r0,
-                           Py_ssize_t r1, bint f32) noexcept nogil:
-    # Add the query's columns, in increasing order, to acc0[r] for the rows r in [r0, r1): from the
-    # float64 values or (f32) their float32 copies. A column stored densely too is added over the
+                           Py_ssize_t r1) noexcept nogil:
+    # Add the query's columns, in increasing order, to acc0[r] for the rows r in [r0, r1). A column
+    # stored densely too is added over the
     # whole row range (a missing entry adds q * 0.0 = +-0.0, which leaves every accumulator as it
     # is: they start at +0.0 and a sum is -0.0 only when both terms are, so none is ever -0.0;
     # every other sum is the same as the posting's, so the floats are those of the postings).
@@ -2238,10 +2232,7 @@ cdef void _topk_accumulate(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double*
         while di < d.n_dense and d.dcols[di] < c:
             di += 1
         if di < d.n_dense and d.dcols[di] == c:
-            if f32:
-                _axpy_dense32(acc0, d.dv32 + di * d.n_rows, r0, r1, d.qd[i])
-            else:
-                _axpy_dense(acc0, d.dvals + di * d.n_rows, r0, r1, d.qd[i])
+            _axpy_dense(acc0, d.dvals + di * d.n_rows, r0, r1, d.qd[i])
             continue
         lo_j = d.tp[c]
         hi_j = d.tp[c + 1]
@@ -2249,10 +2240,69 @@ cdef void _topk_accumulate(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double*
             lo_j = _first_at_least(ti, lo_j, hi_j, r0)
         if r1 < d.n_rows:
             hi_j = _first_at_least(ti, lo_j, hi_j, r1)
-        if f32:
-            _axpy_rows32(acc0, ti, d.td32, lo_j, hi_j, d.qd[i])
-        else:
-            _axpy_rows(acc0, ti, d.td, lo_j, hi_j, d.qd[i])
+        _axpy_rows(acc0, ti, d.td, lo_j, hi_j, d.qd[i])
+
+
+cdef void _dense4_32(double* acc0, const float** c, const double* q, Py_ssize_t r0, Py_ssize_t r1,
+                     bint first) noexcept nogil:
+    # acc0[r] (+)= c0[r] q0 + c1[r] q1 + c2[r] q2 + c3[r] q3 for r in [r0, r1): four dense float32
+    # columns in one pass over the accumulator (written, not read, when first)
+    cdef Py_ssize_t r
+    cdef const float* c0 = c[0]
+    cdef const float* c1 = c[1]
+    cdef const float* c2 = c[2]
+    cdef const float* c3 = c[3]
+    cdef double q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3]
+    if first:
+        for r in range(r0, r1):
+            acc0[r] = (<double> c0[r] * q0 + <double> c1[r] * q1) + (<double> c2[r] * q2 + <double> c3[r] * q3)
+    else:
+        for r in range(r0, r1):
+            acc0[r] = acc0[r] + ((<double> c0[r] * q0 + <double> c1[r] * q1)
+                                 + (<double> c2[r] * q2 + <double> c3[r] * q3))
+
+
+cdef void _topk_accumulate32(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double* acc0, Py_ssize_t r0,
+                             Py_ssize_t r1) noexcept nogil:
+    # _topk_accumulate from the float32 copies, in another order (the screening's bound holds for
+    # any order): the dense columns first, four at a time in one pass over the accumulator (a group
+    # short of four is filled up with the first column times 0.0), then the postings
+    cdef Py_ssize_t i, c, lo_j, hi_j, di = 0, g = 0
+    cdef const float* cols[4]
+    cdef double qv[4]
+    cdef bint first = True
+    cdef const int32_t* ti = d.ti
+    for i in range(qlo, qhi):
+        c = d.qi[i]
+        while di < d.n_dense and d.dcols[di] < c:
+            di += 1
+        if di < d.n_dense and d.dcols[di] == c:
+            cols[g] = d.dv32 + di * d.n_rows
+            qv[g] = d.qd[i]
+            g += 1
+            if g == 4:
+                _dense4_32(acc0, cols, qv, r0, r1, first)
+                first = False
+                g = 0
+    if g > 0:
+        for i in range(g, 4):
+            cols[i] = cols[0]
+            qv[i] = 0.0
+        _dense4_32(acc0, cols, qv, r0, r1, first)
+    di = 0
+    for i in range(qlo, qhi):
+        c = d.qi[i]
+        while di < d.n_dense and d.dcols[di] < c:
+            di += 1
+        if di < d.n_dense and d.dcols[di] == c:
+            continue
+        lo_j = d.tp[c]
+        hi_j = d.tp[c + 1]
+        if r0 > 0:
+            lo_j = _first_at_least(ti, lo_j, hi_j, r0)
+        if r1 < d.n_rows:
+            hi_j = _first_at_least(ti, lo_j, hi_j, r1)
+        _axpy_rows32(acc0, ti, d.td32, lo_j, hi_j, d.qd[i])
 
 
 cdef Py_ssize_t _topk_scan(const double* acc0, const double* rn, Py_ssize_t r0, Py_ssize_t r1,
@@ -2363,7 +2413,7 @@ cdef Py_ssize_t _topk_screened(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, dou
     # computed norms adds 2 * 2**-53 and their rounding (m and the row's length: eps_rows)
     eps = _U32 * 1.001 + (4.0 * m + 16.0) * _U64 + d.eps_rows
     band = 2.5 * eps
-    _topk_accumulate(d, qlo, qhi, acc0, r0, r1, True)
+    _topk_accumulate32(d, qlo, qhi, acc0, r0, r1)
     n = _topk_scan(acc0, d.rn, r0, r1, ex, kq, qnorm, band, hs, hr, cs, cr, d.cap, &nc)
     memset(acc, 0, (r1 - r0) * sizeof(double))
     if n >= 0:
@@ -2413,7 +2463,7 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_s
         n = _topk_screened(d, qlo, qhi, acc, r0, r1, ex, kq, qnorm, hs, hr)
         cooc_fetch_add(&_SCREEN_COUNTS[0 if n >= 0 else 1], 1)
     if n < 0:
-        _topk_accumulate(d, qlo, qhi, acc - r0, r0, r1, False)
+        _topk_accumulate(d, qlo, qhi, acc - r0, r0, r1)
         n = _topk_scan(acc - r0, d.rn, r0, r1, ex, kq, qnorm, 0.0, hs, hr, NULL, NULL, 0, &nc)
         memset(acc, 0, (r1 - r0) * sizeof(double))
     _heap_sort(hs, hr, n)
