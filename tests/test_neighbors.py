@@ -738,3 +738,23 @@ def test_screening_needs_values_within_its_bound(value, kept):
     assert (index.screen is not None) == kept
     exact = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1], screen=False)
     assert [a.tobytes() for a in index.query_rows(range(30), 4)] == [a.tobytes() for a in exact.query_rows(range(30), 4)]
+
+
+def test_screening_makes_room_for_rows_tied_early_in_a_range(compiled_backend):
+    """600 equal rows at the start tie with the heap's worst while it fills, so all are kept; the room
+    grows (up to an eighth of the range) instead of giving up, and the rows scored higher later leave
+    them out of the answer: screened, not redone, and exact."""
+    compiled_kernels = compiled_backend
+    rng = np.random.default_rng(5)
+    tied = np.zeros((600, 21))
+    tied[:, 0] = 1.0
+    rest = rng.integers(0, 3, (5400, 21)).astype(np.float64)
+    m = sp.csr_matrix(np.vstack([tied, rest]))
+    q = sp.csr_matrix(np.ones((1, 21)))
+    args = (q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 3, -1, 1)
+    screened, exact = screened_and_exact(m)
+    compiled_kernels._screen_counts(reset=True)
+    got = screened.query(*args)
+    assert compiled_kernels._screen_counts() == (1, 0)
+    assert [a.tobytes() for a in got] == [a.tobytes() for a in exact.query(*args)]
+    assert got[0].min() >= 600

@@ -13,7 +13,7 @@ cimport cython
 cimport numpy as cnp
 from libc.math cimport sqrt, log, fabs, INFINITY
 from libc.stdlib cimport malloc, calloc, free, realloc
-from libc.string cimport memset
+from libc.string cimport memset, memcpy
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
 cnp.import_array()
@@ -2305,9 +2305,40 @@ cdef void _topk_accumulate32(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, doubl
         _axpy_rows32(acc0, ti, d.td32, lo_j, hi_j, d.qd[i])
 
 
+cdef struct _Cands:
+    # rows kept by a screened scan: scores s and rows r, n of them; cap of room, in the task's
+    # scratch until it is outgrown, then in memory of their own (owned), up to cap_max
+    double* s
+    int64_t* r
+    Py_ssize_t n, cap, cap_max
+    bint owned
+
+
+cdef bint _cands_grow(_Cands* c) noexcept nogil:
+    # twice the room (at most cap_max); False when at cap_max already or out of memory
+    cdef Py_ssize_t cap = min(2 * c.cap, c.cap_max)
+    cdef double* s
+    cdef int64_t* r
+    if cap <= c.cap:
+        return False
+    s = <double*> malloc(cap * sizeof(double))
+    r = <int64_t*> malloc(cap * sizeof(int64_t))
+    if s == NULL or r == NULL:
+        free(s)
+        free(r)
+        return False
+    memcpy(s, c.s, c.n * sizeof(double))
+    memcpy(r, c.r, c.n * sizeof(int64_t))
+    if c.owned:
+        free(c.s)
+        free(c.r)
+    c.s, c.r, c.cap, c.owned = s, r, cap, True
+    return True
+
+
 cdef Py_ssize_t _topk_scan(const double* acc0, const double* rn, Py_ssize_t r0, Py_ssize_t r1,
                            Py_ssize_t ex, Py_ssize_t kq, double qnorm, double band, double* hs,
-                           int64_t* hr, double* cs, int64_t* cr, Py_ssize_t cap, Py_ssize_t* n_cand) noexcept nogil:
+                           int64_t* hr, _Cands* cands) noexcept nogil:
     # Scan the rows once into the heap (hs, hr) of the kq best. thr: once the heap is full and
     # its worst score less band, hs[0] - band, is >= 0, a row with acc <= thr * norm cannot enter
     # it nor come within band of it (thr = (hs[0] - band) * qnorm less a margin far above rounding:
@@ -2315,10 +2346,11 @@ cdef Py_ssize_t _topk_scan(const double* acc0, const double* rn, Py_ssize_t r0, 
     # kept, so a row sharing no column, acc = 0, cannot enter a heap of scores >= 0). Until then
     # thr = -inf and every row is offered (-inf * 0 is NaN: a zero row is not skipped). With the
     # gate open, rows are first tested eight at a time, without a branch per row.
-    # With cs != NULL (screening, band > 0), every row offered whose score is within band of the
-    # heap's worst at that moment is also kept in (cs, cr), *n_cand of them; when cap of them are
-    # kept, those that fell out of the band go; over cap / 2 left: -1 (the scan stops there).
-    cdef Py_ssize_t r = r0, e, n = 0, nc = 0, w, kept
+    # With cands (screening, band > 0), every row offered whose score is within band of the heap's
+    # worst at that moment is also kept there; when its room is full, those that fell out of the
+    # band go, and with over half of it left the room is doubled (rows tied early in a range may
+    # fall out later); beyond cap_max: -1 (the scan stops there).
+    cdef Py_ssize_t r = r0, e, n = 0, w, kept
     cdef double a, sim, thr = -INFINITY, low
     cdef bint gate = False
     while r < r1:
@@ -2341,28 +2373,25 @@ cdef Py_ssize_t _topk_scan(const double* acc0, const double* rn, Py_ssize_t r0, 
             else:
                 sim = a / (qnorm * rn[r])
             n = _heap_offer(hs, hr, n, kq, sim, r)
-            if cs != NULL and (n < kq or sim >= hs[0] - band):
-                if nc == cap:
+            if cands != NULL and (n < kq or sim >= hs[0] - band):
+                if cands.n == cands.cap:
                     low = hs[0] - band if n == kq else -INFINITY
                     kept = 0
-                    for w in range(nc):
-                        if cs[w] >= low:
-                            cs[kept] = cs[w]
-                            cr[kept] = cr[w]
+                    for w in range(cands.n):
+                        if cands.s[w] >= low:
+                            cands.s[kept] = cands.s[w]
+                            cands.r[kept] = cands.r[w]
                             kept += 1
-                    nc = kept
-                    if nc > cap // 2:
-                        n_cand[0] = cap
+                    cands.n = kept
+                    if kept > cands.cap // 2 and not _cands_grow(cands):
                         return -1
-                cs[nc] = sim
-                cr[nc] = r
-                nc += 1
+                cands.s[cands.n] = sim
+                cands.r[cands.n] = r
+                cands.n += 1
             if n == kq and hs[0] - band >= 0.0:
                 thr = (hs[0] - band) * qnorm * (1.0 - 1e-12)
                 gate = True
             r += 1
-    if cs != NULL:
-        n_cand[0] = nc
     return n
 
 
@@ -2406,30 +2435,41 @@ cdef Py_ssize_t _topk_screened(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, dou
     cdef double* qmap = _topk_qmap(d, acc)
     cdef double* cs = qmap + d.n_cols
     cdef int64_t* cr = <int64_t*> (cs + d.cap)
-    cdef Py_ssize_t m = qhi - qlo, i, w, n, nc = 0
+    cdef Py_ssize_t m = qhi - qlo, i, w, n
     cdef double eps, band, low, sim
+    cdef _Cands cands
+    # room for the rows within the band: the scratch's, then up to an eighth of the range (more
+    # rows to rescore than that cost more than the float64 pass)
+    cands.s, cands.r, cands.n, cands.cap, cands.owned = cs, cr, 0, d.cap, False
+    cands.cap_max = max(d.cap, (r1 - r0) // 8)
     # |float32-based - exact| <= (2**-24 + 2.01 * m * 2**-53) |q| |row| for a row sharing m
     # columns at most (the widened products, and both sums' rounding); the division by the
     # computed norms adds 2 * 2**-53 and their rounding (m and the row's length: eps_rows)
     eps = _U32 * 1.001 + (4.0 * m + 16.0) * _U64 + d.eps_rows
     band = 2.5 * eps
     _topk_accumulate32(d, qlo, qhi, acc0, r0, r1)
-    n = _topk_scan(acc0, d.rn, r0, r1, ex, kq, qnorm, band, hs, hr, cs, cr, d.cap, &nc)
+    n = _topk_scan(acc0, d.rn, r0, r1, ex, kq, qnorm, band, hs, hr, &cands)
     memset(acc, 0, (r1 - r0) * sizeof(double))
     if n >= 0:
         low = hs[0] - band if n == kq else -INFINITY
         for i in range(qlo, qhi):
             qmap[d.qi[i]] = d.qd[i]
         n = 0
-        for w in range(nc):
-            if cs[w] >= low:
-                sim = _exact_dot(d, cr[w], qlo, qhi, qmap)
-                sim = 0.0 if d.rn[cr[w]] == 0.0 else sim / (qnorm * d.rn[cr[w]])
-                n = _heap_offer(hs, hr, n, kq, sim, cr[w])
+        for w in range(cands.n):
+            if cands.s[w] >= low:
+                sim = _exact_dot(d, cands.r[w], qlo, qhi, qmap)
+                sim = 0.0 if d.rn[cands.r[w]] == 0.0 else sim / (qnorm * d.rn[cands.r[w]])
+                n = _heap_offer(hs, hr, n, kq, sim, cands.r[w])
         for i in range(qlo, qhi):
             qmap[d.qi[i]] = 0.0
-    memset(cs, 0, nc * sizeof(double))
-    memset(cr, 0, nc * sizeof(int64_t))
+    if cands.owned:
+        free(cands.s)
+        free(cands.r)
+        memset(cs, 0, d.cap * sizeof(double))
+        memset(cr, 0, d.cap * sizeof(int64_t))
+    else:
+        memset(cs, 0, cands.n * sizeof(double))
+        memset(cr, 0, cands.n * sizeof(int64_t))
     return n
 
 
@@ -2438,7 +2478,7 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_s
     # rows once into the task's heap (slot 0, or 1 for a redo), leaving acc (the range's rows)
     # zeroed; then, with states, record the task finished unless the other slot's run was first.
     # With screening, the postings are first read from their float32 copies (see _topk_screened).
-    cdef Py_ssize_t i, n = -1, nc
+    cdef Py_ssize_t i, n = -1
     cdef Py_ssize_t qlo = d.qp[b], qhi = d.qp[b + 1], ex = d.ex[b]
     cdef Py_ssize_t kq = d.kk
     cdef Py_ssize_t r0 = d.n_rows * p // d.P, r1 = d.n_rows * (p + 1) // d.P
@@ -2464,7 +2504,7 @@ cdef void _topk_task(_TopkData* d, Py_ssize_t b, Py_ssize_t p, double* acc, Py_s
         cooc_fetch_add(&_SCREEN_COUNTS[0 if n >= 0 else 1], 1)
     if n < 0:
         _topk_accumulate(d, qlo, qhi, acc - r0, r0, r1)
-        n = _topk_scan(acc - r0, d.rn, r0, r1, ex, kq, qnorm, 0.0, hs, hr, NULL, NULL, 0, &nc)
+        n = _topk_scan(acc - r0, d.rn, r0, r1, ex, kq, qnorm, 0.0, hs, hr, NULL)
         memset(acc, 0, (r1 - r0) * sizeof(double))
     _heap_sort(hs, hr, n)
     d.found[at] = n
