@@ -238,6 +238,23 @@ def test_range_of_a_stalled_worker_is_redone_by_the_caller(team_settings):
     assert [a.tobytes() for a in got] == want and team.gen == 2
 
 
+def test_worker_without_scratch_leaves_its_tasks_to_the_caller(team_settings):
+    """A worker that takes a call but cannot allocate its scratch runs none of its tasks and says it
+    is done: the caller, taking tasks from the shared counter, answers every range, exactly."""
+    compiled = team_settings(backoff=0.0, mode="no-memory")
+    m = random_matrix(9, n_rows=300, n_cols=30, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, 9, 1)
+    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
+    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+    for threads in (2, 3):
+        compiled._reset_team()
+        for _ in range(3):
+            assert [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, threads)] == want
+        team = compiled._TEAM
+        assert (team.gen, team.withdrawn, team.redone) == (3, 0, 0)   # taken every time, never redone
+
+
 def lone_team(compiled):
     """A team with no workers (none started), whose marks come only from the test."""
     return compiled._SpinTeam(os.getpid())
@@ -758,3 +775,10 @@ def test_screening_makes_room_for_rows_tied_early_in_a_range(compiled_backend):
     assert compiled_kernels._screen_counts() == (1, 0)
     assert [a.tobytes() for a in got] == [a.tobytes() for a in exact.query(*args)]
     assert got[0].min() >= 600
+    compiled_kernels._team_settings(mode="no-memory")   # the room cannot grow: redone in float64
+    try:
+        got = screened.query(*args)
+    finally:
+        compiled_kernels._team_settings(mode="")
+    assert compiled_kernels._screen_counts() == (1, 1)
+    assert [a.tobytes() for a in got] == [a.tobytes() for a in exact.query(*args)]

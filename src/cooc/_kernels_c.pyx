@@ -695,6 +695,7 @@ cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: 
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
 cdef int _TEAM_SLOW = 0       # tests: as patient; a worker stalls 0.2 s in its first top-k task
+cdef int _NO_MEMORY = 0       # tests: as patient; a worker's scratch and grown candidate room fail
 
 
 cdef class _SpinTeam:
@@ -841,7 +842,7 @@ cdef class _SpinTeam:
                     # taken: fn, data and scratch_n are this call's until done is stored
                     if s.scratch_n < self.scratch_n:
                         free(s.scratch)
-                        s.scratch = <double*> calloc(self.scratch_n, sizeof(double))
+                        s.scratch = NULL if _NO_MEMORY else <double*> calloc(self.scratch_n, sizeof(double))
                         s.scratch_n = self.scratch_n if s.scratch != NULL else 0
                     if s.scratch != NULL:   # else the caller does the tasks
                         self.fn(self.data, w, s.scratch)
@@ -970,7 +971,7 @@ _TEAM = None
 _TEAM_CREATE = threading.Lock()
 
 
-_TEAM_MODES = ("", "refuse", "patient", "slow")
+_TEAM_MODES = ("", "refuse", "patient", "slow", "no-memory")
 
 
 def _team_settings(**changes):
@@ -986,10 +987,12 @@ def _team_settings(**changes):
     - ``mode``: ``""`` as in use; ``"refuse"``: workers take no call, as if never scheduled;
       ``"patient"``: the caller waits until every worker has taken the call before taking tasks
       itself; ``"slow"``: as patient, the caller of a top-k call lets every worker take a task
-      first, and a worker stalls 0.2 s in its first one, as if taken off its CPU.
+      first, and a worker stalls 0.2 s in its first one, as if taken off its CPU; ``"no-memory"``:
+      as patient, and a worker's scratch, and the room a screened top-k task grows for its rows,
+      cannot be allocated (as if out of memory).
     """
     global _TEAM_SPIN_SECONDS, _TEAM_BACKOFF_SECONDS, _TEAM_GAP_NS, _TEAM_MARKS, _TEAM_CONFIRM, _TEAM_CPUS
-    global _TEAM_REFUSE, _TEAM_PATIENT, _TEAM_SLOW
+    global _TEAM_REFUSE, _TEAM_PATIENT, _TEAM_SLOW, _NO_MEMORY
     unknown = sorted(set(changes) - {"spin", "backoff", "gap", "marks", "confirm", "cpus", "mode"})
     if unknown:
         raise TypeError(f"unknown team settings: {', '.join(unknown)}")
@@ -1010,11 +1013,13 @@ def _team_settings(**changes):
         _TEAM_CPUS = max(1, int(changes["cpus"]))
     if mode is not None:
         _TEAM_REFUSE = mode == "refuse"
-        _TEAM_PATIENT = mode in ("patient", "slow")
+        _TEAM_PATIENT = mode in ("patient", "slow", "no-memory")
         _TEAM_SLOW = mode == "slow"
+        _NO_MEMORY = mode == "no-memory"
     return {"spin": _TEAM_SPIN_SECONDS, "backoff": _TEAM_BACKOFF_SECONDS, "gap": _TEAM_GAP_NS / 1e9,
             "marks": _TEAM_MARKS, "confirm": bool(_TEAM_CONFIRM), "cpus": _TEAM_CPUS,
-            "mode": "refuse" if _TEAM_REFUSE else "slow" if _TEAM_SLOW else "patient" if _TEAM_PATIENT else ""}
+            "mode": "refuse" if _TEAM_REFUSE else "slow" if _TEAM_SLOW else "no-memory" if _NO_MEMORY
+            else "patient" if _TEAM_PATIENT else ""}
 
 
 def _runnable_threads():
@@ -2319,7 +2324,7 @@ cdef bint _cands_grow(_Cands* c) noexcept nogil:
     cdef Py_ssize_t cap = min(2 * c.cap, c.cap_max)
     cdef double* s
     cdef int64_t* r
-    if cap <= c.cap:
+    if cap <= c.cap or _NO_MEMORY:
         return False
     s = <double*> malloc(cap * sizeof(double))
     r = <int64_t*> malloc(cap * sizeof(int64_t))
