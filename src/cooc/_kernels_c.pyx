@@ -789,7 +789,7 @@ cdef class _SpinTeam:
         if _TEAM_CONFIRM:
             runnable = cooc_runnable()
             if 0 <= runnable <= _TEAM_CPUS:
-                self.unconfirmed += 1
+                cooc_fetch_add(&self.unconfirmed, 1)
                 return False
         off = cooc_aload(&self.off_ns)
         end = off + self._backoff_ns() if off != 0 else 0
