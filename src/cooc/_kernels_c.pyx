@@ -2226,10 +2226,10 @@ def _screen_counts(reset=False):
 cdef void _topk_accumulate(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double* acc0, Py_ssize_t r0,
                            Py_ssize_t r1) noexcept nogil:
     # Add the query's columns, in increasing order, to acc0[r] for the rows r in [r0, r1). A column
-    # stored densely too is added over the
-    # whole row range (a missing entry adds q * 0.0 = +-0.0, which leaves every accumulator as it
-    # is: they start at +0.0 and a sum is -0.0 only when both terms are, so none is ever -0.0;
-    # every other sum is the same as the posting's, so the floats are those of the postings).
+    # stored densely too is added over the whole row range (a missing entry adds q * 0.0 = +-0.0,
+    # which leaves every accumulator as it is: they start at +0.0 and a sum is -0.0 only when both
+    # terms are, so none is ever -0.0; every other sum is the same as the posting's, so the floats
+    # are those of the postings).
     cdef Py_ssize_t i, c, lo_j, hi_j, di = 0
     cdef const int32_t* ti = d.ti
     for i in range(qlo, qhi):
