@@ -404,15 +404,15 @@ def _screen_copies(index: TransposeIndex) -> tuple[Any, ...] | None:
     """The ``screen`` argument of :func:`topk_cosine_sparse_many` for ``index`` (built with its rows),
     or None when a non-zero value lies outside [2**-60, 2**60] (the float32 error bound assumes it)."""
     assert index.rows is not None
-    vals = index.t_data
-    if vals.size:
+    vals = index.t_data.astype(np.float32)   # (the range is checked on the copies: the same limits,
+    if vals.size:                            # far inside float32's, within a rounding)
         mag = np.abs(vals)
-        low = float(np.min(mag, where=vals != 0, initial=np.inf))
+        low = float(np.min(mag, where=mag != 0, initial=np.inf))
         if float(mag.max()) > 2.0**60 or low < 2.0**-60:
             return None
     mp, mi, md = index.rows
     longest = int(np.diff(mp).max()) if mp.size > 1 else 0
-    return (vals.astype(np.float32), index.dense.astype(np.float32), mp, mi, md, 4.0 * (longest + 16) * 2.0**-53)
+    return (vals, index.dense.astype(np.float32), mp, mi, md, 4.0 * (longest + 16) * 2.0**-53)
 
 
 class TransposeIndex:
