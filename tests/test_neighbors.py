@@ -211,11 +211,12 @@ def test_contended_team_leaves_queries_to_one_thread(contended_team):
 
 
 def test_range_of_a_stalled_worker_is_redone_by_the_caller(team_settings):
-    """A worker that took a row range and then stalls (0.2 s here, as if taken off its CPU): the
-    caller answers that range again itself and returns without waiting; the answer is exact, the
-    team is marked contended and keeps the call's arrays until the worker is done; later calls are
-    exact too; the worker, done, lets the call's arrays go without waiting for another call."""
-    compiled = team_settings(backoff=10.0, marks=1, confirm=False, mode="slow")
+    """A worker that took a row range and then stalls (until the test lets it go on, as if taken off
+    its CPU): the caller answers that range again itself and returns without waiting; the answer is
+    exact, the team is marked contended and keeps the call's arrays until the worker is done; later
+    calls are exact too; the worker, done, lets the call's arrays go without waiting for another
+    call. (No timing: nothing here depends on how fast this machine is.)"""
+    compiled = team_settings(backoff=10.0, marks=1, confirm=False)
     m = random_matrix(7, n_rows=300, n_cols=30, density=0.2)
     tp, ti, td, norms = prepared(m)
     q, exclude = many_queries(m, 7, 1)
@@ -223,16 +224,19 @@ def test_range_of_a_stalled_worker_is_redone_by_the_caller(team_settings):
     want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
     for threads in (2, 3):
         compiled._reset_team()
-        got = compiled.topk_cosine_sparse_many(*args, threads)
-        team = compiled._TEAM
-        assert [a.tobytes() for a in got] == want
-        assert (team.gen, team.withdrawn, team.redone) == (1, 0, 1) and team.contended
-        assert len(team.lingering) == 1 and team.lingering[0][:2] == ((1 << threads) - 2, 1)
-    compiled._team_settings(mode="")
-    deadline = time.monotonic() + 30   # the stalled workers finish, spin, and prune before sleeping
-    while team.lingering and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not team.lingering and team.gen == 1
+        compiled._team_settings(mode="slow")
+        try:
+            got = compiled.topk_cosine_sparse_many(*args, threads)
+            team = compiled._TEAM
+            assert [a.tobytes() for a in got] == want
+            assert (team.gen, team.withdrawn, team.redone) == (1, 0, 1) and team.contended
+            assert len(team.lingering) == 1 and team.lingering[0][:2] == ((1 << threads) - 2, 1)
+        finally:
+            compiled._team_settings(mode="")   # the stalled workers go on
+        deadline = time.monotonic() + 30   # they finish, spin, and prune before sleeping
+        while team.lingering and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not team.lingering and team.gen == 1
     compiled._team_settings(backoff=0.0)
     got = compiled.topk_cosine_sparse_many(*args, 3)
     assert [a.tobytes() for a in got] == want and team.gen == 2

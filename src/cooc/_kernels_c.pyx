@@ -694,7 +694,7 @@ cdef int _TEAM_CPUS = os.cpu_count() or 1   # CPUs that runnable threads are com
 cdef long long _TEAM_GAP_NS = 500000    # off its CPU this long while spinning: the CPUs are wanted elsewhere
 cdef int _TEAM_REFUSE = 0     # tests: workers take no call (as if never scheduled)
 cdef int _TEAM_PATIENT = 0    # tests: the caller waits until every worker has taken the call
-cdef int _TEAM_SLOW = 0       # tests: as patient; a worker stalls 0.2 s in its first top-k task
+cdef long long _TEAM_SLOW = 0  # tests: as patient; a worker stalls in its first top-k task (atomic)
 cdef int _NO_MEMORY = 0       # tests: as patient; a worker's scratch and grown candidate room fail
 
 
@@ -987,7 +987,8 @@ def _team_settings(**changes):
     - ``mode``: ``""`` as in use; ``"refuse"``: workers take no call, as if never scheduled;
       ``"patient"``: the caller waits until every worker has taken the call before taking tasks
       itself; ``"slow"``: as patient, the caller of a top-k call lets every worker take a task
-      first, and a worker stalls 0.2 s in its first one, as if taken off its CPU; ``"no-memory"``:
+      first, and a worker stalls in its first one, as if taken off its CPU, until the mode changes
+      (10 s at most); ``"no-memory"``:
       as patient, and a worker's scratch, and the room a screened top-k task grows for its rows,
       cannot be allocated (as if out of memory).
     """
@@ -1014,7 +1015,7 @@ def _team_settings(**changes):
     if mode is not None:
         _TEAM_REFUSE = mode == "refuse"
         _TEAM_PATIENT = mode in ("patient", "slow", "no-memory")
-        _TEAM_SLOW = mode == "slow"
+        cooc_astore(&_TEAM_SLOW, mode == "slow")
         _NO_MEMORY = mode == "no-memory"
     return {"spin": _TEAM_SPIN_SECONDS, "backoff": _TEAM_BACKOFF_SECONDS, "gap": _TEAM_GAP_NS / 1e9,
             "marks": _TEAM_MARKS, "confirm": bool(_TEAM_CONFIRM), "cpus": _TEAM_CPUS,
@@ -2534,7 +2535,7 @@ cdef void _topk_part(void* data, int t, double* acc) noexcept nogil:
         if task >= n_tasks:
             break
         if _TEAM_SLOW and t != 0 and ran == 0:   # tests: a worker off its CPU in its first task
-            _stall_ns(200000000)
+            _stall_while_slow()
         _topk_task(d, task // d.P, task % d.P, acc, 0)
         ran += 1
 
@@ -2553,9 +2554,10 @@ cdef bint _topk_redo(void* data, double* acc, bint redo) noexcept nogil:
     return done
 
 
-cdef void _stall_ns(long long ns) noexcept nogil:
+cdef void _stall_while_slow() noexcept nogil:
+    # (tests) until the "slow" test mode ends, or 10 s
     cdef long long t0 = cooc_now_ns()
-    while cooc_now_ns() - t0 < ns:
+    while cooc_aload(&_TEAM_SLOW) and cooc_now_ns() - t0 < <long long> 10 * 1000000000:
         cooc_yield()
 
 
