@@ -69,3 +69,54 @@ def test_backends_agree_on_everything(texts, window, min_count, use_stopwords, t
             assert all(np.isfinite(s) for _, s in ra)
     finally:
         _kernels.set_backend(previous)
+
+
+@st.composite
+def screened_cases(draw):
+    """A sparse matrix (signed or not, magnitudes over 30 decades within the screening's range,
+    duplicate and near-duplicate rows, empty rows), queries (rows of it or random), k and threads."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_rows, n_cols = draw(st.integers(1, 120)), draw(st.integers(1, 25))
+    dense = rng.random((n_rows, n_cols)) < draw(st.sampled_from([0.05, 0.3, 0.8]))
+    vals = np.exp(rng.uniform(-35, 35, (n_rows, n_cols))) if draw(st.booleans()) else rng.integers(1, 4, (n_rows, n_cols))
+    m = np.where(dense, vals, 0.0).astype(np.float64)
+    if draw(st.booleans()):
+        m *= rng.choice([-1.0, 1.0], m.shape)
+    if n_rows > 4 and draw(st.booleans()):   # copies of a row, some nudged by 1e-12
+        src = rng.integers(0, n_rows)
+        dst = rng.integers(0, n_rows, n_rows // 3)
+        m[dst] = m[src] * (1.0 + 1e-12 * rng.integers(0, 2, (dst.size, 1)))
+    n_queries = draw(st.integers(1, 4))
+    queries = m[rng.integers(0, n_rows, n_queries)] if draw(st.booleans()) else rng.normal(size=(n_queries, n_cols))
+    queries *= rng.random(queries.shape) < 0.7
+    return m, queries, draw(st.integers(1, n_rows)), draw(st.sampled_from([1, 2, 3]))
+
+
+@settings(max_examples=EXAMPLES * 3, deadline=None)
+@given(screened_cases())
+def test_screened_neighbours_equal_the_float64_kernel(case):
+    """The compiled kernel's screening (float32 copies, then exact rescoring of the rows within the
+    error bound) gives the float64 kernel's answers, bit for bit."""
+    import scipy.sparse as sp
+
+    compiled_or_skip()
+    m, queries, k, threads = case
+    x = sp.csr_matrix(m)
+    x.sort_indices()
+    q = sp.csr_matrix(queries)
+    q.sort_indices()
+    previous = _kernels.BACKEND
+    _kernels.set_backend("cython")
+    try:
+        args = (x.indptr, x.indices, x.data, x.shape[1])
+        screened = _kernels.TransposeIndex.from_rows(*args)
+        exact = _kernels.TransposeIndex.from_rows(*args, screen=False)
+        assert screened.screen is not None
+        qargs = (q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, k, -1, threads)
+        got, want = screened.query(*qargs), exact.query(*qargs)
+        assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+        ids = np.arange(min(3, x.shape[0]))
+        got, want = screened.query_rows(ids, k, threads), exact.query_rows(ids, k, threads)
+        assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+    finally:
+        _kernels.set_backend(previous)
