@@ -2094,12 +2094,13 @@ _NO_DENSE = np.zeros((0, 1), dtype=np.float64)
 def _topk_accumulator(Py_ssize_t n):
     """A zeroed float64 accumulator of at least ``n`` entries, kept per thread between queries (tasks
     leave it zeroed): a fresh 1.6 MB array per query at V = 200k costs 0.1 ms of page faults. Arrays
-    over 16 MB are not kept."""
+    over 64 MB are not kept (a screened query's scratch is two floats per row and column: 32 MB at
+    V = 2M)."""
     buf = getattr(_TOPK_ACC, "buf", None)
     if buf is not None and buf.shape[0] >= n:
         return buf
     buf = np.zeros(n, dtype=np.float64)
-    if n <= (1 << 21):
+    if n <= (1 << 23):
         _TOPK_ACC.buf = buf
     return buf
 
