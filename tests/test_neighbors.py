@@ -761,6 +761,14 @@ def test_screening_needs_values_within_its_bound(value, kept):
     assert [a.tobytes() for a in index.query_rows(range(30), 4)] == [a.tobytes() for a in exact.query_rows(range(30), 4)]
 
 
+def test_from_rows_refuses_bad_input():
+    m = random_matrix(2, n_rows=10, n_cols=6, density=0.5)
+    with pytest.raises(TypeError, match="screen must be a bool"):
+        _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, 6, screen="yes")
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 3\)"):
+        _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, 3)   # columns beyond n_cols
+
+
 def test_screening_makes_room_for_rows_tied_early_in_a_range(compiled_backend):
     """600 equal rows at the start tie with the heap's worst while it fills, so all are kept; the room
     grows (up to an eighth of the range) instead of giving up, and the rows scored higher later leave

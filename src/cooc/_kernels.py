@@ -327,9 +327,7 @@ def topk_cosine_sparse_many(
     index = TransposeIndex(t_indptr, t_indices, t_data, row_norms)
     if dense_cols is not None or dense is not None:
         index.dense_cols, index.dense = _check_dense(index, dense_cols, dense)
-    if not isinstance(screen, (bool, np.bool_)):
-        raise TypeError(f"screen must be a bool, got {type(screen).__name__}")
-    if screen:
+    if _check_screen(screen):
         import scipy.sparse as sp
 
         n_cols = index.t_indptr.size - 1
@@ -400,6 +398,12 @@ def _rows_with_zeros(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, 
     return out
 
 
+def _check_screen(screen: Any) -> bool:
+    if not isinstance(screen, (bool, np.bool_)):
+        raise TypeError(f"screen must be a bool, got {type(screen).__name__}")
+    return bool(screen)
+
+
 def _screen_copies(index: TransposeIndex) -> tuple[Any, ...] | None:
     """The ``screen`` argument of :func:`topk_cosine_sparse_many` for ``index`` (built with its rows),
     or None when a non-zero value lies outside [2**-60, 2**60] (the float32 error bound assumes it)."""
@@ -452,6 +456,7 @@ class TransposeIndex:
         """
         import scipy.sparse as sp
 
+        screen = _check_screen(screen)
         rows = _check_queries(indptr, indices, data, _check_int("n_cols", n_cols, 0))
         m = sp.csr_matrix((rows[2], rows[1], rows[0]), shape=(rows[0].size - 1, int(n_cols)))
         t = sp.csr_matrix(m.T, dtype=np.float64)
