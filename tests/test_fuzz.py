@@ -74,7 +74,8 @@ def test_backends_agree_on_everything(texts, window, min_count, use_stopwords, t
 @st.composite
 def screened_cases(draw):
     """A sparse matrix (signed or not, magnitudes over 30 decades within the screening's range,
-    duplicate and near-duplicate rows, empty rows), queries (rows of it or random), k and threads."""
+    duplicate and near-duplicate rows, empty rows), queries (rows of it or random), k, threads and
+    the rows per block of the compiled kernel (all in one block, or blocks of 1 or 5 rows)."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n_rows, n_cols = draw(st.integers(1, 120)), draw(st.integers(1, 25))
     dense = rng.random((n_rows, n_cols)) < draw(st.sampled_from([0.05, 0.3, 0.8]))
@@ -89,7 +90,7 @@ def screened_cases(draw):
     n_queries = draw(st.integers(1, 4))
     queries = m[rng.integers(0, n_rows, n_queries)] if draw(st.booleans()) else rng.normal(size=(n_queries, n_cols))
     queries *= rng.random(queries.shape) < 0.7
-    return m, queries, draw(st.integers(1, n_rows)), draw(st.sampled_from([1, 2, 3]))
+    return m, queries, draw(st.integers(1, n_rows)), draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1 << 17, 1, 5]))
 
 
 @settings(max_examples=EXAMPLES * 3, deadline=None)
@@ -99,18 +100,19 @@ def test_screened_neighbours_equal_the_float64_kernel(case):
     error bound) gives the float64 kernel's answers, bit for bit."""
     import scipy.sparse as sp
 
-    compiled_or_skip()
-    m, queries, k, threads = case
+    compiled = compiled_or_skip()
+    m, queries, k, threads, block_rows = case
     x = sp.csr_matrix(m)
     x.sort_indices()
     q = sp.csr_matrix(queries)
     q.sort_indices()
-    previous = _kernels.BACKEND
+    previous, saved_rows = _kernels.BACKEND, compiled._topk_block_rows()
     _kernels.set_backend("cython")
+    compiled._topk_block_rows(block_rows)
     try:
         args = (x.indptr, x.indices, x.data, x.shape[1])
-        screened = _kernels.TransposeIndex.from_rows(*args)
-        exact = _kernels.TransposeIndex.from_rows(*args, screen=False)
+        screened = _kernels.TransposeIndex.from_rows(*args, screen=True)
+        exact = _kernels.TransposeIndex.from_rows(*args)
         assert screened.screen is not None
         qargs = (q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, k, -1, threads)
         got, want = screened.query(*qargs), exact.query(*qargs)
@@ -120,3 +122,4 @@ def test_screened_neighbours_equal_the_float64_kernel(case):
         assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
     finally:
         _kernels.set_backend(previous)
+        compiled._topk_block_rows(saved_rows)

@@ -78,10 +78,26 @@ def many_queries(m: sp.csr_matrix, seed: int, n: int) -> tuple[sp.csr_matrix, np
     return q, exclude
 
 
+@pytest.fixture(params=["one block", "blocks of 7 rows"])
+def block_rows(request):
+    """The compiled kernel accumulates and scans a task's rows in blocks of 131,072: the tests' small
+    matrices fit in one; "blocks of 7 rows" cuts them into many (the pure twin has no blocks)."""
+    compiled = _kernels.compiled_module()
+    if compiled is None or request.param == "one block":
+        yield request.param
+        return
+    saved = compiled._topk_block_rows()
+    compiled._topk_block_rows(7)
+    try:
+        yield request.param
+    finally:
+        compiled._topk_block_rows(saved)
+
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("k", [0, 3, 39, 40])
-def test_batch_equals_single_queries_bit_for_bit(backend, seed, threads, k):
+def test_batch_equals_single_queries_bit_for_bit(backend, block_rows, seed, threads, k):
     m = random_matrix(seed, signed=seed == 4)
     tp, ti, td, norms = prepared(m)
     q, exclude = many_queries(m, seed, 17)
@@ -123,7 +139,7 @@ def team_mode(request, backend):
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("threads", [2, 3, 5])
 @pytest.mark.parametrize("n_rows,k", [(40, 3), (300, 10), (300, 299), (7, 4)])
-def test_one_query_cut_among_threads_equals_one_thread(backend, team_mode, seed, threads, n_rows, k):
+def test_one_query_cut_among_threads_equals_one_thread(backend, team_mode, block_rows, seed, threads, n_rows, k):
     """Fewer queries than threads: each query's rows are cut into ranges answered in parallel (on the
     team, awake or woken) and their heaps merged; the answers equal the one-thread kernel bit for bit."""
     m = random_matrix(seed, n_rows=n_rows, n_cols=30, density=0.2, signed=seed == 3)
@@ -609,7 +625,7 @@ def test_threads_work_in_a_forked_child(backend):
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_dense_columns_give_the_same_floats(backend, seed, threads):
+def test_dense_columns_give_the_same_floats(backend, block_rows, seed, threads):
     """Columns present in most rows are also stored densely and added as whole rows of floats; the
     answers equal the postings-only kernel's bit for bit (signed data and queries included)."""
     m = random_matrix(seed, n_rows=60, n_cols=12, density=0.6, signed=seed % 2 == 1)
@@ -674,7 +690,7 @@ def normalized(m: sp.csr_matrix) -> sp.csr_matrix:
 
 def screened_and_exact(m: sp.csr_matrix) -> tuple[_kernels.TransposeIndex, _kernels.TransposeIndex]:
     args = (m.indptr, m.indices, m.data, m.shape[1])
-    return _kernels.TransposeIndex.from_rows(*args), _kernels.TransposeIndex.from_rows(*args, screen=False)
+    return _kernels.TransposeIndex.from_rows(*args, screen=True), _kernels.TransposeIndex.from_rows(*args)
 
 
 def near_duplicates(seed: int, n_rows: int = 60, n_cols: int = 8) -> sp.csr_matrix:
@@ -690,7 +706,7 @@ def near_duplicates(seed: int, n_rows: int = 60, n_cols: int = 8) -> sp.csr_matr
 @pytest.mark.parametrize("case", ["normalized", "integers", "signed", "near-duplicates", "dense-columns"])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("k", [1, 4, 30])
-def test_screened_index_gives_the_exact_answers(backend, team_mode, case, threads, k):
+def test_screened_index_gives_the_exact_answers(backend, team_mode, block_rows, case, threads, k):
     """The index built by from_rows reads float32 copies first (compiled kernel) and rescores exactly
     the rows within the float32 error bound of the k-th best: the answers equal the float64 index's
     bit for bit, for single queries (cut into row ranges) and batches, with ties and near ties."""
@@ -755,7 +771,7 @@ def test_screening_needs_values_within_its_bound(value, kept):
     index unscreened (float64 only)."""
     m = normalized(random_matrix(1, n_rows=30, n_cols=10, density=0.3))
     m.data[3] = value
-    index = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1])
+    index = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1], screen=True)
     assert (index.screen is not None) == kept
     exact = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1], screen=False)
     assert [a.tobytes() for a in index.query_rows(range(30), 4)] == [a.tobytes() for a in exact.query_rows(range(30), 4)]

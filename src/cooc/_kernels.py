@@ -447,12 +447,15 @@ class TransposeIndex:
                 raise ValueError(f"rows must have {self.n_rows} rows, got {self.rows[0].size - 1}")
 
     @classmethod
-    def from_rows(cls, indptr: Any, indices: Any, data: Any, n_cols: int, screen: bool = True) -> TransposeIndex:
+    def from_rows(cls, indptr: Any, indices: Any, data: Any, n_cols: int, screen: bool = False) -> TransposeIndex:
         """The index of a CSR matrix ``(indptr, indices, data)`` with ``n_cols`` columns, its transpose
         built here. With ``screen`` (and every non-zero of magnitude in [2**-60, 2**60]) it also holds
-        float32 copies of the values, 4 bytes per non-zero: the compiled kernel then reads half the
-        bytes per query and rescores exactly the rows the float32 error bound cannot rule out, so the
-        results stay those of the float64 values, bit for bit (see :func:`topk_cosine_sparse_many`).
+        float32 copies of the values, 4 bytes per non-zero: the compiled kernel then reads two thirds
+        of the bytes per posting and rescores exactly the rows the float32 error bound cannot rule
+        out, so the results stay those of the float64 values, bit for bit (see
+        :func:`topk_cosine_sparse_many`). Off by default: on the machine it was measured on (2 MB of
+        L2 per core, 480 MB of L3), with row blocks, it gained 3-6 % with 1 thread at V = 199k and
+        lost 2-20 % elsewhere; it may pay where memory bandwidth binds.
         """
         import scipy.sparse as sp
 
