@@ -2604,11 +2604,10 @@ cdef class _TopkJob:
     cut into P = T row ranges answered in parallel, whose heaps are merged at the end. A task adds
     each query column's postings (within its row range) to an accumulator over its rows, taking the
     columns in increasing order, so every float equals the single-query kernel's; then it scans its
-    rows once, zeroing the accumulator as it goes. The work is bound by reading the postings (about
-    0.75 ns each at V = 200k): walking them in cache-sized row blocks was measured slower (the
-    accumulator of 200k doubles sits in L2/L3 anyway). Each thread takes the next task from a shared
-    counter (queries differ in cost, and a thread may come late); which thread answers a task does
-    not change its floats. Nothing is allocated per query.
+    rows once, zeroing the accumulator as it goes, in blocks of rows whose accumulator stays in L2
+    (see _topk_blocks; an earlier machine, an AMD EPYC, had found cache-sized blocks slower). Each
+    thread takes the next task from a shared counter (queries differ in cost, and a thread may come
+    late); which thread answers a task does not change its floats. Nothing is allocated per query.
     """
     cdef _TopkData d
     cdef object keep  # the arrays behind the pointers, alive as long as the job
