@@ -193,7 +193,7 @@ def big_model(request, corpus_files, tmp_path_factory):
 
 
 @pytest.mark.parametrize("mode", ["single-1", "single-2", "batch-1", "batch-2", "busy-single-1", "busy-single-2",
-                                  "screened-single-1", "screened-batch-2"])
+                                  "screened-single-1", "screened-single-2", "screened-batch-2"])
 def test_neighbors_topk(benchmark, big_model, mode):
     """Top-10 neighbours of 100 random words: one query at a time or one batch, in 1 or 2 threads;
     "busy": one at a time while another process keeps a core busy (2 threads must not then lose to 1);
