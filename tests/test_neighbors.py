@@ -201,16 +201,22 @@ def contended_team(team_settings):
     return team_settings(gap=0.0, backoff=10.0, marks=1, confirm=False, mode="refuse")
 
 
+def one_query(compiled, seed):
+    """The arguments (without n_threads) of one query of a 300-row matrix to topk_cosine_sparse_many,
+    and its one-thread answer as bytes."""
+    m = random_matrix(seed, n_rows=300, n_cols=30, density=0.2)
+    tp, ti, td, norms = prepared(m)
+    q, exclude = many_queries(m, seed, 1)
+    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
+    return args, [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+
+
 def test_contended_team_leaves_queries_to_one_thread(contended_team):
     """A worker that does not take its call leaves its row range to the caller and, having been
     spinning, marks the team contended; then queries run in the caller's thread alone, with no call
     offered to the team, and every answer stays the one-thread kernel's."""
     compiled = contended_team
-    m = random_matrix(6, n_rows=300, n_cols=30, density=0.2)
-    tp, ti, td, norms = prepared(m)
-    q, exclude = many_queries(m, 6, 1)
-    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
-    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+    args, want = one_query(compiled, 6)
     assert compiled._TEAM is None
     got = compiled.topk_cosine_sparse_many(*args, 3)   # offered, never taken
     team = compiled._TEAM
@@ -233,11 +239,7 @@ def test_range_of_a_stalled_worker_is_redone_by_the_caller(team_settings):
     calls are exact too; the worker, done, lets the call's arrays go without waiting for another
     call. (No timing: nothing here depends on how fast this machine is.)"""
     compiled = team_settings(backoff=10.0, marks=1, confirm=False)
-    m = random_matrix(7, n_rows=300, n_cols=30, density=0.2)
-    tp, ti, td, norms = prepared(m)
-    q, exclude = many_queries(m, 7, 1)
-    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
-    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+    args, want = one_query(compiled, 7)
     for threads in (2, 3):
         compiled._reset_team()
         compiled._team_settings(mode="slow")
@@ -262,11 +264,7 @@ def test_worker_without_scratch_leaves_its_tasks_to_the_caller(team_settings):
     """A worker that takes a call but cannot allocate its scratch runs none of its tasks and says it
     is done: the caller, taking tasks from the shared counter, answers every range, exactly."""
     compiled = team_settings(backoff=0.0, mode="no-memory")
-    m = random_matrix(9, n_rows=300, n_cols=30, density=0.2)
-    tp, ti, td, norms = prepared(m)
-    q, exclude = many_queries(m, 9, 1)
-    args = (tp, ti, td, norms, q.indptr.astype(np.int64), q.indices.astype(np.int32), q.data, 10, exclude)
-    want = [a.tobytes() for a in compiled.topk_cosine_sparse_many(*args, 1)]
+    args, want = one_query(compiled, 9)
     for threads in (2, 3):
         compiled._reset_team()
         for _ in range(3):

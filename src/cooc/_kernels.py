@@ -464,7 +464,8 @@ class TransposeIndex:
         m = sp.csr_matrix((rows[2], rows[1], rows[0]), shape=(rows[0].size - 1, int(n_cols)))
         t = sp.csr_matrix(m.T, dtype=np.float64)
         t.sort_indices()
-        index = cls(t.indptr, t.indices, t.data, row_norms(rows[0], rows[2]), rows=rows)
+        index = cls(t.indptr, t.indices, t.data, row_norms(rows[0], rows[2]))
+        index.rows = rows   # (checked above: not again)
         if screen:
             index.screen = _screen_copies(index)
         return index

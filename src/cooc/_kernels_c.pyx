@@ -2136,42 +2136,16 @@ cdef struct _TopkData:
     int T, P, stop
 
 
-cdef inline void _axpy_rows(double* acc, const int32_t* ti, const double* td, Py_ssize_t lo, Py_ssize_t hi,
+ctypedef fused posting_t:
+    double   # the values
+    float    # their float32 copies (screening)
+
+
+cdef inline void _axpy_rows(double* acc, const int32_t* ti, const posting_t* td, Py_ssize_t lo, Py_ssize_t hi,
                             double qc) noexcept nogil:
     # acc[ti[j]] += td[j] * qc for j in [lo, hi): the rows of one column are distinct, so four
-    # read-modify-writes can be in flight at once (each sum is still acc + td * qc, as written)
-    cdef Py_ssize_t j = lo
-    cdef int32_t i0, i1, i2, i3
-    cdef double a0, a1, a2, a3
-    while j + 4 <= hi:
-        i0 = ti[j]
-        i1 = ti[j + 1]
-        i2 = ti[j + 2]
-        i3 = ti[j + 3]
-        a0 = acc[i0] + td[j] * qc
-        a1 = acc[i1] + td[j + 1] * qc
-        a2 = acc[i2] + td[j + 2] * qc
-        a3 = acc[i3] + td[j + 3] * qc
-        acc[i0] = a0
-        acc[i1] = a1
-        acc[i2] = a2
-        acc[i3] = a3
-        j += 4
-    while j < hi:
-        acc[ti[j]] = acc[ti[j]] + td[j] * qc
-        j += 1
-
-
-cdef inline void _axpy_dense(double* acc, const double* col, Py_ssize_t lo, Py_ssize_t hi, double qc) noexcept nogil:
-    # acc[r] += col[r] * qc for r in [lo, hi): a contiguous loop the compiler vectorizes
-    cdef Py_ssize_t r
-    for r in range(lo, hi):
-        acc[r] = acc[r] + col[r] * qc
-
-
-cdef inline void _axpy_rows32(double* acc, const int32_t* ti, const float* td, Py_ssize_t lo, Py_ssize_t hi,
-                              double qc) noexcept nogil:
-    # _axpy_rows on float32 copies of the values (each widened exactly to float64 before the product)
+    # read-modify-writes can be in flight at once (each sum is still acc + td * qc, as written; a
+    # float32 value is widened exactly to float64 before the product)
     cdef Py_ssize_t j = lo
     cdef int32_t i0, i1, i2, i3
     cdef double a0, a1, a2, a3
@@ -2192,6 +2166,13 @@ cdef inline void _axpy_rows32(double* acc, const int32_t* ti, const float* td, P
     while j < hi:
         acc[ti[j]] = acc[ti[j]] + <double> td[j] * qc
         j += 1
+
+
+cdef inline void _axpy_dense(double* acc, const double* col, Py_ssize_t lo, Py_ssize_t hi, double qc) noexcept nogil:
+    # acc[r] += col[r] * qc for r in [lo, hi): a contiguous loop the compiler vectorizes
+    cdef Py_ssize_t r
+    for r in range(lo, hi):
+        acc[r] = acc[r] + col[r] * qc
 
 
 cdef inline Py_ssize_t _first_at_least(const int32_t* ti, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t r) noexcept nogil:
@@ -2225,6 +2206,25 @@ def _screen_counts(reset=False):
     return out
 
 
+cdef inline Py_ssize_t _dense_slot(_TopkData* d, Py_ssize_t c, Py_ssize_t* di) noexcept nogil:
+    # the row of dvals holding column c, or -1; *di walks the sorted dense columns along with the
+    # query's increasing columns
+    while di[0] < d.n_dense and d.dcols[di[0]] < c:
+        di[0] += 1
+    return di[0] if di[0] < d.n_dense and d.dcols[di[0]] == c else -1
+
+
+cdef inline void _postings_in(_TopkData* d, Py_ssize_t c, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t* lo,
+                              Py_ssize_t* hi) noexcept nogil:
+    # [lo, hi): the postings of column c in the rows [r0, r1)
+    lo[0] = d.tp[c]
+    hi[0] = d.tp[c + 1]
+    if r0 > 0:
+        lo[0] = _first_at_least(d.ti, lo[0], hi[0], r0)
+    if r1 < d.n_rows:
+        hi[0] = _first_at_least(d.ti, lo[0], hi[0], r1)
+
+
 cdef void _topk_accumulate(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double* acc0, Py_ssize_t r0,
                            Py_ssize_t r1) noexcept nogil:
     # Add the query's columns, in increasing order, to acc0[r] for the rows r in [r0, r1). A column
@@ -2232,22 +2232,14 @@ cdef void _topk_accumulate(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, double*
     # which leaves every accumulator as it is: they start at +0.0 and a sum is -0.0 only when both
     # terms are, so none is ever -0.0; every other sum is the same as the posting's, so the floats
     # are those of the postings).
-    cdef Py_ssize_t i, c, lo_j, hi_j, di = 0
-    cdef const int32_t* ti = d.ti
+    cdef Py_ssize_t i, k, lo_j, hi_j, di = 0
     for i in range(qlo, qhi):
-        c = d.qi[i]
-        while di < d.n_dense and d.dcols[di] < c:
-            di += 1
-        if di < d.n_dense and d.dcols[di] == c:
-            _axpy_dense(acc0, d.dvals + di * d.n_rows, r0, r1, d.qd[i])
-            continue
-        lo_j = d.tp[c]
-        hi_j = d.tp[c + 1]
-        if r0 > 0:  # the postings of rows in [r0, r1)
-            lo_j = _first_at_least(ti, lo_j, hi_j, r0)
-        if r1 < d.n_rows:
-            hi_j = _first_at_least(ti, lo_j, hi_j, r1)
-        _axpy_rows(acc0, ti, d.td, lo_j, hi_j, d.qd[i])
+        k = _dense_slot(d, d.qi[i], &di)
+        if k >= 0:
+            _axpy_dense(acc0, d.dvals + k * d.n_rows, r0, r1, d.qd[i])
+        else:
+            _postings_in(d, d.qi[i], r0, r1, &lo_j, &hi_j)
+            _axpy_rows(acc0, d.ti, d.td, lo_j, hi_j, d.qd[i])
 
 
 cdef void _dense4_32(double* acc0, const float** c, const double* q, Py_ssize_t r0, Py_ssize_t r1,
@@ -2274,17 +2266,14 @@ cdef void _topk_accumulate32(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, doubl
     # _topk_accumulate from the float32 copies, in another order (the screening's bound holds for
     # any order): the dense columns first, four at a time in one pass over the accumulator (a group
     # short of four is filled up with the first column times 0.0), then the postings
-    cdef Py_ssize_t i, c, lo_j, hi_j, di = 0, g = 0
+    cdef Py_ssize_t i, k, lo_j, hi_j, di = 0, g = 0
     cdef const float* cols[4]
     cdef double qv[4]
     cdef bint first = True
-    cdef const int32_t* ti = d.ti
     for i in range(qlo, qhi):
-        c = d.qi[i]
-        while di < d.n_dense and d.dcols[di] < c:
-            di += 1
-        if di < d.n_dense and d.dcols[di] == c:
-            cols[g] = d.dv32 + di * d.n_rows
+        k = _dense_slot(d, d.qi[i], &di)
+        if k >= 0:
+            cols[g] = d.dv32 + k * d.n_rows
             qv[g] = d.qd[i]
             g += 1
             if g == 4:
@@ -2298,18 +2287,9 @@ cdef void _topk_accumulate32(_TopkData* d, Py_ssize_t qlo, Py_ssize_t qhi, doubl
         _dense4_32(acc0, cols, qv, r0, r1, first)
     di = 0
     for i in range(qlo, qhi):
-        c = d.qi[i]
-        while di < d.n_dense and d.dcols[di] < c:
-            di += 1
-        if di < d.n_dense and d.dcols[di] == c:
-            continue
-        lo_j = d.tp[c]
-        hi_j = d.tp[c + 1]
-        if r0 > 0:
-            lo_j = _first_at_least(ti, lo_j, hi_j, r0)
-        if r1 < d.n_rows:
-            hi_j = _first_at_least(ti, lo_j, hi_j, r1)
-        _axpy_rows32(acc0, ti, d.td32, lo_j, hi_j, d.qd[i])
+        if _dense_slot(d, d.qi[i], &di) < 0:
+            _postings_in(d, d.qi[i], r0, r1, &lo_j, &hi_j)
+            _axpy_rows(acc0, d.ti, d.td32, lo_j, hi_j, d.qd[i])
 
 
 cdef struct _Cands:
