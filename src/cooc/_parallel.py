@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -95,7 +96,8 @@ def cuts(n: int, parts: int, indptr: Any = None) -> list[tuple[int, int]]:
 
 def map_ranges(fn: Callable[[int, int], R], n: int, n_jobs: int, indptr: Any = None) -> list[R]:
     """``[fn(lo, hi) for (lo, hi) in cuts(n, n_jobs, indptr)]``, the calls run in parallel."""
-    return run([lambda lo=lo, hi=hi: fn(lo, hi) for lo, hi in cuts(n, n_jobs, indptr)])
+    calls: list[Callable[[], R]] = [partial(fn, lo, hi) for lo, hi in cuts(n, n_jobs, indptr)]
+    return run(calls)
 
 
 def map_ordered(func: Callable[[T], R], items: Iterable[T], n_jobs: int) -> Iterator[tuple[T, R]]:
