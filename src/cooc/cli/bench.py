@@ -15,9 +15,9 @@ DEFAULT_SIZES = "10k,100k,1M,10M"
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from ..bench import harness
+    from ..bench.harness import run
 
-    return harness.run(args)
+    return run(args)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
