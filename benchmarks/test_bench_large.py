@@ -20,7 +20,7 @@ import pytest
 
 import cooc
 from cooc import _kernels
-from cooc._bench_baselines import numpy_pretrain
+from cooc.bench.baselines import numpy_pretrain
 from cooc.counting import pairs_per_sentence
 
 from corpora import SMOKE
@@ -108,7 +108,7 @@ def test_pretrain_numpy_scipy(benchmark, corpus_files, n):
     benchmark.extra_info.update(tokens=n, vocab=len(words))
     if not SMOKE:
         benchmark.extra_info["peak_rss_mb"] = peak_rss_mb(
-            f"from cooc._bench_baselines import numpy_pretrain; numpy_pretrain({str(path)!r})")
+            f"from cooc.bench.baselines import numpy_pretrain; numpy_pretrain({str(path)!r})")
 
 
 @pytest.mark.parametrize("n", SIZES[:1], ids=_label)
@@ -173,8 +173,8 @@ def test_spill_equals_in_memory(benchmark, corpus_files, n):
     assert (limited.counts != full.counts).nnz == 0
 
 
-#: Neighbour corpora: the 10M-token one (V = 199k, 24.7M non-zeros) and one of the issue's size (its
-#: dictionary corpus: 4.0M tokens, V = 217k, 6.9M non-zeros; here 4M tokens, V = 230k, 11.7M non-zeros).
+#: Neighbour corpora: the 10M-token one (V = 199k, 24.7M non-zeros) and one the size of a dictionary
+#: corpus (4.0M tokens, V = 217k, 6.9M non-zeros; here 4M tokens, V = 230k, 11.7M non-zeros).
 #: A query's cost is the stored values of its context words' columns, so it grows with the density.
 NEIGHBOR_CORPORA = {"10M": (10_000_000, 200_000, 10_000_000), "4M": (4_000_000, 260_000, 4)}
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import pytest
 from corpora import SMOKE
 
-from cooc import _kernels, bench
+from cooc import _kernels
+from cooc.bench import harness as bench
 
 SIZES = [10_000] if SMOKE else [100_000, 1_000_000]
 REFERENCE_MAX_TOKENS = 100_000

@@ -1,6 +1,6 @@
 """cooc.weighting.svd against scikit-learn's randomized_svd on the same PPMI matrix (k = 300).
 
-Goal (issue 5): at least 4x faster, with a WordSim353 Spearman within 0.01. The PPMI matrix is built
+Goal: at least 4x faster, with a WordSim353 Spearman within 0.01. The PPMI matrix is built
 from gensim's real test data (Lee corpus + Wikipedia excerpt, window 3, min_count 5) when gensim is
 installed (``cooc[eval]``), else from a synthetic Zipf corpus (timing only). scikit-learn is imported
 here only; it is not a dependency of cooc.
@@ -33,7 +33,7 @@ sklearn_extmath = pytest.importorskip("sklearn.utils.extmath")
 
 def _data():
     try:
-        from cooc.evaluate import gensim_test_data, real_corpus
+        from real_data import gensim_test_data, real_corpus
 
         lines = real_corpus(wiki=not SMOKE)
         pairs = gensim_test_data("wordsim353.tsv")
@@ -76,7 +76,7 @@ def test_svd_sklearn_randomized(benchmark, data):
 
 
 def test_svd_goal_speed_and_quality(data):
-    """The issue's goal: >= 4x faster and WordSim353 Spearman within 0.01 (means over seeds)."""
+    """The goal: >= 4x faster and WordSim353 Spearman within 0.01 (means over seeds)."""
     emb, m, pairs = data
     t_cooc, t_sk, r_cooc, r_sk = [], [], [], []
     for seed in range(SEEDS):

@@ -13,18 +13,16 @@ import pytest
 import scipy.sparse as sp
 
 import cooc.charts
-from cooc import _bench_baselines as bl
-from cooc import _kernels, bench, cli, counting
+from cooc import _kernels, cli, counting
+from cooc.bench import baselines as bl
+from cooc.bench import harness as bench
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def cooc_main(argv: list[str]) -> int:
-    """``cooc ARGV`` through the real ``cooc`` parser (``bench`` is added if cli.py does not have it yet)."""
+    """``cooc ARGV`` through the real ``cooc`` parser."""
     parser = cli.build_parser()
-    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "bench" not in subs.choices:
-        bench.add_parser(subs)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -330,6 +328,13 @@ def test_backends_compute_the_same_results(tmp_path):
 def test_parse_size(text, n):
     assert bench.parse_size(text) == n
     assert bench.parse_size(bench.size_label(n)) == n
+
+
+def test_cli_defaults_are_the_harness_defaults():
+    from cooc.cli import bench as cli_bench
+
+    assert (cli_bench.STAGES, cli_bench.BACKENDS, cli_bench.DEFAULT_SIZES) == (
+        bench.STAGES, bench.BACKENDS, bench.DEFAULT_SIZES)
 
 
 def test_sizes_are_sorted_and_deduplicated():

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import cooc
 from cooc import _kernels, counting
+from cooc._validate import parse_size
 from cooc.text import tokenize
 
 from conftest import compiled_or_skip
@@ -147,8 +148,8 @@ def test_vocabulary_errors():
 
 @pytest.mark.parametrize("value,expected", [("256MB", 256 << 20), ("2GB", 2 << 30), ("1.5GiB", 3 << 29),
                                             (1 << 20, 1 << 20), (None, None)])
-def test_parse_memory(value, expected):
-    assert counting.parse_memory(value) == expected
+def test_parse_size_of_memory(value, expected):
+    assert (None if value is None else parse_size("memory_limit", value)) == expected
 
 
 def test_counts_above_2_to_the_32_stay_exact(backend):

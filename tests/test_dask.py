@@ -24,6 +24,7 @@ db = pytest.importorskip("dask.bag")
 
 import cooc
 import cooc.dask as cd
+from cooc.cli.pretrain import pretrain_on_dask
 from cooc.text import STOPWORDS
 
 # ------------------------------------------------------------------------------------------------
@@ -313,9 +314,10 @@ def test_imports_without_dask_and_names_the_extra():
         "    print(e)\n"
         "import argparse\n"
         "from cooc.cli import CliError\n"
+        "from cooc.cli.pretrain import pretrain_on_dask\n"
         "args = argparse.Namespace(scheduler='tcp://x:1', dask_workers=None, output='m.npz')\n"
         "try:\n"
-        "    cooc.dask.pretrain_from_cli(args)\n"
+        "    pretrain_on_dask(args)\n"
         "except CliError as e:\n"
         "    print('cli:', e)\n"
     )
@@ -335,7 +337,7 @@ def test_cli_handler_against_a_scheduler(client, corpus, tmp_path, capsys):
         max_vocab=None, memory_limit=None, jobs=1, no_stopwords=False, encoding="utf-8",
         errors="strict", quiet=True, scheduler=client.scheduler.address, dask_workers=None,
     )
-    assert cd.pretrain_from_cli(args) == 0
+    assert pretrain_on_dask(args) == 0
     assert "tokens/s" in capsys.readouterr().err
     got = cooc.load(tmp_path / "model.npz")
     ref = cooc.pretrain(cooc.LineCorpus(corpus), min_count=2)
@@ -345,4 +347,4 @@ def test_cli_handler_against_a_scheduler(client, corpus, tmp_path, capsys):
 
     args.dask_workers = 2
     with pytest.raises(CliError, match="exclusive"):
-        cd.pretrain_from_cli(args)
+        pretrain_on_dask(args)

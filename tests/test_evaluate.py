@@ -9,9 +9,8 @@ import pytest
 from scipy import stats
 
 import cooc
-from cooc.evaluate import (
-    TfidfCentroid, add_parser, compare_classifiers, evaluate_word_pairs, mean_ci, read_labelled,
-)
+from cooc.cli.evaluate import add_parser
+from cooc.evaluate import TfidfCentroid, compare_classifiers, evaluate_word_pairs, mean_ci, read_labelled
 
 CORPUS = [
     "good food and good wine", "great food great wine", "bad food awful wine", "awful service bad wine",
@@ -133,9 +132,7 @@ def test_cli_parser_registers_the_subcommands():
     a = parser.parse_args(["evaluate", "similarity", "m.npz", "p1.tsv", "p2.tsv"])
     assert a.pairs == ["p1.tsv", "p2.tsv"] and callable(a.func)
     b = parser.parse_args(["evaluate", "classify", "--corpus", "c.txt", "--labelled", "l.txt", "--folds", "5"])
-    assert b.folds == 5 and b.seeds == 10 and b.corpus == ["c.txt"] and not b.word2vec
-    c = parser.parse_args(["evaluate", "real-data", "--seeds", "3", "--no-word2vec"])
-    assert c.seeds == 3 and c.folds == 10 and c.no_word2vec and callable(c.func)
+    assert b.folds == 5 and b.seeds == 10 and b.corpus == ["c.txt"] and callable(b.func)
 
 
 def test_similarity_command_prints_scores(tmp_path, emb, capsys):
@@ -186,69 +183,3 @@ def test_demo_real_says_plainly_when_pretraining_does_not_help(tmp_path):
     text = out.getvalue()
     assert "do NOT beat random vectors beyond the noise" in res["verdict"]
     assert res["verdict"] in text and "STAGE 1" in text and "2-fold" in text
-
-
-def test_drop_short_tokens():
-    from cooc.evaluate import drop_short_tokens
-
-    assert drop_short_tokens("The president's U.S. visit, don't") == "the president visit don"
-    assert drop_short_tokens("a I x", 2) == ""
-    assert drop_short_tokens("ab abc abcd", 4) == "abcd"
-    text = "Ça va? l'été 2 fois"
-    assert cooc.tokenize(drop_short_tokens(text)) == [t for t in cooc.tokenize(text) if len(t) >= 2]
-
-
-@pytest.fixture
-def no_gensim(monkeypatch):
-    """Make ``import gensim`` fail, as on an installation without the [eval] extra."""
-    import sys
-
-    for name in [m for m in sys.modules if m == "gensim" or m.startswith("gensim.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "gensim", None)
-
-
-def test_word2vec_without_gensim_is_a_clear_error(no_gensim, tmp_path, capsys):
-    from cooc.cli import main
-    from cooc.evaluate import word2vec_embeddings
-
-    with pytest.raises(ImportError, match=r"needs gensim: pip install 'cooc\[eval\]'"):
-        word2vec_embeddings(CORPUS, min_count=1)
-    corpus = tmp_path / "c.txt"
-    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
-    lab = tmp_path / "l.tsv"
-    lab.write_text("pos\tgood food\nneg\tbad food\n" * 4, encoding="utf-8")
-    assert main(["evaluate", "classify", "--corpus", str(corpus), "--labelled", str(lab),
-                 "--word2vec", "--folds", "2", "-q"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--word2vec needs gensim: pip install 'cooc[eval]'" in err
-    assert main(["evaluate", "real-data", "-q"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "needs gensim: pip install 'cooc[eval]'" in err
-
-
-def test_format_real_table():
-    from cooc.evaluate import format_real_table
-
-    def r(m):
-        return {"mean": m, "ci95": 0.01, "runs": [m]}
-
-    result = {
-        "corpus": {"units": 406, "tokens": 356770, "tokens_kept": 314466, "V": 9715, "window": 3,
-                   "min_count": 5},
-        "wordsim353": {k: {"pearson": 0.0, "spearman": v, "oov": 26.0} for k, v in
-                       [("random", -0.05), ("count", 0.29), ("ppmi", 0.382), ("word2vec", 0.128)]},
-        "classify": {"count + centroid": r(0.593), "count + probe": r(0.571), "ppmi + centroid": r(0.613),
-                     "word2vec + centroid": r(0.587), "random + centroid": r(0.584),
-                     "tf-idf + centroid (no pretraining)": r(0.6)},
-        "folds": 10, "seeds": 10,
-    }
-    table = format_real_table(result).splitlines()
-    assert table[0].startswith("corpus: Lee + Wikipedia excerpt, 406 units, 356,770 tokens (314,466 kept), V = 9,715")
-    assert table[2] == ("| representation | WordSim353 Spearman | nearest centroid, 10-fold CV x 10 seeds | "
-                        "linear probe |")
-    assert "| raw counts, L2 rows (the reference) | 0.290 | 59.3 % +- 1.0 | 57.1 % +- 1.0 |" in table
-    assert "| PPMI, cds 0.75 | 0.382 | 61.3 % +- 1.0 | - |" in table
-    assert "| gensim word2vec skip-gram (100 d) | 0.128 | 58.7 % +- 1.0 | - |" in table
-    assert table[-1] == "| TF-IDF, no pretraining | - | 60.0 % +- 1.0 | - |"
-    assert not any("SVD" in line for line in table)  # rows without a model are left out

@@ -94,7 +94,7 @@ def pretrained() -> cooc.Embeddings:
 
 @pytest.fixture
 def model_file(tmp_path: Path, pretrained: cooc.Embeddings) -> Path:
-    return cio.save(pretrained, tmp_path / "model.npz")
+    return pretrained.save(tmp_path / "model.npz")
 
 
 # -- round trips -----------------------------------------------------------------------------------
@@ -102,9 +102,9 @@ def model_file(tmp_path: Path, pretrained: cooc.Embeddings) -> Path:
 
 @pytest.mark.parametrize("compress", [False, True], ids=["stored", "deflated"])
 def test_pretrained_round_trip_is_exact(tmp_path, pretrained, compress):
-    path = cio.save(pretrained, tmp_path / "model.npz", compress=compress)
+    path = pretrained.save(tmp_path / "model.npz", compress=compress)
     assert path == tmp_path / "model.npz"
-    loaded = cio.load(path)
+    loaded = cooc.load(path)
     assert isinstance(loaded, cooc.Embeddings)
     assert loaded.index_to_key == pretrained.index_to_key
     assert loaded.key_to_index == pretrained.key_to_index
@@ -123,7 +123,7 @@ def test_pretrained_round_trip_is_exact(tmp_path, pretrained, compress):
 
 
 def test_loaded_vectors_do_not_share_index_arrays_with_counts(model_file):
-    loaded = cio.load(model_file)
+    loaded = cooc.load(model_file)
     assert not np.shares_memory(loaded.vectors.indices, loaded.counts.indices)
     assert not np.shares_memory(loaded.vectors.indptr, loaded.counts.indptr)
 
@@ -131,7 +131,7 @@ def test_loaded_vectors_do_not_share_index_arrays_with_counts(model_file):
 def test_stopwords_none_and_window_none_round_trip(tmp_path):
     emb = cooc.pretrain(CORPUS, stopwords=None)
     emb.window = None
-    loaded = cio.load(cio.save(emb, tmp_path / "m.npz"))
+    loaded = cooc.load(emb.save(tmp_path / "m.npz"))
     assert loaded.stopwords is None
     assert loaded.window is None
     assert "the" in loaded
@@ -139,7 +139,7 @@ def test_stopwords_none_and_window_none_round_trip(tmp_path):
 
 def test_dense_vectors_round_trip(tmp_path, pretrained):
     emb = cooc.random_embeddings(pretrained, dim=7, seed=3)
-    loaded = cio.load(cio.save(emb, tmp_path / "dense.npz"))
+    loaded = cooc.load(emb.save(tmp_path / "dense.npz"))
     assert isinstance(loaded.vectors, np.ndarray) and not sp.issparse(loaded.vectors)
     assert loaded.vectors.dtype == np.float64
     np.testing.assert_array_equal(loaded.vectors, emb.vectors)
@@ -153,9 +153,9 @@ def test_sparse_vectors_with_their_own_structure_round_trip(tmp_path, pretrained
     v = pretrained.vectors.tolil()
     v[0, 0] = 0.25
     emb = cooc.Embeddings(pretrained.index_to_key, v.tocsr(), pretrained.counts)
-    path = cio.save(emb, tmp_path / "m.npz")
+    path = emb.save(tmp_path / "m.npz")
     assert "vectors_indices" in _members(path)
-    _assert_csr_identical(cio.load(path).vectors, emb.vectors)
+    _assert_csr_identical(cooc.load(path).vectors, emb.vectors)
 
 
 def test_counts_above_2_to_the_32_stay_exact(tmp_path):
@@ -168,7 +168,7 @@ def test_counts_above_2_to_the_32_stay_exact(tmp_path):
     norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1), dtype=np.float64)).ravel()
     vectors = sp.csr_matrix(sp.diags(1.0 / norms) @ counts.astype(np.float64))
     emb = cooc.Embeddings(words, vectors, counts)
-    loaded = cio.load(cio.save(emb, tmp_path / "big.npz"))
+    loaded = cooc.load(emb.save(tmp_path / "big.npz"))
     assert loaded.counts.dtype == np.int64
     assert loaded.counts[0, 1] == big
     assert int(loaded.counts.sum()) == 2 * big + 2 * (2**33 + 1)
@@ -179,14 +179,14 @@ def test_counts_above_2_to_the_32_stay_exact(tmp_path):
 def test_any_python_word_round_trips(tmp_path):
     words = ["naïve", "日本語", "a b", "line\nbreak", "", "\udc80lone", "x" * 1000, "😀"]
     emb = cooc.Embeddings(words, np.eye(len(words)), stopwords=["é", "the"])
-    loaded = cio.load(cio.save(emb, tmp_path / "w.npz"))
+    loaded = cooc.load(emb.save(tmp_path / "w.npz"))
     assert loaded.index_to_key == words
     assert loaded.stopwords == frozenset({"é", "the"})
 
 
 def test_empty_vocabulary_round_trips(tmp_path):
     emb = cooc.Embeddings([], np.zeros((0, 3)), stopwords=None)
-    loaded = cio.load(cio.save(emb, tmp_path / "empty.npz"))
+    loaded = cooc.load(emb.save(tmp_path / "empty.npz"))
     assert len(loaded) == 0 and loaded.vectors.shape == (0, 3)
 
 
@@ -196,7 +196,7 @@ def test_other_attributes_are_kept_when_json_safe(tmp_path, pretrained, caplog):
     pretrained.tags = ("a", "b")
     pretrained.opaque = object()
     with caplog.at_level(logging.WARNING, logger="cooc.io"):
-        loaded = cio.load(cio.save(pretrained, tmp_path / "m.npz"))
+        loaded = cooc.load(pretrained.save(tmp_path / "m.npz"))
     assert loaded.min_count == 2 and type(loaded.min_count) is int
     assert loaded.corpus_name == "demo"
     assert loaded.tags == ["a", "b"]
@@ -210,7 +210,7 @@ def test_saved_attribute_cannot_shadow_methods(tmp_path, model_file, caplog):
     meta["attributes"] = {"most_similar": 1, "vector_size": 2, "_csr": 3, "index_to_key": [], "ok": 4}
     _write_npz(model_file, _with_meta(arrays, meta))
     with caplog.at_level(logging.WARNING, logger="cooc.io"):
-        loaded = cio.load(model_file)
+        loaded = cooc.load(model_file)
     assert callable(loaded.most_similar) and loaded.vector_size == len(loaded)
     assert loaded._csr is None and loaded.index_to_key and loaded.ok == 4
 
@@ -219,7 +219,7 @@ def test_big_endian_members_are_read(tmp_path, model_file, pretrained):
     arrays = {k: (v.astype(v.dtype.newbyteorder(">")) if v.dtype.itemsize > 1 else v)
               for k, v in _members(model_file).items()}
     _write_npz(model_file, arrays)
-    loaded = cio.load(model_file)
+    loaded = cooc.load(model_file)
     np.testing.assert_array_equal(loaded.counts.toarray(), pretrained.counts.toarray())
     assert loaded.vectors.data.dtype.isnative
 
@@ -228,25 +228,25 @@ def test_big_endian_members_are_read(tmp_path, model_file, pretrained):
 
 
 def test_save_writes_exactly_the_path_given(tmp_path, pretrained):
-    out = cio.save(pretrained, tmp_path / "model.bin")
+    out = pretrained.save(tmp_path / "model.bin")
     assert out == tmp_path / "model.bin"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.bin"]
-    assert cio.load(str(out)).index_to_key == pretrained.index_to_key
+    assert cooc.load(str(out)).index_to_key == pretrained.index_to_key
 
 
 def test_save_replaces_and_keeps_permissions(tmp_path, pretrained):
     target = tmp_path / "m.npz"
     target.write_bytes(b"old")
     os.chmod(target, 0o640)
-    cio.save(pretrained, target)
+    pretrained.save(target)
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
-    assert cio.load(target).index_to_key == pretrained.index_to_key
+    assert cooc.load(target).index_to_key == pretrained.index_to_key
 
 
 def test_new_file_follows_umask_not_mkstemp(tmp_path, pretrained):
     old = os.umask(0o027)
     try:
-        cio.save(pretrained, tmp_path / "m.npz")
+        pretrained.save(tmp_path / "m.npz")
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "m.npz").stat().st_mode) == 0o640
@@ -257,47 +257,47 @@ def test_save_through_a_symlink_replaces_its_target(tmp_path, pretrained):
     real.write_bytes(b"old")
     link = tmp_path / "link.npz"
     link.symlink_to(real)
-    cio.save(pretrained, link)
+    pretrained.save(link)
     assert link.is_symlink()
-    assert cio.load(real).index_to_key == pretrained.index_to_key
+    assert cooc.load(real).index_to_key == pretrained.index_to_key
 
 
 def test_save_refuses_a_directory(tmp_path, pretrained):
     with pytest.raises(IsADirectoryError, match="is a directory"):
-        cio.save(pretrained, tmp_path)
+        pretrained.save(tmp_path)
     with pytest.raises(IsADirectoryError):
-        cio.save_word2vec_format(pretrained, tmp_path)
+        pretrained.save_word2vec_format(tmp_path)
     assert _temp_files(tmp_path) == []
 
 
 def test_save_into_a_missing_directory(tmp_path, pretrained):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        cio.save(pretrained, tmp_path / "nowhere" / "m.npz")
+        pretrained.save(tmp_path / "nowhere" / "m.npz")
 
 
 def test_load_missing_path(tmp_path):
     missing = tmp_path / "missing.npz"
     with pytest.raises(FileNotFoundError) as info:
-        cio.load(missing)
+        cooc.load(missing)
     assert str(missing) in str(info.value)
 
 
 def test_load_directory(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a directory"):
-        cio.load(tmp_path)
+        cooc.load(tmp_path)
 
 
 def test_save_refuses_what_it_cannot_store_exactly(tmp_path, pretrained):
     floats = cooc.Embeddings(pretrained.index_to_key, pretrained.vectors, pretrained.vectors)
     with pytest.raises(ValueError, match="counts must hold integers"):
-        cio.save(floats, tmp_path / "m.npz")
+        floats.save(tmp_path / "m.npz")
     pretrained.frequencies = pretrained.frequencies[:-1]
     with pytest.raises(ValueError, match="frequencies has shape"):
-        cio.save(pretrained, tmp_path / "m.npz")
+        pretrained.save(tmp_path / "m.npz")
     pretrained.frequencies = None
     pretrained.window = 2.5
     with pytest.raises(ValueError, match="window"):
-        cio.save(pretrained, tmp_path / "m.npz")
+        pretrained.save(tmp_path / "m.npz")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -306,7 +306,7 @@ def test_save_refuses_what_it_cannot_store_exactly(tmp_path, pretrained):
 
 def _refused(path: Path, match: str) -> cio.ModelFileError:
     with pytest.raises(ValueError, match=match) as info:
-        cio.load(path)
+        cooc.load(path)
     assert isinstance(info.value, cio.ModelFileError)
     assert str(path) in str(info.value), "the message must name the file"
     return info.value
@@ -498,7 +498,7 @@ def test_headers_claiming_huge_arrays_are_refused_before_allocating(model_file):
     tracemalloc.start()
     try:
         with pytest.raises(cio.ModelFileError, match="declares shape") as info:
-            cio.load(model_file)
+            cooc.load(model_file)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -536,7 +536,7 @@ def test_failed_rename_leaves_target_and_no_temp_file(tmp_path, pretrained, monk
 
     monkeypatch.setattr(cio.os, "replace", failing_replace)
     with pytest.raises(OSError, match="simulated"):
-        cio.save(pretrained, target)
+        pretrained.save(target)
     assert target.read_bytes() == b"previous content"
     assert _temp_files(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
@@ -545,7 +545,7 @@ def test_failed_rename_leaves_target_and_no_temp_file(tmp_path, pretrained, monk
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError], ids=["ctrl-c", "disk-error"])
 def test_interrupted_write_leaves_target_and_no_temp_file(tmp_path, pretrained, monkeypatch, exc):
     target = tmp_path / "model.npz"
-    cio.save(pretrained, target)
+    pretrained.save(target)
     before = target.read_bytes()
     real_savez = np.savez
     calls = []
@@ -562,11 +562,11 @@ def test_interrupted_write_leaves_target_and_no_temp_file(tmp_path, pretrained, 
     monkeypatch.setattr(np, "savez", savez_then_interrupt)
     other = cooc.pretrain(["completely different words here"])
     with pytest.raises(exc):
-        cio.save(other, target)
+        other.save(target)
     assert calls, "save must write through numpy.savez"
     assert target.read_bytes() == before
     assert _temp_files(tmp_path) == []
-    assert cio.load(target).index_to_key == pretrained.index_to_key
+    assert cooc.load(target).index_to_key == pretrained.index_to_key
 
 
 def test_interrupted_first_write_leaves_nothing(tmp_path, pretrained, monkeypatch):
@@ -575,7 +575,7 @@ def test_interrupted_first_write_leaves_nothing(tmp_path, pretrained, monkeypatc
 
     monkeypatch.setattr(np, "savez", boom)
     with pytest.raises(KeyboardInterrupt):
-        cio.save(pretrained, tmp_path / "model.npz")
+        pretrained.save(tmp_path / "model.npz")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -588,7 +588,7 @@ def test_word2vec_write_is_atomic(tmp_path, pretrained, monkeypatch):
 
     monkeypatch.setattr(cio.os, "replace", failing_replace)
     with pytest.raises(KeyboardInterrupt):
-        cio.save_word2vec_format(pretrained, target)
+        pretrained.save_word2vec_format(target)
     assert target.read_text() == "previous\n"
     assert _temp_files(tmp_path) == []
 
@@ -629,7 +629,7 @@ def _parse_word2vec_binary(path: Path) -> tuple[list[str], np.ndarray]:
 
 def test_word2vec_text_of_dense_vectors_parses_back_exactly(tmp_path, pretrained):
     emb = cooc.random_embeddings(pretrained, dim=6, seed=5)
-    out = cio.save_word2vec_format(emb, tmp_path / "vectors.txt")
+    out = emb.save_word2vec_format(tmp_path / "vectors.txt")
     assert out == tmp_path / "vectors.txt"
     words, vectors = _parse_word2vec_text(out)
     assert words == emb.index_to_key
@@ -637,7 +637,7 @@ def test_word2vec_text_of_dense_vectors_parses_back_exactly(tmp_path, pretrained
 
 
 def test_word2vec_text_of_sparse_vectors_parses_back_exactly(tmp_path, pretrained):
-    words, vectors = _parse_word2vec_text(cio.save_word2vec_format(pretrained, tmp_path / "v.txt"))
+    words, vectors = _parse_word2vec_text(pretrained.save_word2vec_format(tmp_path / "v.txt"))
     assert words == pretrained.index_to_key  # UTF-8 words included
     np.testing.assert_array_equal(vectors, pretrained.vectors.toarray())
 
@@ -646,7 +646,7 @@ def test_word2vec_sparse_duplicates_add_up(tmp_path):
     m = sp.csr_matrix((np.array([0.5, 0.25]), np.array([1, 1]), np.array([0, 2, 2])), shape=(2, 2))
     emb = cooc.Embeddings(["a", "b"], m)
     emb.vectors = m  # keep the duplicate entries as given
-    _, vectors = _parse_word2vec_text(cio.save_word2vec_format(emb, tmp_path / "v.txt"))
+    _, vectors = _parse_word2vec_text(emb.save_word2vec_format(tmp_path / "v.txt"))
     np.testing.assert_array_equal(vectors, [[0.0, 0.75], [0.0, 0.0]])
 
 
@@ -654,7 +654,7 @@ def test_word2vec_sparse_duplicates_add_up(tmp_path):
 def test_word2vec_binary_parses_back(tmp_path, pretrained, dense):
     emb = cooc.random_embeddings(pretrained, dim=5, seed=1) if dense else pretrained
     words, vectors = _parse_word2vec_binary(
-        cio.save_word2vec_format(emb, tmp_path / "v.bin", binary=True)
+        emb.save_word2vec_format(tmp_path / "v.bin", binary=True)
     )
     expected = emb.vectors if dense else emb.vectors.toarray()
     assert words == emb.index_to_key
@@ -666,7 +666,7 @@ def test_word2vec_densifies_sparse_rows_one_at_a_time(tmp_path):
     emb = cooc.Embeddings([f"w{i}" for i in range(n)], sp.identity(n, format="csr"))
     tracemalloc.start()
     try:
-        cio.save_word2vec_format(emb, tmp_path / "v.bin", binary=True)
+        emb.save_word2vec_format(tmp_path / "v.bin", binary=True)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -680,17 +680,17 @@ def test_word2vec_refuses_large_sparse_unless_forced(tmp_path, pretrained, monke
     n = len(pretrained)
     monkeypatch.setattr(cio, "WORD2VEC_MAX_DENSIFIED_VALUES", n * n - 1)
     with pytest.raises(ValueError, match="force=True"):
-        cio.save_word2vec_format(pretrained, tmp_path / "v.txt")
+        pretrained.save_word2vec_format(tmp_path / "v.txt")
     assert list(tmp_path.iterdir()) == []
-    cio.save_word2vec_format(pretrained, tmp_path / "v.txt", force=True)
+    pretrained.save_word2vec_format(tmp_path / "v.txt", force=True)
     # dense vectors are never capped
     monkeypatch.setattr(cio, "WORD2VEC_MAX_DENSIFIED_VALUES", 1)
-    cio.save_word2vec_format(cooc.random_embeddings(pretrained, dim=4), tmp_path / "d.txt")
+    cooc.random_embeddings(pretrained, dim=4).save_word2vec_format(tmp_path / "d.txt")
 
 
 @pytest.mark.parametrize("bad", ["a b", "tab\there", "", "new\nline", "\udc80"])
 def test_word2vec_refuses_words_the_format_cannot_hold(tmp_path, bad):
     emb = cooc.Embeddings(["ok", bad], np.eye(2))
     with pytest.raises(ValueError, match="word 1"):
-        cio.save_word2vec_format(emb, tmp_path / "v.txt")
+        emb.save_word2vec_format(tmp_path / "v.txt")
     assert list(tmp_path.iterdir()) == []

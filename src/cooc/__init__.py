@@ -19,9 +19,10 @@ from . import _kernels
 from .analyze import GroupSimilarity, analyze
 from .classify import NearestCentroid, classify, document_vector
 from .corpus import LineCorpus
-from .embeddings import Embeddings, pretrain, random_embeddings
+from .embeddings import Embeddings, load
 from .finetune import FineTunedClassifier
-from .io import ModelFileError, load
+from .io import ModelFileError
+from .pretrain import pretrain, random_embeddings
 from .text import STOPWORDS, preprocess, tokenize
 
 try:

@@ -22,10 +22,8 @@ import itertools
 import logging
 import os
 import queue
-import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +31,12 @@ from typing import Any
 import numpy as np
 
 from . import _kernels
+from ._parallel import map_ordered
 from .vocab import Vocabulary
 
 __all__ = [
     "TokenizedCorpus",
     "count_pairs",
-    "parse_memory",
     "partition_counts",
     "partition_word_counts",
     "remap_chunks",
@@ -55,41 +53,6 @@ BYTES_PER_PAIR = 48
 BYTES_PER_NONZERO = 12
 #: At most this many spilled runs are open at once while merging.
 MAX_OPEN_RUNS = 32
-
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
-          "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40,
-          "tib": 1 << 40}
-
-
-def parse_memory(value: Any) -> int | None:
-    """Parse a memory budget: an int (bytes), or a string like ``"256MB"``, ``"2GB"``, ``"1.5GiB"``.
-
-    ``None`` means no budget. Units are powers of 1024.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"memory_limit must be a size like '2GB' or a number of bytes, got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        n = int(value)
-    elif isinstance(value, str):
-        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-zA-Z]*)\s*", value)
-        if not m or m.group(2).lower() not in _UNITS:
-            raise ValueError(f"memory_limit must be a size like '256MB' or '2GB', got {value!r}")
-        n = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-    else:
-        raise ValueError(f"memory_limit must be a size like '2GB' or a number of bytes, got {value!r}")
-    if n < 1 << 20:
-        raise ValueError(f"memory_limit must be at least 1MB, got {value!r}")
-    return n
-
-
-def check_n_jobs(n_jobs: Any) -> int:
-    """Validate ``n_jobs``: a positive int, or -1 for every core."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
-    return os.cpu_count() or 1 if n_jobs == -1 else int(n_jobs)
-
 
 # ------------------------------------------------------------------------------------------------
 # 1. tokenizing
@@ -127,23 +90,6 @@ class TokenizedCorpus:
         return list(self.words) if ids is None else [self.words[i] for i in ids]
 
 
-def _in_order(func: Callable[[str], Any], items: Iterable[str], n_jobs: int) -> Iterator[tuple[str, Any]]:
-    """``(item, func(item))`` in input order, computed by ``n_jobs`` threads with bounded look-ahead."""
-    if n_jobs <= 1:
-        for item in items:
-            yield item, func(item)
-        return
-    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="cooc") as pool:
-        pending: list[tuple[str, Any]] = []
-        for item in items:
-            pending.append((item, pool.submit(func, item)))
-            if len(pending) >= 2 * n_jobs:
-                first, fut = pending.pop(0)
-                yield first, fut.result()
-        for item, fut in pending:
-            yield item, fut.result()
-
-
 def tokenize_chunks(
     chunks: Iterable[str], *, n_jobs: int = 1, progress: Callable[[int], None] | None = None
 ) -> TokenizedCorpus:
@@ -168,7 +114,7 @@ def tokenize_chunks(
             tables.put(t)
         return t, ids, offsets
 
-    for chunk, (t, ids, offsets) in _in_order(encode, chunks, n_jobs):
+    for chunk, (t, ids, offsets) in map_ordered(encode, chunks, n_jobs):
         out.chunks.append((ids, offsets))
         out.chunk_tables.append(t)
         out.n_sentences += offsets.size - 1
@@ -423,8 +369,8 @@ def count_pairs(
         return indptr, indices, data
 
     try:
-        for b, part in _in_order(count, bounds, 1):  # type: ignore[arg-type]
-            runs.add(part)
+        for b in bounds:
+            runs.add(count(b))
             if progress is not None:
                 progress(int(offsets[b[1]] - offsets[b[0]]))
         if len(bounds) > 1:
@@ -432,7 +378,6 @@ def count_pairs(
         return runs.result()
     finally:
         runs.close()
-
 
 
 # ------------------------------------------------------------------------------------------------

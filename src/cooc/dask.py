@@ -30,7 +30,6 @@ from __future__ import annotations
 import codecs
 import logging
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -54,18 +53,19 @@ from .corpus import (
     fspaths,
     normalize_block,
 )
+from ._validate import check_positive, check_window, parse_size
 from .counting import (
     BYTES_PER_PAIR,
     TokenizedCorpus,
-    parse_memory,
     partition_counts,
     partition_word_counts,
     select_vocabulary,
 )
-from .embeddings import Embeddings, _check_positive, _check_window, l2_rows
+from .embeddings import Embeddings
 from .text import STOPWORDS
+from .weighting import l2_rows
 
-__all__ = ["counting_bytes_per_char", "pretrain", "pretrain_from_cli"]
+__all__ = ["counting_bytes_per_char", "pretrain", "require_dask"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ _EXTRA = "cooc[dask]"
 CSR = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _require_dask() -> Any:
+def require_dask() -> Any:
     """Import ``dask.bag``, ``distributed`` and ``fsspec``, or raise an ImportError naming the extra."""
     try:
         import dask.bag  # noqa: F401
@@ -98,33 +98,6 @@ def _require_dask() -> Any:
             f"install the extra: pip install '{_EXTRA}'"
         ) from exc
     return distributed
-
-
-# ------------------------------------------------------------------------------------------------
-# sizes
-
-
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
-               "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
-
-
-def _parse_size(name: str, value: Any) -> int:
-    """A positive number of bytes: an int, or a string like ``"64MB"`` (powers of 1024)."""
-    # ValueError for every bad value, as cooc.counting.parse_memory does for memory_limit
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a size like '64MB' or a number of bytes, got {value!r}")  # noqa: TRY004
-    if isinstance(value, (int, np.integer)):
-        n = int(value)
-    elif isinstance(value, str):
-        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-zA-Z]*)\s*", value)
-        if not m or m.group(2).lower() not in _SIZE_UNITS:
-            raise ValueError(f"{name} must be a size like '64MB' or a number of bytes, got {value!r}")
-        n = int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
-    else:
-        raise ValueError(f"{name} must be a size like '64MB' or a number of bytes, got {value!r}")  # noqa: TRY004
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1 byte, got {value!r}")
-    return n
 
 
 def counting_bytes_per_char(window: int) -> int:
@@ -447,7 +420,7 @@ def _plan_files(
 
 def _get_client(client: Any) -> tuple[Any, bool]:
     """The client to use and whether this call owns it (and must close it)."""
-    distributed = _require_dask()
+    distributed = require_dask()
     if client is None:
         try:
             return distributed.default_client(), False
@@ -542,26 +515,26 @@ def pretrain(
         no Dask client, or the file errors of :class:`cooc.LineCorpus` (raised by the task that
         reads the file).
     """
-    _require_dask()
+    require_dask()
     import dask.bag as db
 
-    window = _check_window(window)
-    min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
-    max_vocab_size = _check_positive("max_vocab_size", max_vocab_size, allow_none=True)
-    split_every = _check_positive("split_every", split_every)  # type: ignore[assignment]
+    window = check_window(window)
+    min_count = check_positive("min_count", min_count)  # type: ignore[assignment]
+    max_vocab_size = check_positive("max_vocab_size", max_vocab_size, allow_none=True)
+    split_every = check_positive("split_every", split_every)  # type: ignore[assignment]
     if split_every < 2:
         raise ValueError(f"split_every must be at least 2, got {split_every}")
     if isinstance(stopwords, str):
         raise TypeError("stopwords must be a collection of words, not a single str")
     stop = None if stopwords is None else frozenset(stopwords)
-    budget = parse_memory(memory_limit)
+    budget = None if memory_limit is None else parse_size("memory_limit", memory_limit, minimum=1 << 20)
     # plain files are split into partitions of `size` bytes; text is counted `group_chars` at a time
     if partition_size is None:
         size = DEFAULT_PARTITION_SIZE
         if budget is not None:
             size = max(1 << 16, min(size, budget // counting_bytes_per_char(window)))
     else:
-        size = _parse_size("partition_size", partition_size)
+        size = parse_size("partition_size", partition_size)
     group_chars = size if budget is None else max(1, min(size, budget // counting_bytes_per_char(window)))
 
     if isinstance(paths_or_bag, db.Bag):
@@ -643,72 +616,3 @@ def _run(
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
     vectors = l2_rows(indptr, indices, data, n)
     return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window)
-
-
-# ------------------------------------------------------------------------------------------------
-# the command line
-
-
-def pretrain_from_cli(args: Any) -> int:
-    """``cooc pretrain ... --scheduler ADDRESS`` or ``--dask-workers N``: the handler for cooc.cli.
-
-    Reads the parsed arguments of ``cooc pretrain`` (plus ``scheduler`` and ``dask_workers``),
-    connects to the scheduler or starts a local cluster of ``N`` worker processes (one thread each),
-    counts, saves the model and prints the one-line summary. Returns the exit status; raises
-    ``cooc.cli.CliError`` for usage errors (such as a missing extra).
-    """
-    import sys
-    from pathlib import Path
-
-    from .cli import CliError
-
-    scheduler = getattr(args, "scheduler", None)
-    n_workers = getattr(args, "dask_workers", None)
-    if scheduler and n_workers:
-        raise CliError("--scheduler and --dask-workers are exclusive: use an existing cluster or start one")
-    out = Path(args.output)
-    if out.is_dir():
-        raise CliError(f"output {out} is a directory")
-    if not out.parent.exists():
-        raise CliError(f"output directory {out.parent} does not exist")
-    try:
-        distributed = _require_dask()
-    except ImportError as exc:
-        raise CliError(str(exc)) from None
-    import importlib.util
-    import logging as _logging
-
-    stopwords = None if args.no_stopwords else STOPWORDS
-    # Dask's own INFO messages (cluster start and stop) would drown the one-line summary
-    dask_logger = _logging.getLogger("distributed")
-    level = dask_logger.level
-    dask_logger.setLevel(max(level, _logging.WARNING))
-    t0 = time.perf_counter()
-    cluster = None
-    try:
-        if scheduler:
-            client = distributed.Client(scheduler)
-        else:
-            cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
-            client = distributed.Client(cluster)
-    except BaseException:
-        dask_logger.setLevel(level)
-        if cluster is not None:
-            cluster.close()
-        raise
-    try:
-        if not args.quiet and importlib.util.find_spec("bokeh") is not None:
-            print(f"cooc pretrain: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
-        emb = pretrain(
-            args.corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
-            memory_limit=args.memory_limit, stopwords=stopwords, encoding=args.encoding,
-            errors=args.errors, client=client,
-        )
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-        dask_logger.setLevel(level)
-    from .cli import save_and_report
-
-    return save_and_report(emb, out, t0)

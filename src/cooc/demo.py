@@ -15,7 +15,8 @@ from typing import Any, TextIO
 
 from .analyze import analyze
 from .classify import classify
-from .embeddings import Embeddings, pretrain, random_embeddings
+from .embeddings import Embeddings
+from .pretrain import pretrain, random_embeddings
 
 __all__ = ["load_demo_data", "run"]
 

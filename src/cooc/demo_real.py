@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from .corpus import LineCorpus
 from .demo import RULE
+from .evaluate import build_representations, compare_classifiers, read_labelled
 
 __all__ = ["run_real"]
 
@@ -34,9 +36,6 @@ def run_real(
 
     Returns ``{"results": {name: {"mean", "ci95", "runs"}}, "verdict": str}``.
     """
-    from .corpus import LineCorpus
-    from .evaluate import build_representations, compare_classifiers, read_labelled
-
     def say(line: str = "") -> None:
         out.write(line + "\n")
 

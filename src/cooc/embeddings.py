@@ -1,7 +1,9 @@
-"""The pretrained model: vocabulary, raw counts and L2-normalized co-occurrence rows.
+"""The model: vocabulary, raw counts and vectors, and the questions it answers.
 
-:func:`pretrain` builds it from text; :func:`random_embeddings` builds the no-pretraining baseline.
-:class:`Embeddings` follows gensim's ``KeyedVectors`` conventions.
+:class:`Embeddings` follows gensim's ``KeyedVectors`` conventions: lookup, similarity, nearest
+neighbours, word-pair evaluation, export. It never reads a corpus: :func:`cooc.pretrain` builds it
+from text (:mod:`cooc.pretrain`), :func:`load` from a model file (:mod:`cooc.io`), and
+:meth:`Embeddings.reweight` makes new vectors from its counts (:mod:`cooc.weighting`).
 """
 
 from __future__ import annotations
@@ -9,41 +11,27 @@ from __future__ import annotations
 import logging
 import math
 import os
-import random
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
-from .corpus import LineCorpus, iter_chunks
-from .counting import (
-    check_n_jobs,
-    count_pairs,
-    parse_memory,
-    select_vocabulary,
-    tokenize_chunks,
-)
+from . import _kernels, io
+from ._parallel import check_n_jobs, map_ordered
+from ._validate import check_weighting, is_sparse
+from .io import ModelFileError
 from .text import STOPWORDS
+from .weighting import vectors_from_counts
 
-__all__ = ["Embeddings", "is_sparse", "l2_rows", "pretrain", "random_embeddings"]
+__all__ = ["Embeddings", "is_sparse", "load"]
 
 logger = logging.getLogger(__name__)
 
-
-def is_sparse(x: Any) -> bool:
-    """True for a scipy.sparse matrix or array (a plain bool: no type narrowing to the sparse ABC)."""
-    return bool(sp.issparse(x))
-
-
-def unit_rows(a: np.ndarray) -> np.ndarray:
-    """Divide every row of the float array ``a`` by its Euclidean norm, in place (zero rows stay zero);
-    returns ``a``."""
-    norms = np.linalg.norm(a, axis=1, keepdims=True)
-    np.divide(a, norms, out=a, where=norms > 0)
-    return a
+# Attributes that the model file stores in members of their own (see cooc.io); any other public
+# attribute with a JSON form is saved in the file's settings and set again by :func:`load`.
+_KNOWN_ATTRIBUTES = frozenset({"index_to_key", "vectors", "counts", "stopwords", "frequencies", "window"})
 
 
 class Embeddings:
@@ -165,6 +153,7 @@ class Embeddings:
 
         Examples
         --------
+        >>> from cooc import pretrain
         >>> emb = pretrain(["good food", "good wine", "bad food"])
         >>> round(emb.similarity("food", "wine"), 3)
         0.707
@@ -201,6 +190,7 @@ class Embeddings:
 
         Examples
         --------
+        >>> from cooc import pretrain
         >>> emb = pretrain(["good food", "good wine", "bad food"])
         >>> [(w, round(s, 3)) for w, s in emb.most_similar("wine", topn=2)]
         [('food', 0.707), ('bad', 0.0)]
@@ -217,8 +207,6 @@ class Embeddings:
                 raise ValueError(f"query vector must have shape ({self.vector_size},), got {query.shape}")
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
-        from .counting import check_n_jobs
-
         jobs = check_n_jobs(n_jobs)
         if is_sparse(self.vectors):
             if exclude >= 0:  # the model's own row: checked once, with the index
@@ -249,8 +237,6 @@ class Embeddings:
 
         The results equal those of :meth:`most_similar` word by word, bit for bit.
         """
-        from .counting import _in_order, check_n_jobs
-
         if isinstance(words, str):
             raise TypeError("words must be a sequence of str, not a single str")
         ids = [self.get_index(w) for w in words]
@@ -258,7 +244,7 @@ class Embeddings:
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
         if not is_sparse(self.vectors):
-            return [r for _, r in _in_order(lambda w: self.most_similar(w, topn), list(words), jobs)]
+            return [r for _, r in map_ordered(lambda w: self.most_similar(w, topn), list(words), jobs)]
         rows, sims, found = self._transpose().query_rows(np.asarray(ids, dtype=np.int64), int(topn), jobs)
         keys = self.index_to_key
         return [
@@ -296,6 +282,7 @@ class Embeddings:
 
         Examples
         --------
+        >>> from cooc import pretrain
         >>> emb = pretrain(["good food", "good wine", "bad food"])
         >>> ppmi = emb.reweight("ppmi")
         >>> ppmi.index_to_key == emb.index_to_key and (ppmi.counts != emb.counts).nnz == 0
@@ -303,322 +290,191 @@ class Embeddings:
         """
         if self.counts is None:
             raise ValueError("this model has no counts to reweight (it was not made by cooc.pretrain)")
-        _check_weighting(weighting, cds, shift, "uniform", dim, p, add_context, seed)
+        check_weighting(weighting, cds, shift, "uniform", dim, p, add_context, seed)
         counts = sp.csr_matrix(self.counts)
-        vectors = _vectors(counts, weighting, cds, shift, dim, p, seed, add_context, check_n_jobs(n_jobs))
+        vectors = vectors_from_counts(counts, weighting, cds, shift, dim, p, seed, add_context, check_n_jobs(n_jobs))
         return Embeddings(self.index_to_key, vectors, self.counts, stopwords=self.stopwords,
                           frequencies=self.frequencies, window=self.window, _distinct=True)
 
     # -- files -----------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str], *, compress: bool = False) -> Any:
-        """Write the model to ``path`` as a pickle-free ``.npz`` (atomically); see :func:`cooc.load`."""
-        from .io import save
+    def save(self, path: str | os.PathLike[str], *, compress: bool = False) -> Path:
+        """Write the model to ``path`` as a pickle-free ``.npz``, atomically; :func:`cooc.load` reads it.
 
-        return save(self, path, compress=compress)
+        The vocabulary, vectors (sparse CSR or dense) and, when present, raw counts, frequencies,
+        window, stopwords and other public attributes that have a JSON form (one that has none is
+        left out with a warning in the log). The file layout is described in :mod:`cooc.io`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write, exactly as given: no ``.npz`` is appended (unlike ``numpy.savez``). A
+            symlink is followed. An existing file is replaced and keeps its permissions.
+        compress : bool, default False
+            Deflate the members: smaller files, slower saving and loading.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        IsADirectoryError, FileNotFoundError
+            ``path`` is a directory, or the directory to write into does not exist.
+        ValueError, TypeError
+            The model cannot be stored faithfully (e.g. non-integer counts, a non-str word).
+
+        Examples
+        --------
+        >>> import tempfile, os, cooc
+        >>> emb = cooc.pretrain(["good food", "good wine"])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = emb.save(os.path.join(d, "model.npz"))
+        ...     cooc.load(p).index_to_key
+        ['food', 'good', 'wine']
+        """
+        attributes = {k: v for k, v in sorted(vars(self).items())
+                      if not k.startswith("_") and k not in _KNOWN_ATTRIBUTES}
+        data = io.ModelData(self.index_to_key, self.vectors, self.counts, self.frequencies, self.window,
+                            self.stopwords, attributes)
+        return io.write_model(path, data, compress=compress)
 
     def save_word2vec_format(
         self, path: str | os.PathLike[str], binary: bool = False, *, force: bool = False
-    ) -> Any:
-        """Write the vectors in word2vec's text (or binary) format, readable by gensim."""
-        from .io import save_word2vec_format
-
-        return save_word2vec_format(self, path, binary=binary, force=force)
+    ) -> Path:
+        """Write the vectors in word2vec's text (or binary) format, readable by gensim; see
+        :func:`cooc.io.write_word2vec`."""
+        return io.write_word2vec(path, self.index_to_key, self.vectors, binary=binary, force=force)
 
     def evaluate_word_pairs(
         self, path: str | os.PathLike[str], delimiter: str = "\t", case_insensitive: bool = True,
         encoding: str | None = None,
     ) -> tuple[tuple[float, float], tuple[float, float], float]:
-        """(Pearson, Spearman, OOV %) on a WordSim353-style file; see :func:`cooc.evaluate.evaluate_word_pairs`."""
-        from .evaluate import evaluate_word_pairs
+        """Correlation of the model's cosine similarities with human scores of word pairs.
 
-        return evaluate_word_pairs(self, path, delimiter, case_insensitive, encoding)
+        The file holds one pair per line, ``word1<delimiter>word2<delimiter>score``; lines starting
+        with ``#`` and blank lines are skipped. Pairs with a word outside the vocabulary are left out
+        and counted in the out-of-vocabulary ratio (as gensim does, without a ``dummy4unknown`` option).
+
+        Parameters
+        ----------
+        path : path of the pairs file (WordSim353, SimLex-999, ...)
+        delimiter : str, default tab
+        case_insensitive : bool, default True
+            Look words up lowercased (cooc's vocabularies are lowercase).
+        encoding : str or None
+            Text encoding (UTF-8 by default).
+
+        Returns
+        -------
+        pearson : (float, float)
+            Pearson's r and its p-value.
+        spearman : (float, float)
+            Spearman's rho and its p-value.
+        oov_ratio : float
+            Percentage of pairs left out, in [0, 100] (as gensim reports it).
+
+        Raises
+        ------
+        ValueError
+            A malformed line (naming the file and the line), or no pair in the vocabulary.
+        """
+        from scipy import stats
+
+        text = io.read_text(path, encoding)
+        model_sims: list[float] = []
+        human: list[float] = []
+        total = oov = 0
+        for lineno, line in enumerate(text.splitlines(), 1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            parts = stripped.split(delimiter)
+            if len(parts) != 3:
+                raise ValueError(
+                    f"{path}: line {lineno}: expected 'word1{delimiter!r}word2{delimiter!r}score' "
+                    f"(3 fields), got {len(parts)}: {line!r}"
+                )
+            a, b, score_text = (x.strip() for x in parts)
+            try:
+                score = float(score_text)
+            except ValueError:
+                raise ValueError(f"{path}: line {lineno}: score {score_text!r} is not a number") from None
+            if not math.isfinite(score):
+                raise ValueError(f"{path}: line {lineno}: score {score_text!r} is not finite")
+            total += 1
+            if case_insensitive:
+                a, b = a.lower(), b.lower()
+            if a not in self or b not in self:
+                oov += 1
+                continue
+            model_sims.append(self.similarity(a, b))
+            human.append(score)
+        if total == 0:
+            raise ValueError(f"{path}: no word pairs found")
+        if len(human) < 2:
+            raise ValueError(f"{path}: only {len(human)} of {total} pairs are in the vocabulary")
+        pearson = stats.pearsonr(human, model_sims)
+        spearman = stats.spearmanr(human, model_sims)
+        ratio = 100.0 * oov / total
+        logger.info("%s: Pearson %.4f, Spearman %.4f, %.1f%% OOV", path, pearson[0], spearman[0], ratio)
+        return (
+            (float(pearson[0]), float(pearson[1])),
+            (float(spearman[0]), float(spearman[1])),
+            ratio,
+        )
 
     def to_scipy(self) -> sp.csr_matrix:
         """The vectors as a scipy.sparse CSR matrix (float64, rows L2-normalized)."""
         return self._rows_csr()
 
 
-def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int, n_jobs: int = 1) -> Any:
-    """The rows of a CSR matrix divided by their Euclidean norms, as a new (n, n) float64 CSR matrix.
+def load(path: str | os.PathLike[str]) -> Embeddings:
+    """Read a model written by :meth:`Embeddings.save`, refusing anything else with a clear error.
 
-    The result shares ``indptr`` and ``indices`` with its input (as scipy's own arithmetic does), so a
-    model's ``counts`` and ``vectors`` hold one copy of the sparsity structure; treat them as read-only.
-    """
-    return sp.csr_matrix((_kernels.normalize_rows_l2(indptr, data, n_jobs), indices, indptr), shape=(n, n))
-
-
-def _check_window(window: Any) -> int:
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
-        raise ValueError(f"window must be a positive integer, got {window!r}")
-    if window < 1:
-        raise ValueError(f"window must be a positive integer, got {window}")
-    return int(window)
-
-
-def _check_positive(name: str, value: Any, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be an integer >= 1{extra}, got {value!r}")
-    return int(value)
-
-
-def _check_weighting(
-    weighting: Any, cds: Any, shift: Any, distance: Any, dim: Any, p: Any, add_context: Any, seed: Any
-) -> None:
-    from .weighting import DISTANCES, WEIGHTINGS, _check_real
-
-    if not isinstance(add_context, (bool, np.bool_)):
-        raise TypeError(f"add_context must be True or False, not {add_context!r}")
-    if add_context and dim is None:
-        raise ValueError("add_context adds the SVD's context vectors: it needs dim (e.g. dim=300)")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, not {type(seed).__name__} ({seed!r})")
-
-    if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {', '.join(map(repr, WEIGHTINGS))}, not {weighting!r}")
-    if distance not in DISTANCES:
-        raise ValueError(f"distance must be one of {', '.join(map(repr, DISTANCES))}, not {distance!r}")
-    _check_real("cds", cds, low=0.0, low_inclusive=False, high=1.0)
-    if shift is not None:
-        if weighting == "count":
-            raise ValueError("shift applies to weighting='ppmi' or 'sppmi', not to raw counts")
-        _check_real("shift", shift, low=1.0, low_inclusive=True)
-    _check_positive("dim", dim, allow_none=True)
-    _check_real("p", p, low=0.0, low_inclusive=True)
-
-
-def _vectors(
-    weighted: sp.csr_matrix, weighting: str, cds: float, shift: float | None, dim: int | None, p: float,
-    seed: int, add_context: bool, jobs: int,
-) -> Any:
-    """A model's vectors from its (possibly distance-weighted) counts, options already checked:
-    L2-normalized rows of the counts, of their PPMI / SPPMI, or of the SVD of either."""
-    n = weighted.shape[0]
-    if weighting in ("ppmi", "sppmi"):
-        from .weighting import ppmi
-
-        k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
-        weighted = ppmi(weighted, cds=cds, shift=k)
-    if dim is not None:
-        from .weighting import svd
-
-        return unit_rows(svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs,
-                             add_context=bool(add_context)))
-    w = weighted
-    if w.dtype != np.int64 and w.dtype != np.float64:
-        w = sp.csr_matrix(w, dtype=np.float64)
-    if not w.has_sorted_indices:
-        w = w.copy()
-        w.sort_indices()
-    return l2_rows(w.indptr, w.indices, w.data, n, jobs)
-
-
-def pretrain(
-    sentences: Any,
-    window: int = 3,
-    *,
-    stopwords: Iterable[str] | None = STOPWORDS,
-    min_count: int = 1,
-    max_vocab_size: int | None = None,
-    memory_limit: int | str | None = None,
-    n_jobs: int = 1,
-    tmp_dir: str | os.PathLike[str] | None = None,
-    chunk_chars: int = 1 << 20,
-    progress: Callable[[int], None] | None = None,
-    weighting: str = "count",
-    cds: float = 0.75,
-    shift: float | None = None,
-    distance: str = "uniform",
-    dim: int | None = None,
-    p: float = 0.5,
-    seed: int = 0,
-    add_context: bool = False,
-) -> Embeddings:
-    """Count windowed co-occurrences and L2-normalize each row: the reference's pretraining stage.
-
-    Text is lowercased and split into maximal runs of letters (:func:`cooc.tokenize`); stopwords are
-    removed; for every token, every other token at most ``window`` positions away in the same sentence
-    adds 1 to their cell. A word's vector is its row of counts divided by the row's Euclidean norm.
+    Nothing is unpickled, and every member's declared size and shape are checked against the archive
+    and against each other before its data is read (see :func:`cooc.io.read_model`), so a crafted
+    file cannot make the loader allocate more memory than the file declares.
 
     Parameters
     ----------
-    sentences : iterable of str, str, path, list of paths, or LineCorpus
-        An iterable of str is one sentence (context unit) per item; a ``str`` is text whose lines are
-        the sentences; a ``pathlib.Path`` (or a list of them, or a :class:`cooc.LineCorpus`) names
-        files, plain or ``.gz`` / ``.bz2`` / ``.xz``, one sentence per line. Windows never cross a
-        sentence end. A one-shot generator is read once; an exhausted one is an error.
-    window : int, default 3
-        Symmetric window half-width, at least 1.
-    stopwords : iterable of str or None
-        Removed before counting; the reference's 28 words by default; ``None`` keeps every token.
-    min_count : int, default 1
-        Words seen fewer times are removed before windowing, so their neighbours become adjacent
-        (as in gensim and GloVe).
-    max_vocab_size : int or None
-        Keep only this many most frequent words (ties broken by word order), also before windowing.
-    memory_limit : int, str or None
-        Working-memory budget for counting, e.g. ``"2GB"`` (the finished matrix is not included).
-        Above it, partial counts are spilled to ``tmp_dir`` and merged; results are identical.
-    n_jobs : int, default 1
-        Threads for tokenizing and counting (-1: every core); results are identical for any value.
-    tmp_dir : path or None
-        Where spilled runs go (the system temporary directory by default); always cleaned up.
-    chunk_chars : int
-        Characters of text tokenized per chunk.
-    progress : callable or None
-        Called after each chunk with the number of bytes read (for a :class:`cooc.LineCorpus`) or of
-        characters tokenized (for other inputs).
-    weighting : {"count", "ppmi", "sppmi"}, default "count"
-        What the vectors are made of: raw counts (the reference), positive PMI, or shifted positive
-        PMI (:func:`cooc.weighting.ppmi`). ``counts`` always holds the integer counts.
-    cds : float, default 0.75
-        Context-distribution smoothing of PPMI / SPPMI.
-    shift : float or None
-        ``k`` of SPPMI (default 5 for ``"sppmi"``, 1 for ``"ppmi"``).
-    distance : {"uniform", "harmonic", "linear"}, default "uniform"
-        Weight of a pair ``d`` positions apart: 1 (the reference), 1/d (GloVe) or
-        (window - d + 1) / window; non-uniform weights give float64 weighted counts, computed exactly
-        from integer counts of windows 1..window (:func:`cooc.weighting.distance_weighted_counts`).
-    dim : int or None
-        With an int, the vectors are the dense truncated SVD ``U_k * S_k ** p`` of the weighted
-        matrix (:func:`cooc.weighting.svd`), rows L2-normalized; None keeps sparse V x V rows.
-    p : float, default 0.5
-        Eigenvalue weight of the SVD.
-    seed : int, default 0
-        Seed of the randomized SVD (``dim``): the vectors are the same for the same seed, whatever
-        ``n_jobs``; other seeds give other, equally good bases (WordSim353 Spearman moves by about 0.01).
-    add_context : bool, default False
-        With ``dim``: add each word's context vector ``V_k S_k^p`` to its word vector ``U_k S_k^p``,
-        both rows normalized first (Levy, Goldberg and Dagan 2015's ``w+c``; often better on word
-        similarity, see :func:`cooc.weighting.svd`).
+    path : str or path-like
 
     Returns
     -------
     Embeddings
-        Vocabulary sorted alphabetically, ``counts`` (CSR, int64) and ``vectors`` (CSR, float64).
+        With the saved vocabulary, vectors (sparse CSR float64 or dense float64 as saved), counts
+        (CSR, int64 data), frequencies, window, stopwords and other saved attributes (as JSON values:
+        a tuple comes back as a list).
 
     Raises
     ------
-    ValueError
-        For an empty corpus (nothing left after tokenizing and removing stopwords), an exhausted
-        generator, or a bad parameter.
-
-    Examples
-    --------
-    >>> emb = pretrain(["the cat sat on the mat", "the dog sat on the log"])
-    >>> emb.index_to_key
-    ['cat', 'dog', 'log', 'mat', 'sat']
-    >>> emb.most_similar("cat", topn=1)
-    [('dog', 0.5)]
+    FileNotFoundError
+        ``path`` does not exist.
+    IsADirectoryError
+        ``path`` is a directory.
+    ModelFileError
+        A ``ValueError`` naming the file and the problem: not a zip/npz archive ("not a cooc model
+        file"), an ``.npz`` without cooc's magic ("foreign .npz: not written by cooc"), an unsupported
+        format version, a corrupt or truncated archive, a pickled member, missing members, wrong dtypes,
+        or arrays inconsistent with each other.
     """
-    window = _check_window(window)
-    _check_weighting(weighting, cds, shift, distance, dim, p, add_context, seed)
-    min_count = _check_positive("min_count", min_count)  # type: ignore[assignment]
-    max_vocab_size = _check_positive("max_vocab_size", max_vocab_size, allow_none=True)
-    chunk_chars = _check_positive("chunk_chars", chunk_chars)  # type: ignore[assignment]
-    budget = parse_memory(memory_limit)
-    jobs = check_n_jobs(n_jobs)
-    stop = None if stopwords is None else frozenset(stopwords)
-    if isinstance(stopwords, str):
-        raise TypeError("stopwords must be a collection of words, not a single str")
-
-    t0 = time.perf_counter()
-    if isinstance(sentences, LineCorpus):  # progress in bytes read, compressed or not
-        chunks = sentences.iter_chunks(chunk_chars, progress=progress)
-        progress = None
-    else:
-        chunks = iter_chunks(sentences, chunk_chars)
-    tokens = tokenize_chunks(chunks, n_jobs=jobs, progress=progress)
-    vocab, ids, offsets = select_vocabulary(tokens, stop, min_count, max_vocab_size)
-    n = len(vocab)
-    indptr, indices, data = count_pairs(
-        ids, offsets, n, window, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir
-    )
-    counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
-    counts.has_sorted_indices = True   # the counting kernels sort every row
-    weighted: Any = counts
-    if distance != "uniform":
-        from .weighting import distance_weighted_counts
-
-        def count(d: int) -> tuple[np.ndarray, ...]:
-            return count_pairs(ids, offsets, n, d, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir)
-
-        weighted = distance_weighted_counts(ids, offsets, n, window, distance, counts=counts, count=count)
-    vectors = _vectors(weighted, weighting, cds, shift, dim, p, seed, add_context, jobs)
-    logger.info(
-        "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
-        "%.2f s, backend %s",
-        tokens.n_sentences, tokens.n_tokens, ids.size, n, data.size, window,
-        time.perf_counter() - t0, _kernels.BACKEND,
-    )
-    return Embeddings(
-        vocab.words, vectors, counts, stopwords=stop, frequencies=vocab.frequencies, window=window,
-        _distinct=True,
-    )
-
-
-def random_embeddings(
-    vocab: Sequence[str] | Embeddings,
-    dim: int | None = None,
-    seed: int = 42,
-    *,
-    method: str = "numpy",
-) -> Embeddings:
-    """Random Gaussian unit vectors: the no-pretraining baseline.
-
-    Parameters
-    ----------
-    vocab : sequence of str or Embeddings
-        The words (an Embeddings gives its ``index_to_key`` and stopwords).
-    dim : int or None
-        Vector length; ``None`` means the vocabulary size, as in the reference.
-    seed : int
-    method : {"numpy", "reference"}
-        ``"numpy"`` draws with ``numpy.random.default_rng(seed)``. ``"reference"`` reproduces the
-        reference script exactly: Python's ``random.Random(seed)``, ``gauss(0, 1)`` for each component,
-        word after word in vocabulary order (slow for large vocabularies: V x dim Python calls).
-
-    Returns
-    -------
-    Embeddings
-        Dense vectors, each divided by its norm.
-
-    Examples
-    --------
-    >>> emb = random_embeddings(["bad", "good"], dim=3, seed=0)
-    >>> emb.vectors.shape
-    (2, 3)
-    """
-    stop: frozenset[str] | None = STOPWORDS
-    if isinstance(vocab, Embeddings):
-        stop = vocab.stopwords
-        words = list(vocab.index_to_key)
-    else:
-        if isinstance(vocab, str):
-            raise TypeError("vocab must be a sequence of words, not a single str")
-        words = list(vocab)
-    if not words:
-        raise ValueError("vocab is empty")
-    if dim is None:
-        dim = len(words)
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValueError(f"dim must be a positive integer or None, got {dim!r}")
-    if method == "reference":
-        rng = random.Random(seed)
-        rows = []
-        for _ in words:
-            vec = [rng.gauss(0, 1) for _ in range(dim)]
-            sq = 0.0
-            for x in vec:
-                sq += x * x
-            mag = math.sqrt(sq)
-            rows.append([x / mag for x in vec] if mag > 0 else vec)
-        mat = np.array(rows, dtype=np.float64)
-    elif method == "numpy":
-        mat = unit_rows(np.random.default_rng(seed).standard_normal((len(words), int(dim))))
-    else:
-        raise ValueError(f"method must be 'numpy' or 'reference', not {method!r}")
-    return Embeddings(words, mat, stopwords=stop)
+    data = io.read_model(path)
+    try:
+        emb = Embeddings(data.words, data.vectors, data.counts, stopwords=data.stopwords,
+                         frequencies=data.frequencies, window=data.window)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(Path(os.fspath(path)), f"inconsistent model: {exc}") from exc
+    for name, value in data.attributes.items():
+        if (
+            isinstance(name, str)
+            and name.isidentifier()
+            and not name.startswith("_")
+            and name not in _KNOWN_ATTRIBUTES
+            and not hasattr(Embeddings, name)
+        ):
+            setattr(emb, name, value)
+        else:
+            logger.warning("ignoring saved attribute %r: it would shadow part of Embeddings", name)
+    return emb

@@ -1,7 +1,12 @@
-"""Model files: save and load :class:`~cooc.Embeddings` safely, export the word2vec format.
+"""Files: model files (arrays and JSON settings, no pickle) written atomically and read defensively,
+the word2vec text and binary formats, and text files whose decoding errors name the line.
+
+This module knows arrays, not models: :func:`write_model` takes a :class:`ModelData` and
+:func:`read_model` returns one; :meth:`cooc.Embeddings.save` and :func:`cooc.load` turn a model into
+one and back.
 
 A cooc model file is a NumPy ``.npz`` archive (a zip of ``.npy`` members) that never holds a pickled
-object; it is written atomically and read defensively.
+object.
 
 File layout, format version 1
 -----------------------------
@@ -38,7 +43,7 @@ about 3x smaller but saves some 20x slower (deflate; measured at V = 200k, 7M no
 
 Untrusted files
 ---------------
-:func:`load` never unpickles, and reads each member's ``.npy`` header before the member itself: the dtype
+:func:`read_model` never unpickles, and reads each member's ``.npy`` header before the member itself: the dtype
 must be the expected numeric one, the shape must fit the vocabulary and the other arrays (for example,
 ``counts_indices`` must have exactly ``counts_indptr[-1]`` elements), and the header's size must equal the
 size the zip directory declares for the member, which in turn cannot exceed the archive's size (stored
@@ -59,18 +64,16 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.lib import format as npy_format
 
-from .embeddings import is_sparse
-
-if TYPE_CHECKING:  # imported lazily at run time: embeddings.py may import this module
-    from .embeddings import Embeddings
+from ._validate import is_sparse
 
 __all__ = [
     "FORMAT_VERSION",
@@ -78,10 +81,12 @@ __all__ = [
     "SUPPORTED_FORMAT_VERSIONS",
     "TEMP_PREFIX",
     "WORD2VEC_MAX_DENSIFIED_VALUES",
+    "ModelData",
     "ModelFileError",
-    "load",
-    "save",
-    "save_word2vec_format",
+    "read_model",
+    "read_text",
+    "write_model",
+    "write_word2vec",
 ]
 
 logger = logging.getLogger(__name__)
@@ -90,16 +95,16 @@ MAGIC = b"cooc-model"
 """Content of the ``magic`` member of every cooc model file."""
 
 FORMAT_VERSION = 1
-"""The format version :func:`save` writes."""
+"""The format version :func:`write_model` writes."""
 
 SUPPORTED_FORMAT_VERSIONS = (1,)
-"""The format versions :func:`load` reads."""
+"""The format versions :func:`read_model` reads."""
 
 TEMP_PREFIX = ".cooc-tmp-"
 """Prefix of the temporary file a write goes through (same directory as the target)."""
 
 WORD2VEC_MAX_DENSIFIED_VALUES = 100_000_000
-"""Largest V x dim that :func:`save_word2vec_format` densifies from *sparse* vectors without ``force``.
+"""Largest V x dim that :func:`write_word2vec` densifies from *sparse* vectors without ``force``.
 
 10**8 values is a V x V model of 10,000 words: about 0.4 GB in the binary format and at least 0.2 GB of
 text. Dense vectors are never capped: they are already in memory and the file is proportional to them.
@@ -109,13 +114,36 @@ _META_MAX_BYTES = 64 * 1024 * 1024  # the JSON settings (stopwords included) are
 _NPY_HEADER_MAX_BYTES = 64 * 1024 + 16  # magic, version, length and a version-1.0 header
 _DEFLATE_MAX_RATIO = 1032  # deflate cannot expand more than this (RFC 1951, 258 bytes per 2 bits)
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members, an empty zip
-_KNOWN_ATTRIBUTES = frozenset(
-    {"index_to_key", "key_to_index", "vectors", "counts", "stopwords", "frequencies", "window"}
-)
+
+
+@dataclass
+class ModelData:
+    """What a model file holds: the vocabulary, its vectors, and what else the model knows.
+
+    Attributes
+    ----------
+    words : sequence of str
+        The vocabulary; word ``i`` owns row ``i``.
+    vectors : scipy.sparse CSR matrix or ndarray of float64, shape (V, dim)
+    counts : scipy.sparse CSR matrix of int64, shape (V, V), or None
+    frequencies : int64 array of shape (V,), or None
+    window : int or None
+    stopwords : collection of str, or None
+    attributes : dict of str to JSON data
+        Other settings, stored in the file's JSON settings.
+    """
+
+    words: Sequence[str]
+    vectors: Any
+    counts: Any = None
+    frequencies: Any = None
+    window: int | None = None
+    stopwords: Any = None
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 class ModelFileError(ValueError):
-    """A file :func:`load` refuses: not a cooc model, foreign, corrupt, truncated or inconsistent.
+    """A file :func:`read_model` refuses: not a cooc model, foreign, corrupt, truncated or inconsistent.
 
     Attributes
     ----------
@@ -257,9 +285,9 @@ def _json_attribute(name: str, value: Any) -> Any:
         return None
 
 
-def _model_arrays(emb: Any) -> dict[str, np.ndarray]:
-    """The members of a model file for ``emb``, validated so that :func:`load` accepts what is written."""
-    words = list(emb.index_to_key)
+def _model_arrays(model: ModelData) -> dict[str, np.ndarray]:
+    """The members of a model file, validated so that :func:`read_model` accepts what is written."""
+    words = list(model.words)
     n = len(words)
     encoded = []
     for i, w in enumerate(words):
@@ -281,7 +309,7 @@ def _model_arrays(emb: Any) -> dict[str, np.ndarray]:
         "vocab_utf8": vocab_utf8,
     }
 
-    frequencies = getattr(emb, "frequencies", None)
+    frequencies = model.frequencies
     if frequencies is not None:
         f = np.asarray(frequencies)
         if f.dtype.kind not in "iub":
@@ -291,7 +319,7 @@ def _model_arrays(emb: Any) -> dict[str, np.ndarray]:
         arrays["frequencies"] = f.astype(np.int64, copy=False)
     meta["frequencies"] = frequencies is not None
 
-    counts = getattr(emb, "counts", None)
+    counts = model.counts
     c: sp.csr_matrix | None = None
     if counts is not None:
         c = _csr_parts(counts, "counts")
@@ -304,7 +332,7 @@ def _model_arrays(emb: Any) -> dict[str, np.ndarray]:
     else:
         meta["counts"] = None
 
-    vectors = emb.vectors
+    vectors = model.vectors
     if is_sparse(vectors):
         v = _csr_parts(vectors, "vectors")
         shares = (
@@ -331,14 +359,14 @@ def _model_arrays(emb: Any) -> dict[str, np.ndarray]:
     if meta["vectors"]["shape"][0] != n:
         raise ValueError(f"vectors has {meta['vectors']['shape'][0]} rows but the vocabulary has {n} words")
 
-    window = getattr(emb, "window", None)
+    window = model.window
     if window is not None:
         if isinstance(window, (bool, np.bool_)) or not isinstance(window, (int, np.integer)):
             raise ValueError(f"window must be an integer or None to be saved, got {window!r}")
         window = int(window)
     meta["window"] = window
 
-    stopwords = getattr(emb, "stopwords", None)
+    stopwords = model.stopwords
     if stopwords is not None:
         stopwords = list(stopwords)
         for s in stopwords:
@@ -348,9 +376,7 @@ def _model_arrays(emb: Any) -> dict[str, np.ndarray]:
     meta["stopwords"] = stopwords
 
     attributes: dict[str, Any] = {}
-    for name, value in sorted(getattr(emb, "__dict__", {}).items()):
-        if name.startswith("_") or name in _KNOWN_ATTRIBUTES:
-            continue
+    for name, value in sorted(model.attributes.items()):
         plain = _json_attribute(name, value)
         if plain is not None or value is None:
             attributes[name] = plain
@@ -373,23 +399,21 @@ def _cooc_version() -> str:
         return "unknown"
 
 
-def save(emb: Embeddings, path: str | os.PathLike[str], *, compress: bool = False) -> Path:
-    """Write ``emb`` to a cooc model file (``.npz``, no pickle), atomically.
+def write_model(path: str | os.PathLike[str], model: ModelData, *, compress: bool = False) -> Path:
+    """Write ``model`` to a cooc model file (``.npz``, no pickle), atomically.
 
     The file is written to a temporary file in the same directory (``.cooc-tmp-*``), flushed, fsynced
-    and renamed onto ``path``: an interrupted or failed save (an exception, Ctrl-C, a full disk) leaves
-    any previous file at ``path`` intact and removes the temporary file.
+    and renamed onto ``path``: an interrupted or failed write (an exception, Ctrl-C, a full disk)
+    leaves any previous file at ``path`` intact and removes the temporary file.
 
     Parameters
     ----------
-    emb : Embeddings
-        The model: vocabulary, vectors (sparse CSR or dense), and when present raw counts, frequencies,
-        window, stopwords and other JSON-safe public attributes (a public attribute that has no JSON
-        form is left out with a warning in the log).
     path : str or path-like
         The file to write, exactly as given: no ``.npz`` is appended (unlike ``numpy.savez``). A symlink
         is followed, so the file it points to is replaced. An existing file is replaced and keeps its
         permissions; a new one gets ``0o666`` less the umask.
+    model : ModelData
+        An attribute that has no JSON form is left out with a warning in the log.
     compress : bool, default False
         Deflate the members (``numpy.savez_compressed``): smaller files, slower saving and loading.
 
@@ -407,19 +431,10 @@ def save(emb: Embeddings, path: str | os.PathLike[str], *, compress: bool = Fals
     ValueError, TypeError
         The model cannot be stored faithfully (e.g. non-integer counts, a non-str word, duplicate
         words, arrays whose shapes disagree with the vocabulary).
-
-    Examples
-    --------
-    >>> import tempfile, os, cooc
-    >>> emb = cooc.pretrain(["good food", "good wine"])
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = save(emb, os.path.join(d, "model.npz"))
-    ...     load(p).index_to_key
-    ['food', 'good', 'wine']
     """
     start = time.perf_counter()
     target = _prepare_target(path)
-    arrays = _model_arrays(emb)
+    arrays = _model_arrays(model)
     def write(fh: IO[bytes]) -> None:
         # looked up at call time (tests replace numpy.savez to simulate an interrupted write)
         writer: Callable[..., None] = np.savez_compressed if compress else np.savez
@@ -670,9 +685,7 @@ def _decode_vocabulary(r: _Reader, n: int) -> list[str]:
     return words
 
 
-def _read_model(r: _Reader) -> Embeddings:
-    from .embeddings import Embeddings
-
+def _read_model(r: _Reader) -> ModelData:
     if not r.has("magic"):
         listed = ", ".join(sorted(r.members)[:6] + r.others[:3]) or "nothing"
         raise _Refused(f"foreign .npz: not written by cooc (no 'magic' member; it holds {listed})")
@@ -761,28 +774,11 @@ def _read_model(r: _Reader) -> Embeddings:
     if extra:
         logger.warning("ignoring members not part of a cooc model: %s", ", ".join(extra[:10]))
 
-    try:
-        emb = Embeddings(
-            words, vectors, counts, stopwords=stopwords, frequencies=frequencies, window=window
-        )
-    except (ValueError, TypeError) as exc:
-        raise _Refused(f"inconsistent model: {exc}") from exc
-    for name, value in attributes.items():
-        if (
-            isinstance(name, str)
-            and name.isidentifier()
-            and not name.startswith("_")
-            and name not in _KNOWN_ATTRIBUTES
-            and not hasattr(type(emb), name)
-        ):
-            setattr(emb, name, value)
-        else:
-            logger.warning("ignoring saved attribute %r: it would shadow part of Embeddings", name)
-    return emb
+    return ModelData(words, vectors, counts, frequencies, window, stopwords, attributes)
 
 
-def load(path: str | os.PathLike[str]) -> Embeddings:
-    """Read a model written by :func:`save`, refusing anything else with a clear error.
+def read_model(path: str | os.PathLike[str]) -> ModelData:
+    """Read a model file written by :func:`write_model`, refusing anything else with a clear error.
 
     Nothing is unpickled (``np.load(..., allow_pickle=False)``), and every member's declared size and
     shape are checked against the archive and against each other before its data is read, so a crafted
@@ -794,10 +790,10 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
 
     Returns
     -------
-    Embeddings
-        With the saved vocabulary, vectors (sparse CSR float64 or dense float64 as saved), counts
-        (CSR, int64 data), frequencies, window, stopwords and other saved attributes (as JSON values:
-        a tuple comes back as a list).
+    ModelData
+        The saved vocabulary, vectors (sparse CSR float64 or dense float64 as saved), counts (CSR,
+        int64 data), frequencies, window, stopwords (a list) and other saved attributes (as JSON
+        values: a tuple comes back as a list).
 
     Raises
     ------
@@ -831,7 +827,7 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
             with np.load(fh, allow_pickle=False) as npz:
                 if not hasattr(npz, "zip"):  # pragma: no cover - np.load found no zip after all
                     raise _Refused("not a cooc model file (not an .npz archive)")
-                emb = _read_model(_Reader(npz, archive_size))
+                model = _read_model(_Reader(npz, archive_size))
         except _Refused as exc:
             raise ModelFileError(p, str(exc)) from None
         except OSError as exc:
@@ -842,18 +838,19 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
             raise ModelFileError(
                 p, f"corrupt or truncated cooc model file ({type(exc).__name__}: {exc})"
             ) from exc
-    logger.info("loaded %d words from %s in %.3f s", len(emb), p, time.perf_counter() - start)
-    return emb
+    logger.info("loaded %d words from %s in %.3f s", len(model.words), p, time.perf_counter() - start)
+    return model
 
 
 # -- word2vec format -------------------------------------------------------------------------------
 
 
-def save_word2vec_format(
-    emb: Embeddings,
+def write_word2vec(
     path: str | os.PathLike[str],
-    binary: bool = False,
+    words: Sequence[str],
+    vectors: Any,
     *,
+    binary: bool = False,
     force: bool = False,
 ) -> Path:
     """Write the vectors in the word2vec C format, readable by gensim's ``load_word2vec_format``.
@@ -862,7 +859,7 @@ def save_word2vec_format(
     ``word v1 v2 ...`` with each value as Python's ``repr`` of the float64 (the shortest string that
     reads back to exactly the same float64). Binary (``binary=True``): the word, a space, ``dim``
     little-endian float32 values and a newline (as word2vec's C tool writes; gensim reads it), so values
-    are rounded to float32. The write is atomic, like :func:`save`.
+    are rounded to float32. The write is atomic, like :func:`write_model`.
 
     Sparse vectors are densified one row at a time, never as a whole V x dim matrix; since the file
     itself is dense, sparse vectors with V x dim above :data:`WORD2VEC_MAX_DENSIFIED_VALUES` (10**8:
@@ -870,9 +867,10 @@ def save_word2vec_format(
 
     Parameters
     ----------
-    emb : Embeddings
     path : str or path-like
         Written exactly as given (a symlink is followed).
+    words : sequence of str
+    vectors : scipy.sparse matrix or ndarray, shape (len(words), dim)
     binary : bool, default False
     force : bool, default False
         Write sparse vectors of any size.
@@ -888,13 +886,13 @@ def save_word2vec_format(
         A word that is empty, holds whitespace or cannot be encoded in UTF-8 (the format could not be
         read back), or sparse vectors above the cap without ``force``.
     IsADirectoryError, FileNotFoundError
-        As for :func:`save`.
+        As for :func:`write_model`.
     """
     start = time.perf_counter()
     if not isinstance(binary, (bool, np.bool_)):
         raise TypeError(f"binary must be a bool, not {type(binary).__name__}")
     target = _prepare_target(path)
-    words = list(emb.index_to_key)
+    words = list(words)
     encoded = []
     for i, w in enumerate(words):
         if not isinstance(w, str):
@@ -907,7 +905,6 @@ def save_word2vec_format(
             encoded.append(w.encode("utf-8"))
         except UnicodeEncodeError:
             raise ValueError(f"word {i} ({w!r}) cannot be encoded in UTF-8") from None
-    vectors = emb.vectors
     sparse = is_sparse(vectors)
     if sparse:
         m = sp.csr_matrix(vectors)
@@ -920,7 +917,7 @@ def save_word2vec_format(
                 f"writing {n_rows} sparse vectors of dimension {dim} in the (dense) word2vec format "
                 f"means {n_rows * dim:,} values (about {n_rows * dim * 4 / 1e9:.1f} GB in binary, more "
                 f"as text), above the cap of {WORD2VEC_MAX_DENSIFIED_VALUES:,}; pass force=True to "
-                f"write it anyway, or use save() / to_scipy() to keep it sparse"
+                f"write it anyway, or use Embeddings.save() or to_scipy() to keep it sparse"
             )
         indptr, indices, data = m.indptr, m.indices, np.asarray(m.data, dtype=np.float64)
     else:
@@ -954,3 +951,20 @@ def save_word2vec_format(
     )
     return Path(os.fspath(path))
 
+
+
+# -- text files ------------------------------------------------------------------------------------
+
+
+def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> str:
+    """The text of a file (UTF-8 by default); a decoding error names the file, the line and the byte."""
+    raw = Path(path).read_bytes()
+    enc = encoding or "utf-8"
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}: line {line}: cannot decode byte 0x{raw[exc.start]:02x} as {enc}; "
+            f"give the file's encoding (e.g. encoding='cp1252' / --encoding cp1252)"
+        ) from None

@@ -16,24 +16,72 @@ deterministic step on that matrix:
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels
-from .embeddings import is_sparse, unit_rows
+from ._parallel import check_n_jobs, cuts, map_ranges, run
+from ._validate import DISTANCES, WEIGHTINGS, check_real, is_sparse
 
-__all__ = ["DISTANCES", "WEIGHTINGS", "distance_weighted_counts", "distance_weights", "ppmi", "svd"]
+__all__ = [
+    "DISTANCES",
+    "WEIGHTINGS",
+    "distance_weighted_counts",
+    "distance_weights",
+    "l2_rows",
+    "ppmi",
+    "svd",
+    "unit_rows",
+]
 
 logger = logging.getLogger(__name__)
 
-WEIGHTINGS = ("count", "ppmi", "sppmi")
-DISTANCES = ("uniform", "harmonic", "linear")
+R = TypeVar("R")
+
+
+def unit_rows(a: np.ndarray) -> np.ndarray:
+    """Divide every row of the float array ``a`` by its Euclidean norm, in place (zero rows stay zero);
+    returns ``a``."""
+    norms = np.linalg.norm(a, axis=1, keepdims=True)
+    np.divide(a, norms, out=a, where=norms > 0)
+    return a
+
+
+def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int, n_jobs: int = 1) -> Any:
+    """The rows of a CSR matrix divided by their Euclidean norms, as a new (n, n) float64 CSR matrix.
+
+    The result shares ``indptr`` and ``indices`` with its input (as scipy's own arithmetic does), so a
+    model's ``counts`` and ``vectors`` hold one copy of the sparsity structure; treat them as read-only.
+    """
+    return sp.csr_matrix((_kernels.normalize_rows_l2(indptr, data, n_jobs), indices, indptr), shape=(n, n))
+
+
+def vectors_from_counts(
+    weighted: sp.csr_matrix, weighting: str, cds: float, shift: float | None, dim: int | None, p: float,
+    seed: int, add_context: bool, jobs: int,
+) -> Any:
+    """A model's vectors from its (possibly distance-weighted) counts, options already checked
+    (:func:`cooc._validate.check_weighting`): L2-normalized rows of the counts, of their PPMI / SPPMI,
+    or of the SVD of either. The recipe of :func:`cooc.pretrain` and :meth:`cooc.Embeddings.reweight`."""
+    n = weighted.shape[0]
+    if weighting in ("ppmi", "sppmi"):
+        k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
+        weighted = ppmi(weighted, cds=cds, shift=k)
+    if dim is not None:
+        return unit_rows(svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs,
+                             add_context=bool(add_context)))
+    w = weighted
+    if w.dtype != np.int64 and w.dtype != np.float64:
+        w = sp.csr_matrix(w, dtype=np.float64)
+    if not w.has_sorted_indices:
+        w = w.copy()
+        w.sort_indices()
+    return l2_rows(w.indptr, w.indices, w.data, n, jobs)
 
 
 def _as_csr(matrix: Any, name: str = "counts") -> sp.csr_matrix:
@@ -43,17 +91,6 @@ def _as_csr(matrix: Any, name: str = "counts") -> sp.csr_matrix:
     if m.shape[0] != m.shape[1]:
         raise ValueError(f"{name} must be square (words x contexts over one vocabulary), got {m.shape}")
     return m  # type: ignore[no-any-return]
-
-
-def _check_real(name: str, value: Any, *, low: float, low_inclusive: bool, high: float | None = None) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, not {type(value).__name__} ({value!r})")
-    v = float(value)
-    bad = not math.isfinite(v) or (v < low if low_inclusive else v <= low) or (high is not None and v > high)
-    if bad:
-        bound = f"{'>=' if low_inclusive else '>'} {low:g}" + ("" if high is None else f" and <= {high:g}")
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
-    return v
 
 
 def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
@@ -87,8 +124,8 @@ def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
     [[0.0, 0.288, 0.288], [0.693, 0.0, 0.0], [0.693, 0.0, 0.0]]
     """
     m = _as_csr(counts)
-    cds = _check_real("cds", cds, low=0.0, low_inclusive=False, high=1.0)
-    shift = _check_real("shift", shift, low=1.0, low_inclusive=True)
+    cds = check_real("cds", cds, low=0.0, low_inclusive=False, high=1.0)
+    shift = check_real("shift", shift, low=1.0, low_inclusive=True)
     if m.nnz and m.data.min() < 0:
         raise ValueError("counts must be non-negative")
     data = np.asarray(m.data, dtype=np.float64)
@@ -220,20 +257,6 @@ def _norm2(r: np.ndarray, steps: int = 20) -> float:
 _COND_BUDGET = 300.0
 
 
-def _row_cuts(n: int, parts: int, weights: np.ndarray | None = None) -> list[tuple[int, int]]:
-    """``[0, n)`` cut into at most ``parts`` non-empty ranges of about equal weight (equal rows by default).
-
-    ``weights`` is a cumulative count of length ``n + 1`` (a CSR ``indptr``), balancing non-zeros.
-    """
-    if weights is None or int(weights[-1]) == 0:
-        cuts = [n * i // parts for i in range(parts + 1)]
-    else:
-        total = int(weights[-1])
-        cuts = [0] + [int(np.searchsorted(weights, total * i / parts)) for i in range(1, parts)] + [n]
-    cuts = sorted({min(max(c, 0), n) for c in cuts})
-    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
-
-
 # The dense products with the tall block are summed over this many row ranges, whatever the number of
 # threads (the same sums in the same order).
 _DENSE_PIECES = 8
@@ -249,38 +272,37 @@ def _threadpool_limits() -> Any:
 
 
 class _Team:
-    """The products of one randomized SVD, in ``jobs`` threads over row ranges (inline for one job).
+    """The products of one randomized SVD, over row ranges in ``jobs`` threads of :mod:`cooc._parallel`.
 
-    Products are cut into several row ranges per thread (sparse ones by non-zeros), so that a thread
-    slowed down by another process leaves its share to the others; the dense products with the tall
-    block always use the same eight row ranges, summed in one order. Everything called in a thread
-    releases the GIL (the compiled kernel, scipy's sparse products, numpy's BLAS). While the team works
-    in several threads, BLAS itself is held to one thread when threadpoolctl is installed (two levels of
-    threads on the same two cores thrash); without threadpoolctl, BLAS keeps its own threads.
+    Sparse products are cut into ``jobs`` row ranges of about equal non-zeros (the compiled kernel
+    :func:`cooc._kernels.csr_matmat` takes float32 CSR matrices whole, with ``jobs`` threads of its own);
+    each range writes its own rows, so the result does not depend on ``jobs``. The dense products with
+    the tall block are always summed over the same eight row ranges, in one order, whatever ``jobs``.
+    While the team works in several threads, BLAS itself is held to one thread when threadpoolctl is
+    installed (two levels of threads on the same cores thrash); without threadpoolctl, the dense
+    ranges run one after the other on BLAS's own threads.
     """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cooc-svd") if jobs > 1 else None
         self.limiter: Any = None
-        if self.pool is not None:
+        if jobs > 1:
             limits = _threadpool_limits()
             if limits is not None:
                 self.limiter = limits(limits=1, user_api="blas")
-        self.pieces = 4 * jobs
 
     def close(self) -> None:
         if self.limiter is not None:
             self.limiter.restore_original_limits()
-        if self.pool is not None:
-            self.pool.shutdown()
 
-    def _run(self, fn: Any, cuts: list[Any], dense: bool = False) -> list[Any]:
-        # without a BLAS limit, dense ranges run one after the other on BLAS's own threads
-        pool = self.pool if not dense or self.limiter is not None else None
-        if pool is None or len(cuts) == 1:
-            return [fn(c) for c in cuts]
-        return [f.result() for f in [pool.submit(fn, c) for c in cuts]]
+    def _dense(self, fn: Callable[[int, int], R], n: int) -> list[R]:
+        """``fn(lo, hi)`` over the eight fixed row ranges of ``[0, n)``, in order."""
+        pieces = cuts(n, _DENSE_PIECES)
+        if self.limiter is None or self.jobs == 1:
+            return [fn(lo, hi) for lo, hi in pieces]
+        groups = run([lambda a=a, b=b: [fn(*pieces[i]) for i in range(a, b)]  # type: ignore[misc]
+                      for a, b in cuts(len(pieces), self.jobs)])
+        return [r for group in groups for r in group]
 
     def operator(self, a: Any) -> Any:
         """``y -> a @ y`` for a CSR matrix or an ndarray ``a``, in the team's threads.
@@ -292,34 +314,33 @@ class _Team:
         if is_sparse(a) and a.dtype == np.float32:
             ptr, ind, data = a.indptr.astype(np.int64), a.indices.astype(np.int32), a.data
             return lambda y: _kernels.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
-        if self.pool is None:
+        if self.jobs == 1:
             return lambda y: np.asarray(a @ y)
-        cuts = _row_cuts(a.shape[0], self.pieces, a.indptr if is_sparse(a) else None)
-        blocks = [(lo, hi, a[lo:hi]) for lo, hi in cuts]
+        indptr = a.indptr if is_sparse(a) else None
 
         def product(y: np.ndarray) -> np.ndarray:
             out = np.empty((a.shape[0], y.shape[1]), dtype=np.result_type(a.dtype, y.dtype))
 
-            def one(block: tuple[int, int, Any]) -> None:
-                out[block[0]:block[1]] = block[2] @ y
-            self._run(one, blocks)
+            def one(lo: int, hi: int) -> None:
+                out[lo:hi] = a[lo:hi] @ y
+            map_ranges(one, a.shape[0], self.jobs, indptr)
             return out
         return product
 
     def gram(self, y: np.ndarray, dtype: Any = None) -> np.ndarray:
         """``y^T y`` in float64, summed over row ranges (each computed in ``dtype``, by default y's)."""
-        def one(cut: tuple[int, int]) -> np.ndarray:
-            part = y[cut[0]:cut[1]] if dtype is None else y[cut[0]:cut[1]].astype(dtype)
+        def one(lo: int, hi: int) -> np.ndarray:
+            part = y[lo:hi] if dtype is None else y[lo:hi].astype(dtype)
             return np.asarray(part.T @ part, dtype=np.float64)
-        return np.asarray(sum(self._run(one, _row_cuts(y.shape[0], _DENSE_PIECES), dense=True)))
+        return np.asarray(sum(self._dense(one, y.shape[0])))
 
     def matmul(self, y: np.ndarray, small: np.ndarray) -> np.ndarray:
         """``y @ small`` in the dtype of ``small`` (y is cast to it by row ranges)."""
         out = np.empty((y.shape[0], small.shape[1]), dtype=small.dtype)
 
-        def one(cut: tuple[int, int]) -> None:
-            np.matmul(y[cut[0]:cut[1]].astype(small.dtype, copy=False), small, out=out[cut[0]:cut[1]])
-        self._run(one, _row_cuts(y.shape[0], _DENSE_PIECES), dense=True)
+        def one(lo: int, hi: int) -> None:
+            np.matmul(y[lo:hi].astype(small.dtype, copy=False), small, out=out[lo:hi])
+        self._dense(one, y.shape[0])
         return out
 
 
@@ -377,7 +398,8 @@ def svd(
     add_context : bool, default False
         Return ``W / |W| + C / |C|`` (rows normalized) with ``W = U_k S_k^p`` and ``C = V_k S_k^p``;
         the matrix must be square (words and contexts share a vocabulary). On the PPMI matrix of
-        issue 5's corpus it raises WordSim353 Spearman by about 0.015 (``cooc evaluate real-data``).
+        the Lee + Wikipedia corpus of ``benchmarks/real_data.py`` it raises WordSim353 Spearman by
+        about 0.015.
 
     Returns
     -------
@@ -390,11 +412,9 @@ def svd(
     >>> np.abs(v).round(3).tolist()
     [[3.0, 0.0], [0.0, 2.0], [0.0, 0.0]]
     """
-    from .counting import check_n_jobs
-
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise ValueError(f"dim must be a positive integer, got {dim!r}")
-    p = _check_real("p", p, low=0.0, low_inclusive=True)
+    p = check_real("p", p, low=0.0, low_inclusive=True)
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
     jobs = check_n_jobs(n_jobs)

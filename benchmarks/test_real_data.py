@@ -1,7 +1,9 @@
-"""Real data from the gensim wheel (the [eval] extra): WordSim353, Lee + Wikipedia, Pang & Lee polarity,
-and gensim's word2vec as a comparison row.
+"""The research comparison of benchmarks/real_data.py on real data from the gensim wheel (the [eval]
+extra): WordSim353, Lee + Wikipedia, Pang & Lee polarity, and gensim's word2vec as a comparison row.
 
-The only test file allowed to skip: without gensim installed there is no data.
+Skipped without gensim installed (there is no data):
+
+    python -m pytest benchmarks/test_real_data.py
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import pytest
 pytest.importorskip("gensim")
 
 import cooc  # noqa: E402
-import cooc.cli  # noqa: E402
-from cooc.evaluate import (  # noqa: E402
-    gensim_test_data, read_labelled, real_corpus, wiki_articles, word2vec_embeddings, word2vec_sentences,
+from cooc.evaluate import build_representations, compare_classifiers, read_labelled  # noqa: E402
+from real_data import (  # noqa: E402
+    gensim_test_data, real_corpus, wiki_articles, word2vec_embeddings, word2vec_sentences,
 )
 
 DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">
@@ -76,9 +78,9 @@ def test_article_is_one_context_unit(tmp_path):
     assert emb.counts[i, j] == 1
 
 
-def test_real_corpus_is_the_issue_corpus(lines):
-    """Issue 5 measured "357k tokens, V = 9.7k" (V: below) at min_count 5: Lee documents + the 106
-    articles, stopwords removed, tokens of >= 2 letters. (The former extraction: 348k tokens.)"""
+def test_real_corpus_is_the_readme_corpus(lines):
+    """The README's corpus has 357k tokens and V = 9.7k (V: below) at min_count 5: Lee documents + the
+    106 articles, stopwords removed, tokens of >= 2 letters."""
     assert len(lines) == 300 + 106
     n_tokens = sum(len(cooc.preprocess(t)) for t in lines)
     assert abs(n_tokens - 357_000) < 1_000
@@ -96,7 +98,7 @@ def test_polarity_file_needs_cp1252():
 
 
 def test_wordsim_ordering_of_representations(lines):
-    """The issue's anchors: PPMI >= 0.38 (0.382); PPMI-SVD 0.483 with the default seed (seeds 0-9:
+    """The README's figures: PPMI >= 0.38 (0.382); PPMI-SVD 0.483 with the default seed (seeds 0-9:
     0.465-0.486), and with context vectors added (w+c) 0.507 (seeds 0-9: 0.490-0.507). The bounds
     here sit below those figures: this test guards the ordering, the README reports the figures."""
     pairs = gensim_test_data("wordsim353.tsv")
@@ -104,7 +106,7 @@ def test_wordsim_ordering_of_representations(lines):
     ppmi = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi")
     svd = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi", dim=300)
     wc = cooc.pretrain(lines, window=3, min_count=5, weighting="ppmi", dim=300, add_context=True)
-    assert abs(len(count) - 9_700) < 50  # the issue's V = 9.7k
+    assert abs(len(count) - 9_700) < 50  # the README's V = 9.7k
     rnd = cooc.random_embeddings(count, dim=300)
     s = {name: m.evaluate_word_pairs(pairs)[1][0] for name, m in
          [("count", count), ("ppmi", ppmi), ("svd", svd), ("w+c", wc), ("random", rnd)]}
@@ -138,17 +140,14 @@ def test_word2vec_sentences_are_split_not_truncated():
     assert [t for s in sents[:3] for t in s] == cooc.preprocess(text)
 
 
-def test_classify_command_with_word2vec(tmp_path):
-    corpus = tmp_path / "lee.txt"
-    corpus.write_text("\n".join(real_corpus(wiki=False)) + "\n", encoding="utf-8")
-    out = tmp_path / "r.json"
-    status = cooc.cli.main(["evaluate", "classify", "--corpus", str(corpus), "--labelled",
-                            str(gensim_test_data("pang_lee_polarity.cor")), "--encoding", "cp1252",
-                            "--folds", "2", "--seeds", "1", "--dim", "20", "--no-finetune", "--word2vec",
-                            "--json", str(out), "-q"])
-    assert status == 0
-    res = json.loads(out.read_text())
+def test_classify_comparison_with_word2vec():
+    lee = real_corpus(wiki=False)
+    models = build_representations(lee, window=3, min_count=5, dim=20)
+    models["word2vec"] = word2vec_embeddings(lee, window=3, min_count=5, epochs=1)
+    texts, labels = read_labelled(gensim_test_data("pang_lee_polarity.cor"), encoding="cp1252")
+    res = compare_classifiers(models, texts, labels, folds=2, seeds=1, finetune=False)
     assert {"word2vec + centroid", "word2vec + probe", "ppmi + centroid"} <= set(res)
+    json.dumps(res)  # plain data
 
 
 def test_demo_real_on_lee_and_polarity(tmp_path):

@@ -3,7 +3,7 @@
 The flow is one direction:
 
 1. for each corpus size, :func:`prepare_size` writes a deterministic Zipf-like corpus
-   (:func:`cooc._bench_baselines.write_corpus`) and the inputs of every stage (token ids, counts,
+   (:func:`cooc.bench.baselines.write_corpus`) and the inputs of every stage (token ids, counts,
    normalized vectors), made once with cooc, so every backend times the same work on the same input;
 2. each (stage, backend, size) is measured in a process forked for it (on Linux; or in this process with
    ``in_process=True``), which builds the stage's input in that backend's own form (:func:`make_stage`),
@@ -32,7 +32,6 @@ import contextlib
 import datetime as _dt
 import functools
 import gc
-import importlib
 import json
 import logging
 import math
@@ -52,9 +51,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _bench_baselines as bl
-from . import _kernels, corpus, counting, embeddings
-from .text import STOPWORDS
+from .. import _kernels, corpus, counting
+from .._parallel import check_n_jobs
+from .._validate import parse_size as _parse_size
+from ..classify import NearestCentroid
+from ..embeddings import Embeddings
+from ..pretrain import pretrain
+from ..text import STOPWORDS
+from . import baselines as bl
 
 __all__ = [
     "BACKENDS",
@@ -80,9 +84,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# ``cooc.classify`` is also the name of a function in the package namespace: take the module itself.
-_classify = importlib.import_module(".classify", __package__)
 
 STAGES = ("tokenize", "count", "normalize", "neighbors", "classify", "pretrain")
 BACKENDS = ("cython", "python", "numpy", "reference")
@@ -115,14 +116,10 @@ class BenchError(ValueError):
 
 def parse_size(text: str) -> int:
     """A number of tokens: ``"10k"``, ``"1M"``, ``"2.5M"``, ``"1G"`` or a plain integer."""
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)\s*", str(text))
-    if not m:
-        raise BenchError(f"bad size {text!r}: expected a number of tokens like 10k, 100k, 1M or 2.5M")
-    scale = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[m.group(2).lower()]
-    value = float(m.group(1)) * scale
-    if value != int(value):
-        raise BenchError(f"bad size {text!r}: not a whole number of tokens")
-    n = int(value)
+    try:
+        n = _parse_size("size", str(text), base=1000)
+    except ValueError:
+        raise BenchError(f"bad size {text!r}: expected a whole number of tokens like 10k, 100k, 1M or 2.5M") from None
     if not MIN_TOKENS <= n <= MAX_TOKENS:
         raise BenchError(f"bad size {text!r}: sizes must lie between 1k and 1G tokens")
     return n
@@ -393,7 +390,7 @@ def make_stage(stage: str, backend: str, state: _State, *, jobs: int = 1, window
             vectors = state.vectors()
 
             def fn() -> Any:
-                emb = embeddings.Embeddings(words, vectors, stopwords=STOPWORDS)
+                emb = Embeddings(words, vectors, stopwords=STOPWORDS)
                 return [emb.most_similar(q, topn=TOPN) for q in queries]
         elif backend == "numpy":
             vectors = state.vectors()
@@ -410,10 +407,10 @@ def make_stage(stage: str, backend: str, state: _State, *, jobs: int = 1, window
         units = len(train) + len(test)
         words = state.words
         if cooc_backend:
-            emb = embeddings.Embeddings(words, state.vectors(), stopwords=STOPWORDS)
+            emb = Embeddings(words, state.vectors(), stopwords=STOPWORDS)
 
             def fn() -> Any:
-                return _classify.NearestCentroid(emb).fit(train, labels).predict(test)
+                return NearestCentroid(emb).fit(train, labels).predict(test)
         elif backend == "numpy":
             vectors = state.vectors()
 
@@ -428,7 +425,7 @@ def make_stage(stage: str, backend: str, state: _State, *, jobs: int = 1, window
         path = state.path
         if cooc_backend:
             def fn() -> Any:
-                return embeddings.pretrain(corpus.LineCorpus(path), window, n_jobs=jobs)
+                return pretrain(corpus.LineCorpus(path), window, n_jobs=jobs)
         elif backend == "numpy":
             def fn() -> Any:
                 return bl.numpy_pretrain(path, window)
@@ -716,7 +713,7 @@ def _skip_reason(stage: str, backend: str, cfg: BenchConfig, info: dict[str, Any
 
 def machine_facts() -> dict[str, Any]:
     """CPU model, cores, memory, OS, Python, numpy, scipy, cooc version and backend."""
-    from . import __version__
+    from .. import __version__
 
     cpu = platform.processor() or platform.machine()
     physical = None
@@ -973,7 +970,7 @@ def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str
 
 def plot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """Median time against corpus size, log-log, one panel per stage and one line per backend."""
-    from .charts import _pyplot
+    from ..charts import _pyplot
 
     plt = _pyplot()
     stages = [s for s in STAGES if any(r["stage"] == s and r["status"] == "ok" for r in doc["measurements"])]
@@ -1018,52 +1015,9 @@ def plot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
 # the command
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``cooc bench`` on the ``cooc`` subparsers; its ``func`` is :func:`run`."""
-    p = subparsers.add_parser(
-        "bench",
-        help="time each stage against the pure-Python twin, numpy/scipy and the reference",
-        description=(
-            "Generate deterministic Zipf-like corpora and time each stage (tokenize, count, normalize, "
-            "neighbors, classify, pretrain) with each backend: the compiled kernels (cython), their "
-            "pure-Python twins (python), a numpy/scipy baseline (numpy) and the reference's dense "
-            "V x V algorithm (reference). Prints median/min/max seconds, throughput, peak memory and "
-            "speed-ups; --compare A.json B.json prints the ratios between two saved runs."
-        ),
-    )
-    p.add_argument("--sizes", default=DEFAULT_SIZES, metavar="LIST",
-                   help=f"corpus sizes in tokens (default {DEFAULT_SIZES})")
-    p.add_argument("--stages", default=",".join(STAGES), metavar="LIST",
-                   help=f"stages to time (default: all of {','.join(STAGES)})")
-    p.add_argument("--backends", default=",".join(BACKENDS), metavar="LIST",
-                   help=f"backends to time (default: all of {','.join(BACKENDS)})")
-    p.add_argument("--repeat", default="5", metavar="N", help="timed runs per measurement (default 5)")
-    p.add_argument("--warmup", default="1", metavar="N", help="untimed runs before them (default 1)")
-    p.add_argument("--jobs", default="1", metavar="N",
-                   help="threads for cooc's tokenize, count and pretrain (default 1; -1: all cores)")
-    p.add_argument("--window", default="3", metavar="N", help="co-occurrence window (default 3)")
-    p.add_argument("--json", default=None, metavar="OUT", help="write every measurement and the machine facts")
-    p.add_argument("--plot", default=None, metavar="OUT.png",
-                   help="draw time against corpus size (needs matplotlib: cooc[plot])")
-    p.add_argument("--reference-cap", default="2GB", metavar="SIZE",
-                   help="skip the reference when its dense tables would pass this (default 2GB)")
-    p.add_argument("--time-cap", default="30", metavar="SECONDS",
-                   help="skip a run estimated (from the previous size) to take longer; a first run longer "
-                        "than this is timed once (default 30)")
-    p.add_argument("--seed", default="0", metavar="N", help="corpus seed (default 0)")
-    p.add_argument("--in-process", action="store_true",
-                   help="measure in this process instead of a fresh one per backend and size")
-    p.add_argument("--tmp-dir", default=None, metavar="DIR", help="where the corpora are generated")
-    p.add_argument("--compare", nargs=2, default=None, metavar=("A.json", "B.json"),
-                   help="print the ratio table between two --json files and exit")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(func=run)
-    return p  # type: ignore[no-any-return]
-
-
 def _config_from_args(args: argparse.Namespace) -> BenchConfig:
     try:
-        cap = counting.parse_memory(args.reference_cap)
+        cap = _parse_size("--reference-cap", args.reference_cap, minimum=1 << 20)
     except ValueError:
         raise BenchError(f"--reference-cap must be a size like 500MB or 2GB, got {args.reference_cap!r}") from None
     jobs_text = str(args.jobs).strip()
@@ -1077,9 +1031,9 @@ def _config_from_args(args: argparse.Namespace) -> BenchConfig:
         backends=_parse_names(args.backends, BACKENDS, "backend"),
         repeat=_parse_count(args.repeat, "--repeat", 1),
         warmup=_parse_count(args.warmup, "--warmup", 0),
-        jobs=counting.check_n_jobs(jobs),
+        jobs=check_n_jobs(jobs),
         window=_parse_count(args.window, "--window", 1),
-        reference_cap=int(cap),  # type: ignore[arg-type]
+        reference_cap=cap,
         time_cap=_parse_seconds(args.time_cap, "--time-cap"),
         in_process=bool(args.in_process),
         seed=_parse_count(args.seed, "--seed", 0),
@@ -1125,7 +1079,7 @@ def run(args: argparse.Namespace) -> int:
         json_path = _check_output(args.json, "--json") if args.json else None
         plot_path = _check_output(args.plot, "--plot") if args.plot else None
         if plot_path is not None:
-            from .charts import _pyplot
+            from ..charts import _pyplot
 
             try:
                 _pyplot()

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .text import STOPWORDS
+from ..text import STOPWORDS
 
 __all__ = [
     "numpy_classify",

@@ -1,0 +1,84 @@
+"""``cooc evaluate similarity`` and ``cooc evaluate classify``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import charts
+from ..corpus import LineCorpus
+from ..embeddings import load
+from ..evaluate import build_representations, compare_classifiers, read_labelled
+from ._common import positive_int
+
+__all__ = ["add_parser"]
+
+
+def _cmd_similarity(args: argparse.Namespace) -> int:
+    emb = load(args.model)
+    for path in args.pairs:
+        (pr, _), (sr, _), oov = emb.evaluate_word_pairs(path, encoding=args.encoding)
+        print(f"{path}\tpearson {pr:.4f}\tspearman {sr:.4f}\toov {oov:.1f}%")
+    return 0
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    texts, labels = read_labelled(args.labelled, encoding=args.encoding)
+    corpus = LineCorpus(args.corpus, encoding=args.corpus_encoding)
+    models = build_representations(corpus, window=args.window, min_count=args.min_count, dim=args.dim)
+    print(f"corpus: V={len(models['count'])}; labelled: {len(texts)} texts, "
+          f"{len(set(labels))} classes; {args.folds}-fold CV x {args.seeds} seeds", file=sys.stderr)
+    res = compare_classifiers(models, texts, labels, folds=args.folds, seeds=args.seeds,
+                              finetune=not args.no_finetune,
+                              progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    width = max(len(n) for n in res)
+    for name, r in res.items():
+        print(f"{name:<{width}}  {100 * r['mean']:5.1f}% +- {100 * r['ci95']:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    if args.plot:
+        _bar_chart(res, args.plot)
+    return 0
+
+
+def _bar_chart(res: dict[str, dict[str, Any]], out: str) -> None:
+    plt = charts._pyplot()
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(res) + 1))
+    names = list(res)
+    ax.barh(names, [100 * res[n]["mean"] for n in names], xerr=[100 * res[n]["ci95"] for n in names])
+    ax.invert_yaxis()
+    ax.set_xlabel("accuracy (%), 95% interval")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``cooc evaluate similarity`` and ``cooc evaluate classify``."""
+    p: argparse.ArgumentParser = subparsers.add_parser("evaluate", help="word-similarity and classification evaluation")
+    sub = p.add_subparsers(dest="evaluate_command", metavar="WHAT")
+    sub.required = True
+    s = sub.add_parser("similarity", help="Pearson / Spearman / OOV of a model on word-pair files")
+    s.add_argument("model", metavar="MODEL.npz")
+    s.add_argument("pairs", nargs="+", metavar="PAIRS", help="WordSim353 / SimLex-999 style files")
+    s.add_argument("--encoding", default=None, help="encoding of the pair files (default utf-8)")
+    s.set_defaults(func=_cmd_similarity)
+    c = sub.add_parser("classify", help="cross-validated accuracy: random vs pretrained vs fine-tuned vs TF-IDF")
+    c.add_argument("--corpus", required=True, nargs="+", metavar="C", help="unlabelled text, one sentence per line")
+    c.add_argument("--labelled", required=True, metavar="L", help="fastText '__label__x text' or 'label<TAB>text'")
+    c.add_argument("--folds", type=positive_int, default=10)
+    c.add_argument("--seeds", type=positive_int, default=10)
+    c.add_argument("--window", type=positive_int, default=3)
+    c.add_argument("--min-count", type=positive_int, default=5)
+    c.add_argument("--dim", type=positive_int, default=300)
+    c.add_argument("--encoding", default=None, help="encoding of the labelled file (default utf-8)")
+    c.add_argument("--corpus-encoding", default="utf-8")
+    c.add_argument("--no-finetune", action="store_true", help="skip the (slower) fine-tuned classifier")
+    c.add_argument("--json", default=None, metavar="OUT")
+    c.add_argument("--plot", default=None, metavar="OUT.png")
+    c.add_argument("-q", "--quiet", action="store_true")
+    c.set_defaults(func=_cmd_classify)
+    return p

@@ -1,0 +1,177 @@
+"""``cooc pretrain`` (on this machine or a Dask cluster) and ``cooc neighbors``."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..corpus import LineCorpus
+from ..embeddings import Embeddings, load
+from ..pretrain import pretrain
+from ..text import STOPWORDS
+from ._common import CliError, Progress, jobs, positive_int
+
+__all__ = ["add_parsers", "pretrain_on_dask", "save_and_report"]
+
+_WEIGHTING = ("weighting", "cds", "shift", "distance", "dim", "p", "seed", "add_context")
+
+
+def _output(args: argparse.Namespace) -> Path:
+    out = Path(args.output)
+    if out.is_dir():
+        raise CliError(f"output {out} is a directory")
+    if not out.parent.exists():
+        raise CliError(f"output directory {out.parent} does not exist")
+    return out
+
+
+def _cmd_pretrain(args: argparse.Namespace) -> int:
+    weighting = {k: getattr(args, k) for k in _WEIGHTING}
+    if args.scheduler is not None or args.dask_workers is not None:
+        defaults = inspect.signature(pretrain).parameters
+        changed = [f"--{k.replace('_', '-')}" for k, v in weighting.items() if v != defaults[k].default]
+        if changed:
+            raise CliError(f"{', '.join(changed)}: not available with a Dask cluster, which counts raw "
+                           "co-occurrences (reweight a saved model's counts with Embeddings.reweight)")
+        return pretrain_on_dask(args)
+
+    out = _output(args)
+    corpus = LineCorpus(args.corpus, encoding=args.encoding, errors=args.errors)
+    stopwords = None if args.no_stopwords else STOPWORDS
+    progress = Progress(corpus.total_bytes, args.quiet)
+    t0 = time.perf_counter()
+    try:
+        emb = pretrain(
+            corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
+            memory_limit=args.memory_limit, n_jobs=args.jobs, stopwords=stopwords, progress=progress,
+            **weighting,
+        )
+    finally:
+        progress.close()
+    return save_and_report(emb, out, t0)
+
+
+def pretrain_on_dask(args: argparse.Namespace) -> int:
+    """``cooc pretrain ... --scheduler ADDRESS`` or ``--dask-workers N``: connect to the scheduler or
+    start a local cluster of ``N`` worker processes (one thread each), count, save, report."""
+    import importlib.util
+    import logging
+
+    from .. import dask as cooc_dask
+
+    if args.scheduler and args.dask_workers:
+        raise CliError("--scheduler and --dask-workers are exclusive: use an existing cluster or start one")
+    out = _output(args)
+    try:
+        distributed = cooc_dask.require_dask()
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    stopwords = None if args.no_stopwords else STOPWORDS
+    # Dask's own INFO messages (cluster start and stop) would drown the one-line summary
+    dask_logger = logging.getLogger("distributed")
+    level = dask_logger.level
+    dask_logger.setLevel(max(level, logging.WARNING))
+    t0 = time.perf_counter()
+    cluster = None
+    try:
+        if args.scheduler:
+            client = distributed.Client(args.scheduler)
+        else:
+            cluster = distributed.LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True)
+            client = distributed.Client(cluster)
+    except BaseException:
+        dask_logger.setLevel(level)
+        if cluster is not None:
+            cluster.close()
+        raise
+    try:
+        if not args.quiet and importlib.util.find_spec("bokeh") is not None:
+            print(f"cooc pretrain: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
+        emb = cooc_dask.pretrain(
+            args.corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
+            memory_limit=args.memory_limit, stopwords=stopwords, encoding=args.encoding,
+            errors=args.errors, client=client,
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        dask_logger.setLevel(level)
+    return save_and_report(emb, out, t0)
+
+
+def save_and_report(emb: Embeddings, out: Any, t0: float) -> int:
+    """Write the model (atomically) and print the closing summary of ``cooc pretrain`` on stderr."""
+    emb.save(out)
+    seconds = time.perf_counter() - t0
+    tokens = int(emb.frequencies.sum()) if emb.frequencies is not None else 0
+    nnz = emb.counts.nnz if emb.counts is not None else 0
+    print(
+        f"cooc pretrain: {tokens:,} tokens, V={len(emb):,}, {nnz:,} non-zeros, {seconds:.2f} s, "
+        f"{tokens / max(seconds, 1e-9):,.0f} tokens/s -> {out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_neighbors(args: argparse.Namespace) -> int:
+    emb = load(args.model)
+    known = [w for w in args.words if w in emb]
+    # one batch for every known word: the model's transpose is built once, queries share the threads
+    answers = dict(zip(known, emb.most_similar_batch(known, topn=args.k, n_jobs=args.jobs)))
+    status = 0
+    for word in args.words:
+        if word not in answers:
+            print(f"cooc neighbors: error: word {word!r} is not in the vocabulary", file=sys.stderr)
+            status = 2
+            continue
+        print(f"{word}\t" + "\t".join(f"{w} {s:.4f}" for w, s in answers[word]))
+    return status
+
+
+def add_parsers(sub: Any) -> None:
+    """Register ``cooc pretrain`` and ``cooc neighbors``."""
+    p = sub.add_parser("pretrain", help="count co-occurrences of text files (one sentence per line)")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text files: plain, .gz, .bz2 or .xz")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.npz", help="model file to write")
+    p.add_argument("--window", type=positive_int, default=3, help="window half-width (default 3)")
+    p.add_argument("--min-count", type=positive_int, default=1, help="drop rarer words (default 1)")
+    p.add_argument("--max-vocab", type=positive_int, default=None, help="keep the N most frequent words")
+    p.add_argument("--memory-limit", default=None, metavar="SIZE",
+                   help="working-memory budget for counting, e.g. 2GB; above it partial counts spill to disk")
+    p.add_argument("--jobs", type=jobs, default=1, metavar="N", help="threads (-1: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="count on a running Dask cluster, e.g. tcp://host:8786 (needs cooc[dask]; every "
+                        "worker must read the files: shared storage or URLs such as s3://...)")
+    p.add_argument("--dask-workers", type=positive_int, default=None, metavar="N",
+                   help="count on a local Dask cluster of N worker processes (needs cooc[dask])")
+    p.add_argument("--no-stopwords", action="store_true", help="keep the 28 stopwords")
+    p.add_argument("--weighting", choices=["count", "ppmi", "sppmi"], default="count",
+                   help="vectors from raw counts (default, the reference), PPMI or shifted PPMI")
+    p.add_argument("--cds", type=float, default=0.75, help="context-distribution smoothing of (S)PPMI (0.75)")
+    p.add_argument("--shift", type=float, default=None, help="k of SPPMI (default 5; 1 for ppmi)")
+    p.add_argument("--distance", choices=["uniform", "harmonic", "linear"], default="uniform",
+                   help="weight of a pair d apart: 1 (default), 1/d (GloVe), (window - d + 1) / window")
+    p.add_argument("--dim", type=positive_int, default=None, metavar="N",
+                   help="dense vectors: truncated SVD of the weighted matrix to N dimensions")
+    p.add_argument("--p", type=float, default=0.5, help="eigenvalue weight of the SVD (default 0.5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the randomized SVD (default 0)")
+    p.add_argument("--add-context", action="store_true",
+                   help="with --dim: add the SVD's context vectors to the word vectors (w+c)")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of the corpus (default utf-8)")
+    p.add_argument("--errors", default="strict", choices=["strict", "replace", "ignore"],
+                   help="what to do with undecodable bytes (default: stop with an error)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_pretrain)
+
+    p = sub.add_parser("neighbors", help="nearest neighbours of words in a model file")
+    p.add_argument("model", metavar="MODEL.npz")
+    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("-k", type=positive_int, default=10, help="how many neighbours (default 10)")
+    p.add_argument("-j", "--jobs", type=positive_int, default=1,
+                   help="threads answering the queries (default 1; results do not depend on it)")
+    p.set_defaults(func=_cmd_neighbors)
