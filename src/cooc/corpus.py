@@ -160,15 +160,21 @@ def _too_long(name: str, line: int, limit: int) -> ValueError:
 class _Chunker:
     """Regroups text pieces into chunks of whole lines, cutting lines longer than ``limit``."""
 
-    def __init__(self, chunk_chars: int, limit: int, name: str) -> None:
+    def __init__(
+        self, chunk_chars: int, limit: int, name: str, lines_given: Callable[[], int] | None = None
+    ) -> None:
         self.size = min(chunk_chars, limit)  # a line longer than the limit is then a chunk of its own
         self.limit = limit
         self.name = name
-        self.lines_before = 0  # line ends in the text before the current buffer
+        self.lines_given = lines_given
+        self.given = 0  # line ends in the pieces given so far (counted here without lines_given)
         self.warned = False
 
     def line_number(self, buf: str, start: int) -> int:
-        return self.lines_before + buf.count("\n", 0, start) + 1
+        """The line number of ``buf[start]``: every line end given and not yet passed is in ``buf``
+        (computed for messages only: counting every line end would cost a pass over the text)."""
+        given = self.lines_given() if self.lines_given is not None else self.given
+        return given - buf.count("\n", start) + 1
 
     def emit(self, buf: str) -> Iterator[str]:
         """Yield the chunks of ``buf`` that are complete; leave the rest in ``self.rest``."""
@@ -206,18 +212,21 @@ class _Chunker:
     def run(self, pieces: Iterable[str]) -> Iterator[str]:
         held: list[str] = []
         held_len = 0
-        held_nl = 0  # line ends in the held pieces
+        held_nl = False  # whether some held piece contains "\n"
         tail = 0  # characters after the last line end of the held pieces
         size, limit = self.size, self.limit
+        count = self.lines_given is None
         for piece in pieces:
             if not piece:
                 continue
             held.append(piece)
             held_len += len(piece)
-            k = piece.count("\n")
-            if k:
-                held_nl += k
-                tail = len(piece) - 1 - piece.rfind("\n")
+            if count:
+                self.given += piece.count("\n")
+            j = piece.rfind("\n")
+            if j >= 0:
+                held_nl = True
+                tail = len(piece) - 1 - j
             else:
                 tail += len(piece)
             if (held_len <= size or not held_nl) and tail <= limit:
@@ -227,11 +236,10 @@ class _Chunker:
             yield from self.emit(buf)
             del buf
             rest = self.rest
-            rest_nl = rest.count("\n")
-            self.lines_before += held_nl - rest_nl
+            j = rest.rfind("\n")
             held = [rest] if rest else []
-            held_len, held_nl = len(rest), rest_nl
-            tail = len(rest) - 1 - rest.rfind("\n") if rest_nl else len(rest)
+            held_len, held_nl = len(rest), j >= 0
+            tail = len(rest) - 1 - j
         if not held:
             return
         buf = _join(held)
@@ -246,6 +254,7 @@ def _chunk_stream(
     chunk_chars: int,
     max_line_chars: int = 0,
     name: str = "the text",
+    lines_given: Callable[[], int] | None = None,
 ) -> Iterator[str]:
     """Regroup text pieces (normalized, ``"\\n"`` line ends only) into chunks of whole lines.
 
@@ -256,9 +265,11 @@ def _chunk_stream(
     into pieces of at most ``max_line_chars`` characters just before a space or tab (each piece is a
     line of its own; concatenated, they are the line); a line with no space or tab to cut at is a
     :class:`ValueError` naming ``name``, the line and ``max_line_chars``. At most about
-    ``max(chunk_chars, max_line_chars)`` characters are held at any time.
+    ``max(chunk_chars, max_line_chars)`` characters are held at any time. ``lines_given``, when the
+    source counts them, gives the number of line ends in the pieces given so far (for messages).
     """
-    return _Chunker(chunk_chars, max_line_chars or DEFAULT_MAX_LINE_CHARS, name).run(pieces)
+    limit = max_line_chars or DEFAULT_MAX_LINE_CHARS
+    return _Chunker(chunk_chars, limit, name, lines_given).run(pieces)
 
 
 def normalize_block(text: str, held_cr: bool, final: bool) -> tuple[str, bool]:
@@ -465,9 +476,10 @@ class LineCorpus:
         block = min(max(chunk_chars, _MIN_BLOCK_BYTES), _MAX_BLOCK_BYTES)
         for path in self.paths:
             logger.debug("reading %s", _display(path))
+            lines = [0]
             yield from _chunk_stream(
-                _read_text_blocks(path, self.encoding, self.errors, block, progress),
-                chunk_chars, limit, _display(path),
+                _read_text_blocks(path, self.encoding, self.errors, block, progress, lines),
+                chunk_chars, limit, _display(path), lambda: lines[0],
             )
 
 
@@ -748,11 +760,14 @@ def _read_text_blocks(
     errors: str,
     block_bytes: int,
     progress: Callable[[int], object] | None,
+    lines: list[int] | None = None,
 ) -> Iterator[str]:
     """Decode a file block by block into text with ``"\\n"`` line ends only.
 
-    Tracks the number of line ends already produced so that a decoding error can name its line.
+    Tracks the number of line ends already produced so that a decoding error can name its line
+    (and keeps it in ``lines[0]``, for the chunker's messages).
     """
+    lines = [0] if lines is None else lines
     with _Opened(path, encoding) as f:
         decoder = codecs.getincrementaldecoder(f.encoding)(errors)
         data = f.head[f.skip:]
@@ -779,6 +794,7 @@ def _read_text_blocks(
             text, held_cr = normalize_block(text, held_cr, final)
             if text:
                 lines_done += text.count("\n")
+                lines[0] = lines_done
                 yield text
             if final:
                 break
@@ -953,7 +969,8 @@ def _text_chunks(text: str, chunk_chars: int, limit: int = DEFAULT_MAX_LINE_CHAR
                 "file; pass pathlib.Path(%r) or cooc.LineCorpus(%r) to read the file",
                 text, text, text,
             )
-    return _chunk_stream((_normalize_newlines(text),), chunk_chars, limit, "the text")
+    text = _normalize_newlines(text)
+    return _chunk_stream((text,), chunk_chars, limit, "the text", lambda: text.count("\n"))
 
 
 def _sentence_chunks(
@@ -984,7 +1001,7 @@ def _sentence_chunks(
         if "\r" in s:
             s = s.replace("\r", " ")
         if len(s) > limit:  # pieces of a single sentence, as for a long line of a file
-            pieces = list(_Chunker(limit, limit, f"sentence {i}").run((s,)))
+            pieces = list(_Chunker(limit, limit, f"sentence {i}", lambda: 0).run((s,)))
             if batch:
                 yield "\n".join(batch)
                 batch, size = [], 0
