@@ -146,6 +146,23 @@ def test_long_line_in_a_file_read_in_small_blocks(tmp_path, tiny_blocks, joined_
     assert flatten(list(LineCorpus(path).iter_chunks())) == ["head line", line, "last"]
 
 
+@pytest.mark.parametrize("block", [7, 1 << 16])
+def test_messages_name_the_line(tmp_path, tiny_blocks, block, caplog):
+    tiny_blocks(block)
+    text = "one\r\ntwo\n\n" + "ab " * 40 + "\nfive\n" + "x" * 500 + "\nseven\n"
+    path = tmp_path / "lines.txt"
+    path.write_bytes(text.encode())
+    for read in (lambda: list(LineCorpus(path, max_line_chars=100).iter_chunks(10)),
+                 lambda: list(iter_chunks(text, 10, 100))):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="cooc"):
+            with pytest.raises(ValueError, match=r", line 6: more than max_line_chars=100"):
+                read()
+        assert ", line 4: longer than max_line_chars=100" in caplog.text
+    with pytest.raises(ValueError, match=r"sentence 2, line 1: more than max_line_chars=100"):
+        list(iter_chunks(["a", "b c", "y" * 101], 10, 100))
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     text=st.lists(st.sampled_from(["ab", "c", " ", "\t", "\n", "\r\n", "é", "  "]), max_size=60).map("".join),
@@ -428,6 +445,18 @@ def test_pretokenized_detection_and_one_shot_peeking():
     counted: list[int] = []
     assert list(iter_token_lists([["a", "b"], ["c"]], progress=counted.append)) == [["a", "b"], ["c"]]
     assert counted == [2, 1]
+
+
+def test_token_lists_progress_from_files_and_text(tmp_path):
+    path = tmp_path / "c.txt.gz"
+    path.write_bytes(gzip.compress(b"a b\nc d e\n" * 1000))
+    steps: list[int] = []
+    got = list(iter_token_lists(LineCorpus(path), str.split, chunk_chars=100, progress=steps.append))
+    assert got == [["a", "b"], ["c", "d", "e"]] * 1000
+    assert sum(steps) == os.path.getsize(path)  # bytes on disk, as LineCorpus.iter_chunks reports
+    steps.clear()
+    list(iter_token_lists("a b\nc", str.split, progress=steps.append))
+    assert steps == [5]
 
 
 def test_bad_tokenizers_and_bad_token_lists():

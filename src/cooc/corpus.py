@@ -1098,8 +1098,9 @@ def iter_token_lists(
     chunk_chars, max_line_chars
         As for :func:`iter_chunks` (text input only).
     progress : callable or None
-        Called after each chunk of text with its length (text input) or after each sentence with its
-        number of tokens (pre-tokenized input).
+        Called with the bytes read (a :class:`LineCorpus`, as its ``iter_chunks``), after each chunk
+        with its length (other text input) or after each sentence with its number of tokens
+        (pre-tokenized input).
 
     Yields
     ------
@@ -1131,7 +1132,11 @@ def iter_token_lists(
                 "are already split into tokens"
             )
         return _given_token_lists(source, progress)
-    chunks = iter_chunks(source, chunk_chars, max_line_chars)
+    if isinstance(source, LineCorpus):  # progress in bytes read, as LineCorpus.iter_chunks gives it
+        chunks = source.iter_chunks(chunk_chars, progress=progress, max_line_chars=max_line_chars)
+        progress = None
+    else:
+        chunks = iter_chunks(source, chunk_chars, max_line_chars)
     return _tokenized_lines(chunks, tokenizer, progress)
 
 
