@@ -23,6 +23,7 @@ from .embeddings import Embeddings, pretrain, random_embeddings
 from .finetune import FineTunedClassifier
 from .io import ModelFileError, load
 from .text import STOPWORDS, preprocess, tokenize
+from .vectorize import DocumentVectorizer
 
 try:
     __version__ = _version("cooc")
@@ -31,6 +32,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "BACKEND",
+    "DocumentVectorizer",
     "STOPWORDS",
     "Embeddings",
     "FineTunedClassifier",
