@@ -13,7 +13,9 @@ like its own. Where it is not, a small base of the same names gives ``get_params
 
 The pretrained model is a shared, read-only parameter: ``clone`` (and ``copy.deepcopy``) of an
 estimator gives a new estimator holding the same :class:`~cooc.Embeddings` object, never a copy of its
-vectors.
+vectors. A pickled estimator holds its embeddings without their co-occurrence counts (``counts`` is
+None once unpickled; no estimator reads them): save the model itself with ``Embeddings.save`` to keep
+them.
 """
 
 from __future__ import annotations
@@ -160,6 +162,18 @@ class _TextEstimator(BaseEstimator):
         for k, v in vars(self).items():
             setattr(new, k, copy.deepcopy(v, memo))
         return new
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state: the embeddings go without their co-occurrence counts, which no estimator reads
+        (the vectors, vocabulary, stopwords and frequencies are kept)."""
+        parent = getattr(super(), "__getstate__", None)
+        state = dict((parent() if parent is not None else None) or vars(self))
+        emb = state.get("embeddings")
+        if isinstance(emb, Embeddings) and emb.counts is not None:
+            slim = copy.copy(emb)
+            slim.counts = None
+            state["embeddings"] = slim
+        return state
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()  # type: ignore[misc]
