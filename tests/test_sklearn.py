@@ -181,6 +181,8 @@ def test_bad_input_names_the_parameter(emb):
             est.fit(X, None)
         with pytest.raises(ValueError, match="at least 2 classes"):
             est.fit(X, ["pos"] * len(X))
+        with pytest.raises(ValueError, match="continuous"):
+            est.fit(X, np.linspace(0, 1, len(X)))
         est.fit(X, Y)
         with pytest.raises(TypeError, match="single str"):
             est.predict("good food")
@@ -285,6 +287,13 @@ def test_works_without_scikit_learn():
                 assert "nope" in str(e)
             else:
                 raise AssertionError("set_params accepted an unknown name")
+        try:
+            cooc.NearestCentroid(emb).fit(X, np.linspace(0, 1, len(X)))
+        except ValueError as e:
+            assert "continuous" in str(e)
+        else:
+            raise AssertionError("continuous labels accepted")
+        assert cooc.NearestCentroid(emb).fit(X, np.arange(len(X)) % 2 * 1.0).classes_.tolist() == [0.0, 1.0]
         ft = cooc.FineTunedClassifier(emb, l2=0.5)
         assert ft.get_params()["l2"] == 0.5 and "l2=0.5" in repr(ft)
         out = cooc.DocumentVectorizer(emb).fit_transform(X)

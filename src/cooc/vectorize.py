@@ -94,6 +94,11 @@ class _NotFittedError(ValueError, AttributeError):
     """An estimator was used before ``fit`` (scikit-learn's own class when it is installed)."""
 
 
+def _check_classification_targets(y: np.ndarray) -> None:
+    if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
+        raise ValueError("Unknown label type: continuous. y must hold class labels, not continuous values")
+
+
 def _check_is_fitted(estimator: Any, attributes: Any = None) -> None:
     names = [attributes] if isinstance(attributes, str) else attributes
     if names is None:
@@ -111,11 +116,13 @@ if TYPE_CHECKING:  # mypy checks against the fallback; scikit-learn ships no typ
     TransformerMixin = _TransformerMixin
     NotFittedError = _NotFittedError
     check_is_fitted = _check_is_fitted
+    check_classification_targets = _check_classification_targets
     SKLEARN: bool
 else:
     try:
         from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
         from sklearn.exceptions import NotFittedError
+        from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import check_is_fitted
 
         SKLEARN = True
@@ -125,6 +132,7 @@ else:
         TransformerMixin = _TransformerMixin
         NotFittedError = _NotFittedError
         check_is_fitted = _check_is_fitted
+        check_classification_targets = _check_classification_targets
         SKLEARN = False
 
 
@@ -213,6 +221,7 @@ def _labels(y: Any, n: int) -> np.ndarray:
         raise ValueError(f"y must be one-dimensional (one label per text), got shape {yt.shape}")
     if yt.shape != (n,):
         raise ValueError(f"X has {n} texts but y has {yt.size} labels")
+    check_classification_targets(yt)
     return yt
 
 
