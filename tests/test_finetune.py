@@ -33,7 +33,10 @@ def test_fits_the_training_data(emb, mode):
     proba = clf.predict_proba(TEXTS)
     assert proba.shape == (12, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    assert clf.decision_function(TEXTS).shape == (12, 2)
+    scores = clf.decision_function(TEXTS)  # binary: one column, positive means classes_[1]
+    assert scores.shape == (12,)
+    assert clf.predict(TEXTS).tolist() == np.where(scores > 0, "pos", "neg").tolist()
+    np.testing.assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]))
     assert clf.coef_.shape == (2, emb.vector_size)
 
 
@@ -73,9 +76,10 @@ def test_seeded_and_early_stopping(emb):
 def test_unknown_words_and_empty_texts_use_pretrained_or_zero(emb):
     clf = FineTunedClassifier(emb, mode="finetune", validation_fraction=0).fit(TEXTS, LABELS)
     scores = clf.decision_function(["", "zzz unknown", "service"])  # 'service' not in training texts
-    np.testing.assert_allclose(scores[0], clf.intercept_)
-    np.testing.assert_allclose(scores[1], clf.intercept_)
-    assert not np.allclose(scores[2], clf.intercept_)
+    bias = clf.intercept_[1] - clf.intercept_[0]
+    np.testing.assert_allclose(scores[0], bias)
+    np.testing.assert_allclose(scores[1], bias)
+    assert not np.allclose(scores[2], bias)
 
 
 def test_errors(emb):
@@ -85,10 +89,16 @@ def test_errors(emb):
         FineTunedClassifier(emb).fit(TEXTS, ["pos"] * 12)
     with pytest.raises(ValueError, match="labels"):
         FineTunedClassifier(emb).fit(TEXTS, LABELS[:3])
+    with pytest.raises(ValueError, match="learning_rate"):
+        FineTunedClassifier(emb, learning_rate=0).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="random_state"):
+        FineTunedClassifier(emb, random_state=None).fit(TEXTS, LABELS)
     with pytest.raises(ValueError, match="not fitted"):
         FineTunedClassifier(emb).predict(TEXTS)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="embeddings"):
         FineTunedClassifier("not a model").fit(TEXTS, LABELS)
+    with pytest.raises(TypeError, match=r"X\[1\]"):
+        FineTunedClassifier(emb).fit(["good", 3], ["pos", "neg"])
     with pytest.raises(TypeError, match="single str"):
         FineTunedClassifier(emb).fit("good", LABELS)
 

@@ -24,6 +24,7 @@ from .finetune import FineTunedClassifier
 from .io import ModelFileError
 from .pretrain import pretrain, random_embeddings
 from .text import STOPWORDS, preprocess, tokenize
+from .vectorize import DocumentVectorizer
 
 try:
     __version__ = _version("cooc")
@@ -32,6 +33,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "BACKEND",
+    "DocumentVectorizer",
     "STOPWORDS",
     "Embeddings",
     "FineTunedClassifier",

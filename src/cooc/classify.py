@@ -7,14 +7,14 @@ document goes to the class whose centroid has the highest cosine similarity.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _kernels
 from .embeddings import Embeddings, is_sparse
 from .text import preprocess
+from .vectorize import ClassifierMixin, _labels, _texts, _TextEstimator, check_is_fitted, mean_vectors, word_ids
 
 __all__ = ["NearestCentroid", "classify", "document_vector"]
 
@@ -112,36 +112,56 @@ def classify(
     return ("positive" if pos_sim > neg_sim else "negative"), pos_sim, neg_sim
 
 
-class ClassifierMixin:
-    """``predict`` and ``score`` from ``decision_function`` and ``classes_`` (scikit-learn style)."""
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+
+class _Classifier(ClassifierMixin, _TextEstimator):
+    """``predict``, ``decision_function`` and ``predict_proba`` from ``_scores`` (one column per class)."""
 
     classes_: np.ndarray
 
-    if TYPE_CHECKING:  # each classifier defines it
+    def _scores(self, X: Any) -> np.ndarray:
+        raise NotImplementedError
 
-        def decision_function(self, texts: Sequence[str]) -> np.ndarray: ...
+    def _fit_labels(self, X: Any, y: Any) -> tuple[Embeddings, list[str], np.ndarray]:
+        """The checked embeddings, texts and labels; sets ``classes_``; returns the class index of
+        each text instead of its label."""
+        emb = self._check_embeddings()
+        texts = _texts(X)
+        labels = _labels(y, len(texts))
+        classes, yi = np.unique(labels, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(f"y must hold at least 2 classes, got {classes.size}: {classes.tolist()}")
+        self.classes_ = classes
+        return emb, texts, yi
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """The best-scoring class of each text (ties: first in ``classes_``)."""
-        scores = self.decision_function(texts)
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Class scores of each text: shape (n_texts, n_classes); with two classes, shape (n_texts,),
+        the score of ``classes_[1]`` minus that of ``classes_[0]`` (positive means ``classes_[1]``)."""
+        s = self._scores(X)
+        return np.asarray(s[:, 1] - s[:, 0]) if s.shape[1] == 2 else s
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The best-scoring class of each text (ties: first in ``classes_``), shape (n_texts,)."""
+        scores = self._scores(X)
         return np.asarray(self.classes_[np.argmax(scores, axis=1)])
 
-    def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
-        """Mean accuracy on the given texts and labels."""
-        y = np.asarray(list(labels))
-        pred = self.predict(texts)
-        if y.shape != pred.shape:
-            raise ValueError(f"got {pred.size} texts but {y.size} labels")
-        return float(np.mean(pred == y))
 
+class NearestCentroid(_Classifier):
+    """Nearest-centroid text classifier by cosine similarity: a scikit-learn classifier.
 
-class NearestCentroid(ClassifierMixin):
-    """Nearest-centroid text classifier by cosine similarity, with scikit-learn conventions.
+    A text's vector is the mean of the vectors of its known words (:class:`cooc.DocumentVectorizer`); a
+    class's centroid is the mean of its texts' vectors; a text goes to the class whose centroid has the
+    highest cosine similarity.
 
     Parameters
     ----------
     embeddings : Embeddings
-        The word vectors that make document vectors (pretrained or random).
+        The word vectors that make document vectors (pretrained or random); shared by clones, never
+        modified.
 
     Attributes
     ----------
@@ -155,6 +175,10 @@ class NearestCentroid(ClassifierMixin):
     A document with no known word has the zero vector: its cosine with every centroid is 0.0, and like
     every tie it goes to the first class in ``classes_`` order.
 
+    ``predict_proba`` is the softmax of the cosine similarities: it ranks like them and sums to 1, but it
+    is not calibrated (cosines lie in [-1, 1], so probabilities stay close to uniform); wrap the
+    classifier in scikit-learn's ``CalibratedClassifierCV`` for calibrated probabilities.
+
     Examples
     --------
     >>> from cooc import pretrain
@@ -167,70 +191,35 @@ class NearestCentroid(ClassifierMixin):
     def __init__(self, embeddings: Embeddings) -> None:
         self.embeddings = embeddings
 
-    def _vectors(self, texts: Iterable[str]) -> np.ndarray:
-        emb = _check_embeddings(self.embeddings)
-        if isinstance(texts, str):
-            raise TypeError("texts must be a sequence of str, not a single str")
-        texts = list(texts)
-        if not texts:
-            raise ValueError("no texts given")
-        for t in texts:
-            if not isinstance(t, str):
-                raise TypeError(f"texts must be str, not {type(t).__name__}")
-        # All documents at once: a sparse (texts x words) matrix of 1/len weights times the vectors.
-        index = emb.key_to_index
-        rows: list[int] = []
-        cols: list[int] = []
-        weights: list[float] = []
-        for i, t in enumerate(texts):
-            ids = [index[w] for w in preprocess(t, emb.stopwords) if w in index]
-            if not ids:
-                continue  # no known word: the zero vector
-            rows.extend([i] * len(ids))
-            cols.extend(ids)
-            weights.extend([1.0 / len(ids)] * len(ids))
-        D = sp.csr_matrix((weights, (rows, cols)), shape=(len(texts), len(emb)), dtype=np.float64)
-        X = D @ emb.vectors
-        return np.asarray(X.toarray() if is_sparse(X) else X, dtype=np.float64)
+    @staticmethod
+    def _dense(x: Any) -> np.ndarray:
+        return np.asarray(x.toarray() if is_sparse(x) else x, dtype=np.float64)
 
-    def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> NearestCentroid:
-        """Compute one centroid per class; returns ``self``."""
-        X = self._vectors(texts)
-        y = np.asarray(list(labels))
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"got {X.shape[0]} texts but {y.size} labels")
-        classes = np.unique(y)
-        if classes.size < 2:
-            raise ValueError(f"need at least 2 classes to classify, got {classes.size}: {classes.tolist()}")
-        self.classes_ = classes
-        self.centroids_ = np.vstack([_mean_rows(list(X[y == c]), X.shape[1]) for c in classes])
+    def fit(self, X: Any, y: Any) -> NearestCentroid:
+        """Compute one centroid per class from the texts ``X`` and their labels ``y``; returns ``self``."""
+        emb, texts, yi = self._fit_labels(X, y)
+        vecs = self._dense(mean_vectors(word_ids(texts, emb), emb))
+        self.centroids_ = np.vstack([_mean_rows(list(vecs[yi == c]), vecs.shape[1])
+                                     for c in range(self.classes_.size)])
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "centroids_"):
-            raise ValueError("this NearestCentroid is not fitted yet; call fit(texts, labels) first")
-
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+    def _scores(self, X: Any) -> np.ndarray:
         """Cosine similarity of each text with each centroid, shape (n_texts, n_classes)."""
-        self._check_fitted()
-        X = self._vectors(texts)
+        check_is_fitted(self, "centroids_")
+        emb = self._check_embeddings()
+        if emb.vector_size != self.centroids_.shape[1]:
+            raise ValueError(f"embeddings has vector_size {emb.vector_size} but the centroids have "
+                             f"{self.centroids_.shape[1]}; fit again")
+        vecs = self._dense(mean_vectors(word_ids(_texts(X), emb), emb))
         # One matrix product for all texts and classes (BLAS); 0.0 where a text or a centroid is zero.
         # (classify() keeps the reference's exact left-to-right sums; this may differ in the last bit.)
-        dots: np.ndarray = X @ self.centroids_.T
-        denom = np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(self.centroids_, axis=1))
+        dots: np.ndarray = vecs @ self.centroids_.T
+        denom = np.outer(np.linalg.norm(vecs, axis=1), np.linalg.norm(self.centroids_, axis=1))
         scores = np.zeros_like(dots)
         np.divide(dots, denom, out=scores, where=denom > 0)
         return scores
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {"embeddings": self.embeddings}
-
-    def set_params(self, **params: Any) -> NearestCentroid:
-        for key, value in params.items():
-            if key != "embeddings":
-                raise ValueError(f"invalid parameter {key!r} for NearestCentroid")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"NearestCentroid(embeddings={self.embeddings!r})"
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Softmax of the cosine similarities, shape (n_texts, n_classes), rows summing to 1 (not
+        calibrated: see Notes)."""
+        return _softmax(self._scores(X))

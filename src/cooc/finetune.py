@@ -9,31 +9,29 @@ validation split; everything is seeded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .classify import ClassifierMixin
+from .classify import _Classifier, _softmax
 from .embeddings import Embeddings, is_sparse
-from .text import preprocess
+from .vectorize import _texts, check_is_fitted, mean_vectors, word_ids
 
 __all__ = ["FineTunedClassifier"]
 
 logger = logging.getLogger(__name__)
 
-_PARAMS = ("embeddings", "mode", "learning_rate", "l2", "anchor", "max_epochs", "batch_size",
-           "validation_fraction", "patience", "random_state")
-
-
-class FineTunedClassifier(ClassifierMixin):
+class FineTunedClassifier(_Classifier):
     """Softmax linear classifier on mean word vectors, optionally fine-tuning the word vectors.
+
+    A scikit-learn classifier (where scikit-learn is installed): ``clone``, ``Pipeline``,
+    ``GridSearchCV`` and ``cross_val_score`` (stratified) work on it; clones share the embeddings.
 
     Parameters
     ----------
     embeddings : Embeddings
-        Pretrained (or random) word vectors, dense or sparse CSR.
+        Pretrained (or random) word vectors, dense or sparse CSR; shared by clones, never modified.
     mode : {"probe", "finetune"}, default "probe"
         ``"probe"``: only the linear layer learns. ``"finetune"``: the vectors of the words in the
         training texts learn too.
@@ -61,6 +59,8 @@ class FineTunedClassifier(ClassifierMixin):
     tuned_vectors_ : float64 ndarray, shape (len(tuned_words_), vector_size)
     n_epochs_ : int
         Epochs run before stopping.
+    best_epoch_ : int
+        The epoch whose parameters were kept.
 
     Examples
     --------
@@ -96,21 +96,7 @@ class FineTunedClassifier(ClassifierMixin):
         self.patience = patience
         self.random_state = random_state
 
-    # -- scikit-learn protocol ---------------------------------------------------------------
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in _PARAMS}
-
-    def set_params(self, **params: Any) -> FineTunedClassifier:
-        for key, value in params.items():
-            if key not in _PARAMS:
-                raise ValueError(f"invalid parameter {key!r} for FineTunedClassifier")
-            setattr(self, key, value)
-        return self
-
-    def _check_params(self) -> Embeddings:
-        if not isinstance(self.embeddings, Embeddings):
-            raise TypeError(f"expected cooc.Embeddings, got {type(self.embeddings).__name__}")
+    def _check_params(self) -> None:
         if self.mode not in ("probe", "finetune"):
             raise ValueError(f"mode must be 'probe' or 'finetune', not {self.mode!r}")
         for name in ("learning_rate",):
@@ -125,20 +111,10 @@ class FineTunedClassifier(ClassifierMixin):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not 0.0 <= float(self.validation_fraction) < 1.0:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
-        return self.embeddings
+        if isinstance(self.random_state, bool) or not isinstance(self.random_state, (int, np.integer)):
+            raise ValueError(f"random_state must be an integer, got {self.random_state!r}")
 
     # -- document vectors ------------------------------------------------------------------------
-
-    def _doc_rows(self, texts: Sequence[str], emb: Embeddings) -> list[list[int]]:
-        if isinstance(texts, str):
-            raise TypeError("texts must be a sequence of str, not a single str")
-        index = emb.key_to_index
-        out = []
-        for t in texts:
-            if not isinstance(t, str):
-                raise TypeError(f"texts must be str, not {type(t).__name__}")
-            out.append([index[w] for w in preprocess(t, emb.stopwords) if w in index])
-        return out
 
     @staticmethod
     def _averager(rows: list[list[int]], n_cols: int, col_of: Any = None, mean: bool = True) -> sp.csr_matrix:
@@ -163,13 +139,15 @@ class FineTunedClassifier(ClassifierMixin):
             return np.asarray(vec[rows].toarray(), dtype=np.float64)
         return np.array(vec[rows], dtype=np.float64)
 
-    def _features(self, texts: Sequence[str]) -> np.ndarray:
-        emb = self.embeddings
-        rows = self._doc_rows(texts, emb)
-        tuned = getattr(self, "_local", {})
+    def _features(self, X: Any) -> np.ndarray:
+        emb = self._check_embeddings()
+        if emb.vector_size != self.coef_.shape[1]:
+            raise ValueError(f"embeddings has vector_size {emb.vector_size} but coef_ has "
+                             f"{self.coef_.shape[1]} columns; fit again")
+        rows = word_ids(_texts(X), emb)
+        tuned = self._local
         if not tuned:
-            a = self._averager(rows, len(emb))
-            x: Any = a @ emb.vectors
+            x: Any = mean_vectors(rows, emb)
             return np.asarray(x.toarray() if is_sparse(x) else x, dtype=np.float64)
         # A document's vector is the mean over all its known words: fine-tuned rows for the words seen
         # in training, pretrained rows for the others.
@@ -200,18 +178,12 @@ class FineTunedClassifier(ClassifierMixin):
         val_a = np.sort(np.asarray(val, dtype=np.int64))
         return np.setdiff1d(np.arange(n), val_a), val_a
 
-    def fit(self, texts: Sequence[str], labels: Sequence[Any]) -> FineTunedClassifier:
-        """Train on the texts and labels; returns ``self``."""
-        emb = self._check_params()
-        rows = self._doc_rows(texts, emb)
-        y_raw = np.asarray(list(labels))
-        if y_raw.shape != (len(rows),):
-            raise ValueError(f"got {len(rows)} texts but {y_raw.size} labels")
-        if not rows:
-            raise ValueError("no texts given")
-        classes, y = np.unique(y_raw, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(f"need at least 2 classes to classify, got {classes.size}: {classes.tolist()}")
+    def fit(self, X: Any, y: Any) -> FineTunedClassifier:
+        """Train on the texts ``X`` and their labels ``y``; returns ``self``."""
+        self._check_params()
+        emb, texts, y = self._fit_labels(X, y)
+        classes = self.classes_
+        rows = word_ids(texts, emb)
         rng = np.random.default_rng(int(self.random_state))
         train, val = self._split(y, rng)
 
@@ -297,19 +269,11 @@ class FineTunedClassifier(ClassifierMixin):
         logger.debug("FineTunedClassifier(%s): %d epochs, best %s", self.mode, epoch, self.best_epoch_)
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "coef_"):
-            raise ValueError("this FineTunedClassifier is not fitted yet; call fit(texts, labels) first")
-
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+    def _scores(self, X: Any) -> np.ndarray:
         """Class scores (logits), shape (n_texts, n_classes)."""
-        self._check_fitted()
-        return np.asarray(self._features(texts) @ self.coef_.T + self.intercept_)
+        check_is_fitted(self, "coef_")
+        return np.asarray(self._features(X) @ self.coef_.T + self.intercept_)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Softmax probabilities, shape (n_texts, n_classes), rows summing to 1."""
-        z = self.decision_function(texts)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return np.asarray(p / p.sum(axis=1, keepdims=True))
-
+        return _softmax(self._scores(X))
