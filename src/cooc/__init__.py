@@ -13,18 +13,20 @@ The counting, normalization and cosine kernels are compiled (Cython) with pure-P
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version as _version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _kernels
 from .analyze import GroupSimilarity, analyze
-from .classify import NearestCentroid, classify, document_vector
+from .classify import classify, document_vector
 from .corpus import LineCorpus
 from .embeddings import Embeddings, load
-from .finetune import FineTunedClassifier
 from .io import ModelFileError
 from .pretrain import pretrain, random_embeddings
 from .text import STOPWORDS, preprocess, tokenize
-from .vectorize import DocumentVectorizer
+
+if TYPE_CHECKING:
+    from .finetune import FineTunedClassifier, NearestCentroid
+    from .vectorize import DocumentVectorizer
 
 try:
     __version__ = _version("cooc")
@@ -52,7 +54,16 @@ __all__ = [
 ]
 
 
+# The estimators inherit scikit-learn's base classes where it is installed; importing scikit-learn
+# costs about a second, so they are imported on first use.
+_ESTIMATORS = {"DocumentVectorizer": "vectorize", "FineTunedClassifier": "finetune", "NearestCentroid": "finetune"}
+
+
 def __getattr__(name: str) -> Any:
     if name == "BACKEND":
         return _kernels.BACKEND
+    if name in _ESTIMATORS:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_ESTIMATORS[name]}", __name__), name)
     raise AttributeError(f"module 'cooc' has no attribute {name!r}")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .classify import NearestCentroid
+from .finetune import NearestCentroid
 from .embeddings import Embeddings
 from .finetune import FineTunedClassifier
 from .io import read_text

@@ -54,7 +54,7 @@ import scipy.sparse as sp
 from .. import _kernels, corpus, counting
 from .._parallel import check_n_jobs
 from .._validate import parse_size as _parse_size
-from ..classify import NearestCentroid
+from ..finetune import NearestCentroid
 from ..embeddings import Embeddings
 from ..pretrain import pretrain
 from ..text import STOPWORDS
