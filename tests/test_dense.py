@@ -81,8 +81,10 @@ def tricky_matrix(rng, n_rows=400, dim=40):
     return x
 
 
+@pytest.mark.parametrize("maxima", [4096, 16, 1])  # one row per set, 25 rows per set, one set
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_bit_for_bit_against_the_formula_and_close_to_fsum(dtype):
+def test_bit_for_bit_against_the_formula_and_close_to_fsum(dtype, maxima, monkeypatch):
+    monkeypatch.setattr(dense, "MAXIMA", maxima)
     rng = np.random.default_rng(1)
     x = tricky_matrix(rng)
     index = DenseIndex(x, dtype=dtype)
@@ -98,6 +100,24 @@ def test_bit_for_bit_against_the_formula_and_close_to_fsum(dtype):
                 np.testing.assert_array_equal(sims, ref_sims)
                 if k in (10, 60):
                     check_against_fsum(index, q, k, exclude, rows, sims)
+
+
+def test_many_rows_and_sorted_scores():
+    """More rows than MAXIMA, and rows sorted by score (the worst case for the maxima's bound)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((20_000, 8))
+    x[5000:5100] = x[7]  # a hundred exact ties
+    q = x[7] + 0.01
+    index = DenseIndex(x)
+    order = np.argsort(index.vectors.astype(np.float64) @ dense._unit_rows(q[None, :])[0])
+    for matrix in (x, x[order]):
+        index = DenseIndex(matrix)
+        for k in (1, 10, 150, 5000):
+            for exclude in (-1, 7, 19_999):
+                rows, sims = index.query(q, k, exclude)
+                ref_rows, ref_sims = formula(index, q, k, exclude)
+                np.testing.assert_array_equal(rows, ref_rows)
+                np.testing.assert_array_equal(sims, ref_sims)
 
 
 def test_ties_go_to_the_lower_row_and_zero_rows_score_zero():

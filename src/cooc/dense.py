@@ -22,6 +22,8 @@ __all__ = ["DenseIndex", "error_bound"]
 # Scores kept in memory at once by :meth:`DenseIndex.query_many` (and rows converted at once when
 # building or rescoring): at most this many bytes.
 BLOCK_BYTES = 64 * 2**20
+# The k-th score is first bounded from below by the maxima of this many disjoint sets of rows.
+MAXIMA = 4096
 
 
 def error_bound(dim: int, dtype: Any = np.float32) -> float:
@@ -243,15 +245,27 @@ class DenseIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         if exclude >= 0:
             scores[exclude] = -np.inf
-        kth = float(np.partition(scores, n_rows - kk)[n_rows - kk])
-        limit = kth - 2 * self.bound
-        cut = self.dtype.type(limit)
-        if float(cut) > limit:  # round the threshold down, never up
-            cut = np.nextafter(cut, self.dtype.type(-np.inf))
-        cand = np.flatnonzero(scores >= cut)
+        # A lower bound of the k-th score without sorting all of them: the k-th largest of the maxima
+        # of m >= kk disjoint sets of rows (kk distinct rows score at least that much).
+        m = max(kk, min(n_rows, MAXIMA))
+        c = n_rows // m
+        maxima = np.concatenate([scores[: c * m].reshape(c, m).max(axis=0), scores[c * m:]])
+        low = float(np.partition(maxima, maxima.size - kk)[maxima.size - kk])
+        pre = np.flatnonzero(scores >= self._cut(low))  # holds every row scoring >= the k-th score
+        top = scores[pre]
+        kth = float(np.partition(top, top.size - kk)[top.size - kk])
+        cand = pre[top >= self._cut(kth)]
         exact = self._rescore(cand, unit)
         order = np.lexsort((cand, -exact))[:kk]
         return cand[order].astype(np.int64, copy=False), exact[order]
+
+    def _cut(self, score: float) -> Any:
+        """``score - 2 * bound`` in the storage dtype, rounded down (never up)."""
+        limit = score - 2 * self.bound
+        cut = self.dtype.type(limit)
+        if float(cut) > limit:
+            cut = np.nextafter(cut, self.dtype.type(-np.inf))
+        return cut
 
     def _rescore(self, cand: np.ndarray, unit: np.ndarray) -> np.ndarray:
         """``s_i`` for the rows ``cand``: float64 pairwise sums of ``x_i * unit``, over ``norms[i]``."""
