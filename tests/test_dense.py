@@ -285,3 +285,10 @@ def test_property_small_integer_matrices(data, n_rows, dim, dtype):
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(dense, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
