@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["cooc.text", "cooc.embeddings", "cooc.pretrain", "cooc.classify", "cooc.finetune", "cooc.vectorize", "cooc.analyze"]
+MODULES = ["cooc.text", "cooc.embeddings", "cooc.pretrain", "cooc.classify", "cooc.finetune", "cooc.vectorize", "cooc.analyze", "cooc.dense"]
 
 
 @pytest.mark.parametrize("name", MODULES)
