@@ -15,7 +15,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version as _version
 from typing import Any
 
-from . import _kernels
+from . import _backend
 from .analyze import GroupSimilarity, analyze
 from .classify import NearestCentroid, classify, document_vector
 from .corpus import LineCorpus
@@ -51,5 +51,5 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "BACKEND":
-        return _kernels.BACKEND
+        return _backend.BACKEND
     raise AttributeError(f"module 'cooc' has no attribute {name!r}")

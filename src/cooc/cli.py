@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from . import __version__, _kernels
+from . import __version__, _backend
 from .text import STOPWORDS
 
 __all__ = ["main"]
@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Word co-occurrence representations: pretrain, classify, analyze.",
     )
     parser.add_argument(
-        "--version", action="version", version=f"cooc {__version__} (backend: {_kernels.BACKEND})"
+        "--version", action="version", version=f"cooc {__version__} (backend: {_backend.BACKEND})"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
+from . import _backend, neighbors
 from .corpus import LineCorpus, iter_chunks
 from .counting import (
     check_n_jobs,
@@ -105,8 +105,8 @@ class Embeddings:
         self.frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.int64)
         self.window = window
         self._csr: sp.csr_matrix | None = None
-        self._dense: _kernels.DenseIndex | None = None
-        self._t: _kernels.TransposeIndex | None = None
+        self._dense: neighbors.DenseIndex | None = None
+        self._t: neighbors.TransposeIndex | None = None
 
     @property
     def key_to_index(self) -> dict[str, int]:
@@ -169,7 +169,7 @@ class Embeddings:
         >>> round(emb.similarity("food", "wine"), 3)
         0.707
         """
-        return _kernels.cosine_dense(self[w1], self[w2])
+        return _backend.cosine_dense(self[w1], self[w2])
 
     def _rows_csr(self) -> sp.csr_matrix:
         if self._csr is None:
@@ -231,15 +231,15 @@ class Embeddings:
             rows, sims = rows2[0, : found[0]], sims2[0, : found[0]]
         else:
             if self._dense is None:
-                self._dense = _kernels.DenseIndex(self.vectors)
+                self._dense = neighbors.DenseIndex(self.vectors)
             rows, sims = self._dense.query(query, int(topn), exclude)
         return [(self.index_to_key[r], float(s)) for r, s in zip(rows.tolist(), sims.tolist())]
 
-    def _transpose(self) -> _kernels.TransposeIndex:
+    def _transpose(self) -> neighbors.TransposeIndex:
         """The transposed vectors (CSR) and the row norms, built and checked once for neighbour queries."""
         if self._t is None:
             m = self._rows_csr()
-            self._t = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1])
+            self._t = neighbors.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1])
         return self._t
 
     def most_similar_batch(
@@ -345,7 +345,7 @@ def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int, n
     The result shares ``indptr`` and ``indices`` with its input (as scipy's own arithmetic does), so a
     model's ``counts`` and ``vectors`` hold one copy of the sparsity structure; treat them as read-only.
     """
-    return sp.csr_matrix((_kernels.normalize_rows_l2(indptr, data, n_jobs), indices, indptr), shape=(n, n))
+    return sp.csr_matrix((_backend.normalize_rows_l2(indptr, data, n_jobs), indices, indptr), shape=(n, n))
 
 
 def _check_window(window: Any) -> int:
@@ -552,7 +552,7 @@ def pretrain(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",
         tokens.n_sentences, tokens.n_tokens, ids.size, n, data.size, window,
-        time.perf_counter() - t0, _kernels.BACKEND,
+        time.perf_counter() - t0, _backend.BACKEND,
     )
     return Embeddings(
         vocab.words, vectors, counts, stopwords=stop, frequencies=vocab.frequencies, window=window,

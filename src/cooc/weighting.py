@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
+from . import _backend
 from .embeddings import is_sparse, unit_rows
 
 __all__ = ["DISTANCES", "WEIGHTINGS", "distance_weighted_counts", "distance_weights", "ppmi", "svd"]
@@ -97,7 +97,7 @@ def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
     smoothed = np.power(col_sums, cds) if cds != 1.0 else col_sums
     z = float(smoothed.sum())
     col_probs = smoothed / z if z > 0 else smoothed
-    ptr, ind, val = _kernels.ppmi_csr(m.indptr, m.indices, data, row_sums, col_probs, math.log(shift))
+    ptr, ind, val = _backend.ppmi_csr(m.indptr, m.indices, data, row_sums, col_probs, math.log(shift))
     return sp.csr_matrix((val, ind, ptr), shape=m.shape)
 
 
@@ -131,14 +131,14 @@ def distance_weighted_counts(
     Parameters
     ----------
     ids, offsets : int arrays
-        Token ids and sentence offsets (as :func:`cooc._kernels.cooccurrence_csr` takes them).
+        Token ids and sentence offsets (as :func:`cooc._backend.cooccurrence_csr` takes them).
     n_words, window : int
     distance : {"uniform", "harmonic", "linear"}
     counts : CSR matrix, optional
         ``C_window`` when already counted (saves one pass).
     count : callable, optional
         ``count(d) -> (indptr, indices, data)`` for the window-``d`` counts; by default
-        :func:`cooc._kernels.cooccurrence_csr`.
+        :func:`cooc._backend.cooccurrence_csr`.
 
     Returns
     -------
@@ -148,7 +148,7 @@ def distance_weighted_counts(
     n = int(n_words)
     if count is None:
         def count(d: int) -> tuple[np.ndarray, ...]:
-            return _kernels.cooccurrence_csr(ids, offsets, n, d)
+            return _backend.cooccurrence_csr(ids, offsets, n, d)
     steps = w - np.append(w[1:], 0.0)  # w(d) - w(d + 1)
     out: Any = sp.csr_matrix((n, n), dtype=np.float64)
     for d in range(1, int(window) + 1):
@@ -285,13 +285,13 @@ class _Team:
     def operator(self, a: Any) -> Any:
         """``y -> a @ y`` for a CSR matrix or an ndarray ``a``, in the team's threads.
 
-        A float32 CSR matrix goes to the compiled kernel :func:`cooc._kernels.csr_matmat` (2x scipy's
+        A float32 CSR matrix goes to the compiled kernel :func:`cooc._backend.csr_matmat` (2x scipy's
         product on one thread); anything else is cut into row blocks (by non-zeros for sparse ones)
         multiplied by scipy or numpy.
         """
         if is_sparse(a) and a.dtype == np.float32:
             ptr, ind, data = a.indptr.astype(np.int64), a.indices.astype(np.int32), a.data
-            return lambda y: _kernels.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
+            return lambda y: _backend.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
         if self.pool is None:
             return lambda y: np.asarray(a @ y)
         cuts = _row_cuts(a.shape[0], self.pieces, a.indptr if is_sparse(a) else None)
@@ -343,7 +343,7 @@ def svd(
 
     What makes it fast:
 
-    - a float32 sparse matrix is multiplied by the compiled kernel :func:`cooc._kernels.csr_matmat`
+    - a float32 sparse matrix is multiplied by the compiled kernel :func:`cooc._backend.csr_matmat`
       (about twice scipy's speed on one thread), the matrix and its transpose over row ranges in
       ``n_jobs`` threads; the dense products with the tall block are split over the same threads, with
       BLAS held to one thread meanwhile when threadpoolctl is installed (two levels of threads on the
