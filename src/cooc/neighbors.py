@@ -9,6 +9,7 @@ are merged. Both run on :mod:`cooc._parallel`, and the results never depend on t
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -152,8 +153,7 @@ def _run_queries(t: tuple[np.ndarray, ...], qp: np.ndarray, qi: np.ndarray, qd: 
     if B < n_threads and n_rows >= 2 * n_threads:   # each query over ranges of rows, merged
         ranges = _parallel.cuts(n_rows, n_threads)
         parts = _parallel.run([
-            lambda lo=lo, hi=hi: kernel(tp, ti, td, rn, qp, qi, qd, k, ex, dense_cols, dense, lo, hi)
-            for lo, hi in ranges
+            partial(kernel, tp, ti, td, rn, qp, qi, qd, k, ex, dense_cols, dense, lo, hi) for lo, hi in ranges
         ])
         kq = np.where((ex >= 0) & (ex < n_rows), min(k, n_rows - 1), k)
         return _merge(parts, k, kq)
@@ -166,8 +166,8 @@ def _run_queries(t: tuple[np.ndarray, ...], qp: np.ndarray, qi: np.ndarray, qd: 
         b1 = min(B, b0 + step)
         work = cost[qp[b0:b1 + 1]] - cost[qp[b0]] + (n_rows // 4 + 1) * np.arange(b1 - b0 + 1)
         out.extend(_parallel.run([
-            lambda lo=lo, hi=hi: kernel(tp, ti, td, rn, qp[b0 + lo:b0 + hi + 1], qi, qd, k, ex[b0 + lo:b0 + hi],
-                                        dense_cols, dense, 0, n_rows)
+            partial(kernel, tp, ti, td, rn, qp[b0 + lo:b0 + hi + 1], qi, qd, k, ex[b0 + lo:b0 + hi], dense_cols,
+                    dense, 0, n_rows)
             for lo, hi in _parallel.cuts(b1 - b0, n_threads, work)
         ]))
     if len(out) == 1:
