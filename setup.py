@@ -11,7 +11,8 @@ Without ``CIBUILDWHEEL`` / ``COOC_REQUIRE_CYTHON``, a missing or broken compiler
 a build without isolation) is reported and the install goes on with the pure twins; ``import cooc`` then
 warns once that the compiled kernels are not built, and ``cooc.BACKEND == "python"``.
 
-The ``.pyx`` is translated to C only when ``build_ext`` runs, into ``build/cython/``: an sdist never
+The ``.pyx`` modules of ``src/cooc/_ext/`` (one extension each, sharing the inline helpers of its
+``.pxd``) are translated to C only when ``build_ext`` runs, into ``build/cython/``: an sdist never
 contains generated C, and the source tree stays clean.
 
 No OpenMP: the kernels are single-threaded loops that release the GIL; parallelism comes from Python
@@ -33,7 +34,8 @@ DEBUG = _flag("COOC_CYTHON_DEBUG")
 PURE = _flag("COOC_PURE_PYTHON")
 MANDATORY = _flag("CIBUILDWHEEL") or _flag("COOC_REQUIRE_CYTHON")
 
-PYX = "src/cooc/_kernels_c.pyx"
+#: the compiled kernel modules, one concern each (cooc._ext.<name>, from src/cooc/_ext/<name>.pyx)
+MODULES = ("tokenize", "count", "neighbors", "linalg")
 
 DIRECTIVES = {
     "language_level": 3,
@@ -42,7 +44,7 @@ DIRECTIVES = {
     "wraparound": DEBUG,
     "initializedcheck": DEBUG,
     "cdivision": not DEBUG,
-    # Free-threaded CPython (3.13t, 3.14t): the module does not need the GIL. Every kernel allocates
+    # Free-threaded CPython (3.13t, 3.14t): the modules do not need the GIL. Every kernel allocates
     # its outputs in Python, then loops under nogil on its own buffers and on read-only views of its
     # inputs; the only module state (a Latin-1 letter table) is written once at import. A WordTable
     # is mutable state and is documented as one table per thread (its encode already runs without
@@ -61,13 +63,17 @@ else:
         COMPILE_ARGS = ["-O0", "-g", "-ffp-contract=off"]
 
 
-def _extension():
+def _extension(name):
     return Extension(
-        "cooc._kernels_c",
-        [PYX],
+        f"cooc._ext.{name}",
+        [f"src/cooc/_ext/{name}.pyx"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS,
     )
+
+
+def _extensions():
+    return [_extension(name) for name in MODULES]
 
 
 def _cythonize(ext, force):
@@ -78,9 +84,10 @@ def _cythonize(ext, force):
     if not any(src.endswith(".pyx") for src in ext.sources):
         return
     (translated,) = cythonize(
-        [_extension()],
+        [_extension(ext.name.rsplit(".", 1)[1])],
         compiler_directives=DIRECTIVES,
         build_dir=os.path.join("build", "cython"),
+        include_path=["src"],
         force=force,
         quiet=True,
     )
@@ -135,9 +142,9 @@ if PURE:
     # An explicit request wins over CIBUILDWHEEL / COOC_REQUIRE_CYTHON (which only forbid a silent fallback).
     sys.stderr.write("cooc: COOC_PURE_PYTHON=1 at build time: installing the pure-Python backend only\n")
 
-# The placeholder lists the .pyx as the extension's source (so the sdist ships it) and marks the
-# distribution as having an extension (platform wheel tags); build_ext above cythonizes it.
+# The placeholders list each .pyx as its extension's source (so the sdist ships it) and marks the
+# distribution as having extensions (platform wheel tags); build_ext above cythonizes them.
 setup(
-    ext_modules=[] if PURE else [_extension()],
+    ext_modules=[] if PURE else _extensions(),
     cmdclass={"build_ext": OptionalBuildExt},
 )

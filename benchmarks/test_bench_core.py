@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from cooc import _kernels, _kernels_py
+from cooc import _backend
+
+_kernels_py = _backend.PURE
 
 from corpora import SMOKE, zipf_ids, zipf_sentences
 
@@ -24,7 +26,7 @@ def corpus_1m():
 
 @pytest.mark.benchmark(group="count-1M")
 def test_count_cython(benchmark, corpus_1m):
-    mod = _kernels.compiled_module()
+    mod = _backend.compiled_module()
     assert mod is not None, "the compiled backend is not built"
     ids, offsets = corpus_1m
     indptr, indices, data = benchmark(mod.cooccurrence_csr, ids, offsets, VOCAB, 3)
@@ -84,7 +86,7 @@ def test_pretrain_reference_dense(benchmark, text_50k):
 def test_pretrain_cooc(benchmark, text_50k):
     import cooc
 
-    _kernels.set_backend("cython")
+    _backend.set_backend("cython")
     emb = benchmark(cooc.pretrain, text_50k, 3)
     assert len(emb) > 0
 
@@ -117,6 +119,6 @@ def test_count_reference_dense(benchmark, text_50k):
 @pytest.mark.benchmark(group="count-50k")
 def test_count_cython_50k(benchmark):
     ids, offsets = zipf_ids(N_REF, 1_000 if SMOKE else 10_000, seed=2)
-    mod = _kernels.compiled_module()
+    mod = _backend.compiled_module()
     assert mod is not None
     benchmark(mod.cooccurrence_csr, ids, offsets, int(ids.max()) + 1, 3)

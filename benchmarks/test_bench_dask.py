@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import cooc
-from cooc import _kernels
+from cooc import _backend
 
 from corpora import SMOKE, write_zipf_text
 
@@ -45,7 +45,7 @@ def corpus_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def single(corpus_path):
     """cooc.pretrain in this process, one thread: (seconds, model)."""
-    _kernels.set_backend("cython")
+    _backend.set_backend("cython")
     t0 = time.perf_counter()
     emb = cooc.pretrain(cooc.LineCorpus(corpus_path), stopwords=None)
     return time.perf_counter() - t0, emb

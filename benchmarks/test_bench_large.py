@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import cooc
-from cooc import _kernels
+from cooc import _backend
 from cooc.bench.baselines import numpy_pretrain
 from cooc.counting import pairs_per_sentence
 
@@ -84,7 +84,7 @@ def peak_rss_mb(code: str) -> float:
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_pretrain_cooc(benchmark, corpus_files, n, jobs):
     benchmark.group = f"pretrain-{_label(n)}"
-    _kernels.set_backend("cython")
+    _backend.set_backend("cython")
     path = corpus_files[n]
     emb = benchmark.pedantic(cooc.pretrain, args=(cooc.LineCorpus(path),),
                              kwargs={"n_jobs": jobs}, iterations=1, **_rounds(n))
@@ -114,12 +114,12 @@ def test_pretrain_numpy_scipy(benchmark, corpus_files, n):
 @pytest.mark.parametrize("n", SIZES[:1], ids=_label)
 def test_pretrain_pure_twin(benchmark, corpus_files, n):
     benchmark.group = f"pretrain-{_label(n)}"
-    _kernels.set_backend("python")
+    _backend.set_backend("python")
     try:
         emb = benchmark.pedantic(cooc.pretrain, args=(cooc.LineCorpus(corpus_files[n]),),
                                  rounds=1, iterations=1)
     finally:
-        _kernels.set_backend("cython")
+        _backend.set_backend("cython")
     assert len(emb) > 0
 
 
@@ -130,7 +130,7 @@ def test_stage_tokenize(benchmark, corpus_files, n):
     text = corpus_files[n].read_text(encoding="utf-8")
 
     def run():
-        table = _kernels.new_word_table()
+        table = _backend.new_word_table()
         for i in range(0, len(text), 1 << 22):
             table.encode(text[i:i + (1 << 22)])
         return table
@@ -155,10 +155,6 @@ def test_stage_count(benchmark, corpus_files, n, jobs):
     pairs = int(pairs_per_sentence(offsets, 3).sum())
     if _min_seconds(benchmark):
         benchmark.extra_info["ns_per_pair"] = _min_seconds(benchmark) / pairs * 1e9
-        # seconds per phase of the kernel's last run (count, scatter, sort+reduce, fill, ...)
-        compiled = _kernels.compiled_module()
-        if compiled is not None:
-            benchmark.extra_info["phases_s"] = dict(compiled._last_phases)
 
 
 @pytest.mark.parametrize("n", SIZES[-1:], ids=_label)
@@ -192,21 +188,15 @@ def big_model(request, corpus_files, tmp_path_factory):
     return cooc.pretrain(cooc.LineCorpus(path), n_jobs=2)
 
 
-@pytest.mark.parametrize("mode", ["single-1", "single-2", "batch-1", "batch-2", "busy-single-1", "busy-single-2",
-                                  "screened-single-1", "screened-single-2", "screened-batch-2"])
+@pytest.mark.parametrize("mode", ["single-1", "single-2", "batch-1", "batch-2", "busy-single-1", "busy-single-2"])
 def test_neighbors_topk(benchmark, big_model, mode):
     """Top-10 neighbours of 100 random words: one query at a time or one batch, in 1 or 2 threads;
-    "busy": one at a time while another process keeps a core busy (2 threads must not then lose to 1);
-    "screened": with the opt-in float32 screening (TransposeIndex.from_rows(screen=True)), for the ratio."""
+    "busy": one at a time while another process keeps a core busy (2 threads must not then lose to 1)."""
     benchmark.group = f"neighbors-V{len(big_model) // 1000}k"
     rng = np.random.default_rng(0)
     words = [big_model.index_to_key[i] for i in rng.integers(0, len(big_model), 20 if SMOKE else 100)]
     big_model.most_similar(words[0], topn=10)  # builds the transpose once
     jobs = int(mode[-1])
-    screened = big_model._t
-    if mode.startswith("screened"):
-        m = big_model._rows_csr()
-        big_model._t = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1], screen=True)
 
     def run():
         if "single" in mode:
@@ -217,7 +207,6 @@ def test_neighbors_topk(benchmark, big_model, mode):
     try:
         got = benchmark.pedantic(run, rounds=3, iterations=1)
     finally:
-        big_model._t = screened
         if busy is not None:
             busy.kill()
             busy.wait()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 from corpora import SMOKE
 
-from cooc import _kernels
+from cooc import _backend
 from cooc.bench import harness as bench
 
 SIZES = [10_000] if SMOKE else [100_000, 1_000_000]
@@ -51,8 +51,8 @@ def prepared(tmp_path_factory):
 
 @pytest.mark.parametrize("stage, backend, n", list(_cases()))
 def test_stage(benchmark, prepared, stage, backend, n):
-    if backend == "cython" and _kernels.compiled_module() is None:
-        pytest.skip("the compiled backend (cooc._kernels_c) is not built")
+    if backend == "cython" and _backend.compiled_module() is None:
+        pytest.skip("the compiled backend (cooc._ext) is not built")
     benchmark.group = f"{stage}-{bench.size_label(n)}"
     state = bench.load_state(prepared(n))
     with bench.backend_context(backend):

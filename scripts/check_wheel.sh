@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build and check what users pip-install, as a user gets it (issue 6):
 #
-#   1. `python -m build`: an sdist (with the .pyx and .pyi, without generated C) and, from that sdist, a
+#   1. `python -m build`: an sdist (with the .pyx and .pxd, without generated C) and, from that sdist, a
 #      wheel with the compiled kernels (COOC_REQUIRE_CYTHON=1: a compile failure fails the build);
 #   2. `auditwheel show` and `auditwheel repair` to a manylinux tag;
 #   3. the repaired wheel into a fresh venv with binary packages only (nothing is compiled, Cython is
@@ -46,27 +46,29 @@ SDIST="$(ls "$TMP"/dist/*.tar.gz)"
 WHEEL="$(ls "$TMP"/dist/*.whl)"
 ls -l "$SDIST" "$WHEEL" | awk '{print $5, $9}'
 
-step "sdist contents: the .pyx, .pyi, py.typed, tests, benchmarks, README, CHANGELOG; no generated C"
+step "sdist contents: the .pyx, .pxd, py.typed, tests, benchmarks, README, CHANGELOG; no generated C"
 tar -tzf "$SDIST" | sed 's|^[^/]*/||' | sort > "$TMP/sdist.txt"
-for f in src/cooc/_kernels_c.pyx src/cooc/_kernels_c.pyi src/cooc/_kernels_py.py src/cooc/py.typed \
+for f in src/cooc/_ext/count.pyx src/cooc/_ext/tokenize.pyx src/cooc/_ext/neighbors.pyx src/cooc/_ext/linalg.pyx \
+         src/cooc/_ext/_heap.pxd src/cooc/_pure/count.py src/cooc/py.typed \
          src/cooc/data/demo.json tests/conftest.py tests/data/expected_output.txt \
          README.md CHANGELOG.md MANIFEST.in pyproject.toml setup.py; do
     grep -qx "$f" "$TMP/sdist.txt" || fail "sdist lacks $f"
 done
 grep -q '^benchmarks/.*\.py$' "$TMP/sdist.txt" || fail "sdist lacks benchmarks/"
 if grep -E '\.(c|cpp|so|pyd|dylib)$' "$TMP/sdist.txt"; then fail "sdist holds generated or binary files (above)"; fi
-echo "sdist: $(wc -l < "$TMP/sdist.txt") entries, .pyx and .pyi present, no .c"
+echo "sdist: $(wc -l < "$TMP/sdist.txt") entries, .pyx and .pxd present, no .c"
 
-step "wheel contents: the compiled module, its stub, py.typed"
+step "wheel contents: the compiled modules, py.typed"
 "$TMP/tools/bin/python" - "$WHEEL" <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
-ext = [n for n in names if n.startswith("cooc/_kernels_c.") and n.endswith((".so", ".pyd"))]
-for needed in ("cooc/_kernels_c.pyi", "cooc/py.typed", "cooc/data/demo.json"):
+ext = [n for n in names if n.startswith("cooc/_ext/") and n.endswith((".so", ".pyd"))]
+for needed in ("cooc/py.typed", "cooc/data/demo.json"):
     assert needed in names, f"wheel lacks {needed}"
-assert ext, "wheel lacks the compiled module cooc/_kernels_c.*.so"
+for mod in ("tokenize", "count", "neighbors", "linalg"):
+    assert any(n.startswith(f"cooc/_ext/{mod}.") for n in ext), f"wheel lacks the compiled module cooc/_ext/{mod}"
 assert not [n for n in names if n.endswith(".c")], "wheel holds generated C"
-print("wheel:", len(names), "files; compiled module", ext[0])
+print("wheel:", len(names), "files; compiled modules", ", ".join(sorted(ext)))
 PY
 
 step "auditwheel show / repair"
@@ -93,8 +95,8 @@ assert importlib.util.find_spec("Cython") is None, "Cython is installed in the w
 site = sysconfig.get_paths()["platlib"]
 assert cooc.__file__.startswith(site), f"cooc imported from {cooc.__file__}, not {site}"
 assert cooc.BACKEND == "cython", f"BACKEND is {cooc.BACKEND!r}"
-from cooc import _kernels_c
-print("cooc", cooc.__version__, "backend", cooc.BACKEND, "from", _kernels_c.__file__)
+from cooc._ext import count
+print("cooc", cooc.__version__, "backend", cooc.BACKEND, "from", count.__file__)
 PY
 "$VW/cooc" --version
 "$VW/cooc" demo > "$TMP/demo-wheel.out"
@@ -120,7 +122,7 @@ with warnings.catch_warnings(record=True):
     warnings.simplefilter("always")
     import cooc
 assert cooc.BACKEND == "python", f"BACKEND is {cooc.BACKEND!r}"
-built = [p.name for p in pathlib.Path(cooc.__file__).parent.glob("_kernels_c.*") if p.suffix in (".so", ".pyd")]
+built = [p.name for p in (pathlib.Path(cooc.__file__).parent / "_ext").glob("*") if p.suffix in (".so", ".pyd")]
 assert not built, f"COOC_PURE_PYTHON=1 install still has {built}"
 print("cooc", cooc.__version__, "backend", cooc.BACKEND)
 PY

@@ -1,6 +1,6 @@
 """Shared fixtures: every kernel test runs on both backends (ids ``python`` and ``cython``).
 
-When the compiled module ``cooc._kernels_c`` cannot be imported, the ``cython`` runs are skipped with a
+When the compiled module ``cooc._ext`` cannot be imported, the ``cython`` runs are skipped with a
 reason, unless ``COOC_REQUIRE_CYTHON=1`` is set: then they fail, so CI proves the compiled path instead of
 testing the pure twin twice.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cooc import _kernels
+from cooc import _backend
 
 BACKENDS = ("python", "cython")
 
@@ -29,42 +29,42 @@ def _require_cython() -> bool:
 
 def compiled_or_skip():
     """The compiled kernel module; skip (or fail under COOC_REQUIRE_CYTHON=1) when it is not built."""
-    mod = _kernels.compiled_module()
+    mod = _backend.compiled_module()
     if mod is None:
         if _require_cython():
             pytest.fail(
-                "COOC_REQUIRE_CYTHON=1 but the compiled backend cooc._kernels_c cannot be imported",
+                "COOC_REQUIRE_CYTHON=1 but the compiled backend cooc._ext cannot be imported",
                 pytrace=False,
             )
         pytest.skip(
-            "compiled backend cooc._kernels_c is not built/importable in this installation "
+            "compiled backend cooc._ext is not built/importable in this installation "
             "(set COOC_REQUIRE_CYTHON=1 to make this a failure)"
         )
     return mod
 
 
 def available_backends() -> list[str]:
-    return ["python"] + (["cython"] if _kernels.compiled_module() is not None else [])
+    return ["python"] + (["cython"] if _backend.compiled_module() is not None else [])
 
 
 @pytest.fixture(params=BACKENDS, ids=BACKENDS)
 def backend(request):
-    """Switch ``cooc._kernels`` to the requested backend for one test, then restore the previous one."""
+    """Switch ``cooc._backend`` to the requested backend for one test, then restore the previous one."""
     name = request.param
     if name == "cython":
         compiled_or_skip()
-    previous = _kernels.BACKEND
-    _kernels.set_backend(name)
+    previous = _backend.BACKEND
+    _backend.set_backend(name)
     try:
-        assert _kernels.BACKEND == name
+        assert _backend.BACKEND == name
         yield name
     finally:
-        _kernels.set_backend(previous)
+        _backend.set_backend(previous)
 
 
 @pytest.fixture
 def compiled_kernels():
-    """The module ``cooc._kernels_c`` (same skip/fail rule as the ``cython`` backend)."""
+    """The compiled kernels by name, from ``cooc._ext`` (same skip/fail rule as the ``cython`` backend)."""
     return compiled_or_skip()
 
 
@@ -77,17 +77,17 @@ def across_backends():
     """
 
     def run(fn, *args, **kwargs):
-        previous = _kernels.BACKEND
+        previous = _backend.BACKEND
         results = {}
         try:
             for name in available_backends():
-                _kernels.set_backend(name)
+                _backend.set_backend(name)
                 try:
                     results[name] = fn(*args, **kwargs)
                 except (ValueError, TypeError, KeyError) as exc:
                     results[name] = (type(exc), str(exc))
         finally:
-            _kernels.set_backend(previous)
+            _backend.set_backend(previous)
         return results
 
     return run

@@ -1,6 +1,6 @@
 """An independent oracle for windowed co-occurrence counting, written from the specification.
 
-Specification (issue 2, DESIGN.md rule 2): for every position ``i`` of every sentence and every other
+Specification: for every position ``i`` of every sentence and every other
 position ``j`` of the same sentence with ``|i - j| <= window``, the cell ``(word_i, word_j)`` gains 1.
 Windows never cross a sentence end; a word next to itself adds to the diagonal.
 
@@ -104,3 +104,54 @@ def cosine(a, b) -> float:
     if sa == 0.0 or sb == 0.0:
         return 0.0
     return dot / (math.sqrt(sa) * math.sqrt(sb))
+
+
+def topk_cosine(indptr, indices, data, query, k, exclude=-1):
+    """Reference top-k cosine of a dense query against every row of a CSR matrix: ``(rows, sims)``.
+
+    ``cos(q, r) = dot(q, r) / (|q| * |r|)`` with every sum accumulated in column order (as the kernels
+    do, so the floats are the kernels' own), 0.0 when either norm is 0; best first, ties to the lower
+    row index; ``exclude`` is left out.
+    """
+    q = [float(x) for x in np.asarray(query).tolist()]
+    qnorm = math.sqrt(sum_in_order(x * x for x in q))
+    bounds, cols, vals = np.asarray(indptr).tolist(), np.asarray(indices).tolist(), np.asarray(data).tolist()
+    scored = []
+    for r in range(len(bounds) - 1):
+        if r == exclude:
+            continue
+        dot = sq = 0.0
+        for j in range(bounds[r], bounds[r + 1]):
+            dot += vals[j] * q[cols[j]]
+            sq += vals[j] * vals[j]
+        rnorm = math.sqrt(sq)
+        scored.append((0.0 if qnorm == 0.0 or rnorm == 0.0 else dot / (qnorm * rnorm), r))
+    best = sorted(scored, key=lambda t: (-t[0], t[1]))[: max(0, int(k))]
+    return (np.array([r for _, r in best], dtype=np.int64), np.array([s for s, _ in best], dtype=np.float64))
+
+
+def topk_cosine_sparse(t_indptr, t_indices, t_data, row_norms, q_indices, q_data, k, exclude=-1):
+    """Reference top-k cosine of a sparse query against every row of a matrix given by its transpose:
+    ``(rows, sims)``, the dot products accumulated over the query's columns in increasing order."""
+    tp, ti, td = np.asarray(t_indptr).tolist(), np.asarray(t_indices).tolist(), np.asarray(t_data).tolist()
+    norms = np.asarray(row_norms).tolist()
+    q = list(zip(np.asarray(q_indices).tolist(), np.asarray(q_data).tolist()))
+    qnorm = math.sqrt(sum_in_order(v * v for _, v in q))
+    acc: dict[int, float] = {}
+    for c, qc in q:
+        for j in range(tp[c], tp[c + 1]):
+            acc[ti[j]] = acc.get(ti[j], 0.0) + td[j] * qc
+    scored = [
+        (0.0 if qnorm == 0.0 or norms[r] == 0.0 else acc.get(r, 0.0) / (qnorm * norms[r]), r)
+        for r in range(len(norms)) if r != exclude
+    ]
+    best = sorted(scored, key=lambda t: (-t[0], t[1]))[: max(0, int(k))]
+    return (np.array([r for _, r in best], dtype=np.int64), np.array([s for s, _ in best], dtype=np.float64))
+
+
+def sum_in_order(values) -> float:
+    """Left-to-right float sum (``sum`` of floats, spelled out)."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total

@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 import cooc.charts
-from cooc import _kernels, cli, counting
+from cooc import _backend, cli, counting
 from cooc.bench import baselines as bl
 from cooc.bench import harness as bench
 
@@ -66,7 +66,7 @@ def test_json_has_every_backend_and_stage_with_real_timings(tmp_path, capsys):
     (corpus,) = doc["corpora"]
     assert corpus["n_tokens"] == 10_000 and corpus["vocabulary"] > 500 and corpus["nonzeros"] > 0
 
-    compiled = _kernels.compiled_module() is not None
+    compiled = _backend.compiled_module() is not None
     assert len(doc["measurements"]) == len(bench.STAGES) * len(bench.BACKENDS)
     for stage in bench.STAGES:
         for backend in bench.BACKENDS:
@@ -284,7 +284,7 @@ def test_backends_compute_the_same_results(tmp_path):
         with bench.backend_context(backend):
             return bench.make_stage(stage, backend, state).fn()
 
-    backends = ["python", "numpy", "reference"] + (["cython"] if _kernels.compiled_module() else [])
+    backends = ["python", "numpy", "reference"] + (["cython"] if _backend.compiled_module() else [])
     # tokenize
     vocab, ids, offsets = result("tokenize", "python")
     assert vocab.words == words

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cooc
-from cooc import _kernels, counting
+from cooc import _backend, counting
 from cooc._validate import parse_size
 from cooc.text import tokenize
 
@@ -157,12 +157,12 @@ def test_counts_above_2_to_the_32_stay_exact(backend):
     indptr = np.array([0, 2, 3], dtype=np.int64)
     a = (indptr, np.array([0, 1, 0], dtype=np.int32), np.array([big, 1, 7], dtype=np.int64))
     b = (indptr, np.array([0, 1, 1], dtype=np.int32), np.array([big, 2, 9], dtype=np.int64))
-    p, i, d = _kernels.csr_add(*a, *b)
+    p, i, d = _backend.csr_add(*a, *b)
     assert p.tolist() == [0, 2, 4]
     assert i.tolist() == [0, 1, 0, 1]
     assert d.tolist() == [2 * big, 3, 7, 9]
     assert d.dtype == np.int64
-    norm = _kernels.normalize_rows_l2(p, d)
+    norm = _backend.normalize_rows_l2(p, d)
     assert norm[0] == pytest.approx(2 * big / np.hypot(2 * big, 3))
 
 
@@ -171,13 +171,13 @@ def test_counts_above_2_to_the_32_stay_exact(backend):
        st.integers(min_value=1, max_value=5))
 def test_word_table_matches_tokenize_on_both_backends(texts, window):
     results = []
-    previous = _kernels.BACKEND
+    previous = _backend.BACKEND
     try:
         for name in ("python", "cython"):
-            if name == "cython" and _kernels.compiled_module() is None:
+            if name == "cython" and _backend.compiled_module() is None:
                 continue
-            _kernels.set_backend(name)
-            table = _kernels.new_word_table()
+            _backend.set_backend(name)
+            table = _backend.new_word_table()
             encoded = [table.encode(t) for t in texts]
             words = table.words()
             for t, (ids, offsets) in zip(texts, encoded):
@@ -187,7 +187,7 @@ def test_word_table_matches_tokenize_on_both_backends(texts, window):
                     assert [words[k] for k in ids[offsets[s]:offsets[s + 1]]] == tokenize(line)
             results.append((words, table.counts().tolist(), [(a.tolist(), b.tolist()) for a, b in encoded]))
     finally:
-        _kernels.set_backend(previous)
+        _backend.set_backend(previous)
     assert all(r == results[0] for r in results)
 
 
@@ -209,7 +209,7 @@ def test_kernel_threads_equal_oracle(backend, seed, n_threads):
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     ids = rng.integers(0, vocab, size=int(offsets[-1])).astype(np.int32)
     window = int(rng.integers(1, 7))
-    indptr, indices, data = _kernels.cooccurrence_csr(ids, offsets, vocab, window, n_threads)
+    indptr, indices, data = _backend.cooccurrence_csr(ids, offsets, vocab, window, n_threads)
     got = {}
     for r in range(vocab):
         for k in range(indptr[r], indptr[r + 1]):
@@ -217,25 +217,6 @@ def test_kernel_threads_equal_oracle(backend, seed, n_threads):
     sentences = [ids[offsets[s]:offsets[s + 1]].tolist() for s in range(len(lengths))]
     assert got == cooccurrence_counts(sentences, window)
     assert all(np.all(np.diff(indices[indptr[r]:indptr[r + 1]]) > 0) for r in range(vocab))
-
-
-@pytest.mark.parametrize("n_threads", [1, 2, 3])
-def test_bucket_size_does_not_change_counts(n_threads):
-    """Many small coarse buckets (one row each) or the default: the same matrix, bit for bit."""
-    mod = compiled_or_skip()
-    rng = np.random.default_rng(n_threads)
-    vocab = 5000
-    ids = rng.integers(0, vocab, 40_000).astype(np.int32)
-    offsets = np.unique(np.concatenate([[0], rng.integers(0, ids.size, 2000), [ids.size]])).astype(np.int64)
-    default = mod._count_bucket_keys()
-    try:
-        want = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
-        mod._count_bucket_keys(1)
-        got = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
-    finally:
-        mod._count_bucket_keys(default)
-    for a, b in zip(got, want):
-        assert a.tobytes() == b.tobytes()
 
 
 def _dict_merge(tables):
@@ -255,7 +236,7 @@ def test_merge_tables_equals_a_dict_merge(backend, n_tables):
     # packed words, words longer than 8 characters and words above U+00FF (hashed keys), shared and not
     texts = ["the cat sat\nÜber straße ﬁsh extraordinarily", "dog cat ÅNGSTRÖM\nİstanbul sat δέντρο",
              "new words only\ncat extraordinarily 𝔘nicode δέντρο"]
-    tables = [_kernels.new_word_table() for _ in range(n_tables)]
+    tables = [_backend.new_word_table() for _ in range(n_tables)]
     encoded = []
     for i, text in enumerate(texts):
         encoded.append((i % n_tables, tables[i % n_tables].encode(text)))
@@ -273,7 +254,7 @@ def test_merge_tables_equals_a_dict_merge(backend, n_tables):
 
 
 def test_a_table_cannot_merge_itself(backend):
-    table = _kernels.new_word_table()
+    table = _backend.new_word_table()
     table.encode("a b")
     with pytest.raises(ValueError, match="itself"):
         table.merge(table)
@@ -284,10 +265,10 @@ def test_a_table_cannot_merge_itself(backend):
                 min_size=1, max_size=40))
 def test_prefix_keys_sort_words_like_sorted(words):
     """Keys are the first 8 UTF-8 bytes: sorting by key, then by word, is Python's sort of the words."""
-    from cooc import _kernels_py
+    _kernels_py = _backend.PURE
     from cooc.counting import _sorted_order
 
-    for mod in [_kernels_py] + ([_kernels.compiled_module()] if _kernels.compiled_module() else []):
+    for mod in [_kernels_py] + ([_backend.compiled_module()] if _backend.compiled_module() else []):
         table = mod.WordTable()
         table.encode("\n".join(words))
         got_words = table.words()
@@ -337,37 +318,6 @@ def test_big_buckets_of_frequent_words_equal_the_definition(n_threads):
     assert got[(3, 3)] > 0 and sum(v for (r, c), v in got.items() if r == 1 and c >= 1) >= 4096
 
 
-@pytest.mark.parametrize("n_threads", [1, 2, 3])
-@pytest.mark.parametrize("bits", [1, 2, 3])
-def test_counts_beyond_the_entry_field_equal_the_definition(n_threads, bits):
-    """An entry of U holds a count in 32 bits; a bigger count is kept on the side. With the field cut
-    to 1-3 bits (counts of 1, 3 or 7 and up go to the side table), both the run-length path and the
-    dense path of heavy rows give the definition's counts."""
-    mod = compiled_or_skip()
-    saved = mod._entry_count_bits()
-    rng = np.random.default_rng(bits)
-    vocab, n = 5000, 120_000
-    ids = rng.integers(0, vocab, n)
-    pick = rng.random(n)
-    ids[pick < 0.3] = 3        # heavy rows: counted densely
-    ids[(pick >= 0.3) & (pick < 0.45)] = 1
-    ids[(pick >= 0.45) & (pick < 0.6)] = rng.integers(0, 40, int(((pick >= 0.45) & (pick < 0.6)).sum()))
-    ids = ids.astype(np.int32)
-    offsets = np.unique(np.concatenate([[0], rng.integers(0, n, 4000), [n]])).astype(np.int64)
-    try:
-        mod._entry_count_bits(bits)
-        indptr, indices, data = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
-    finally:
-        mod._entry_count_bits(saved)
-    want = mod.cooccurrence_csr(ids, offsets, vocab, 3, n_threads)
-    for a, b in zip((indptr, indices, data), want):
-        assert a.dtype == b.dtype and np.array_equal(a, b)
-    sentences = [ids[offsets[s]:offsets[s + 1]].tolist() for s in range(offsets.size - 1)]
-    got = {(r, int(indices[k])): int(data[k]) for r in range(vocab) for k in range(indptr[r], indptr[r + 1])}
-    assert got == cooccurrence_counts(sentences, 3)
-    assert sum(v >= (1 << bits) - 1 for v in got.values()) > 100   # many went through the side table
-
-
 def test_remap_chunks_needs_one_map_per_chunk(backend):
     chunks = [(np.array([0, 1], np.int32), np.array([0, 2], np.int64))] * 2
     ids, offsets = counting.remap_chunks(chunks, [np.array([1, -1], np.int32), np.array([-1, 0], np.int32)])
@@ -377,7 +327,7 @@ def test_remap_chunks_needs_one_map_per_chunk(backend):
 
 
 def test_word_table_words_of_ids(backend):
-    table = _kernels.new_word_table()
+    table = _backend.new_word_table()
     table.encode("gamma alpha beta alpha")
     assert table.words() == ["gamma", "alpha", "beta"]
     assert table.words([2, 0, 2]) == ["beta", "gamma", "beta"] and table.words([]) == []

@@ -1,4 +1,5 @@
-"""The validated kernels of ``cooc._kernels``, on both backends, against independent computations."""
+"""The validated kernels of ``cooc._backend`` and ``cooc.neighbors``, on both backends, against independent
+computations."""
 
 from __future__ import annotations
 
@@ -10,11 +11,27 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cooc import _kernels
+from cooc import _backend, neighbors
 from oracle import alpha_runs, cooccurrence_counts, csr_to_dict, split_sentences
 
 # --------------------------------------------------------------------------------------------------
 # helpers
+
+
+def topk_cosine(indptr, indices, data, query, k, exclude=-1):
+    """Top-k rows of a CSR matrix for a dense query, through the active backend's kernel (the
+    matrix's transpose queried with the query's non-zeros): ``(rows, sims)``."""
+    q = np.asarray(query, dtype=np.float64)
+    m = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices), np.asarray(indptr)),
+                      shape=(len(indptr) - 1, q.size))
+    t = sp.csr_matrix(m.T)
+    t.sort_indices()
+    cols = np.flatnonzero(q)
+    rows, sims, found = neighbors.topk_cosine_sparse_many(
+        t.indptr, t.indices, t.data, _backend.row_norms(m.indptr, m.data), [0, cols.size], cols, q[cols], k,
+        exclude,
+    )
+    return rows[0, : found[0]], sims[0, : found[0]]
 
 
 def random_corpus(seed: int, n_words: int, n_sentences: int | None = None, max_len: int = 60):
@@ -76,12 +93,12 @@ PARITY_CASES = [
 @pytest.mark.parametrize(("seed", "n_words", "window"), PARITY_CASES)
 def test_counts_equal_oracle_and_across_backends(backend, across_backends, seed, n_words, window):
     ids, offsets = random_corpus(seed, n_words)
-    out = _kernels.cooccurrence_csr(ids, offsets, n_words, window)
+    out = _backend.cooccurrence_csr(ids, offsets, n_words, window)
     check_csr(*out, n_words)
     expected = cooccurrence_counts(split_sentences(ids, offsets), window)
     assert csr_to_dict(*out) == expected
     assert int(out[2].sum()) == sum(expected.values())
-    assert_same_arrays(across_backends(_kernels.cooccurrence_csr, ids, offsets, n_words, window), out)
+    assert_same_arrays(across_backends(_backend.cooccurrence_csr, ids, offsets, n_words, window), out)
 
 
 @pytest.mark.parametrize("seed", [100, 101, 102])
@@ -93,11 +110,11 @@ def test_counts_wide_rows(backend, across_backends, seed):
     hubs = rng.integers(0, n_words, size=3)
     ids[rng.random(ids.size) < 0.2] = rng.choice(hubs)  # a few hubs see most of the vocabulary
     window = 6
-    out = _kernels.cooccurrence_csr(ids, offsets, n_words, window)
+    out = _backend.cooccurrence_csr(ids, offsets, n_words, window)
     check_csr(*out, n_words)
     assert np.diff(out[0]).max() >= 300, "test corpus should have wide rows"
     assert csr_to_dict(*out) == cooccurrence_counts(split_sentences(ids, offsets), window)
-    assert_same_arrays(across_backends(_kernels.cooccurrence_csr, ids, offsets, n_words, window), out)
+    assert_same_arrays(across_backends(_backend.cooccurrence_csr, ids, offsets, n_words, window), out)
 
 
 def test_counts_large_ids(backend, across_backends):
@@ -112,7 +129,7 @@ def test_counts_large_ids(backend, across_backends):
         sent.extend([hub, int(w)])
     ids = np.array(sent, dtype=np.int64)
     offsets = np.array([0, 100, 100, ids.size], dtype=np.int64)
-    out = _kernels.cooccurrence_csr(ids, offsets, n_words, 2)
+    out = _backend.cooccurrence_csr(ids, offsets, n_words, 2)
     indptr, indices, data = out
     assert indptr.shape == (n_words + 1,)
     assert np.diff(indptr).max() >= 200
@@ -120,7 +137,7 @@ def test_counts_large_ids(backend, across_backends):
         row = indices[indptr[r]:indptr[r + 1]]
         assert np.all(np.diff(row) > 0)
     assert csr_to_dict(*out) == cooccurrence_counts(split_sentences(ids, offsets), 2)
-    assert_same_arrays(across_backends(_kernels.cooccurrence_csr, ids, offsets, n_words, 2), out)
+    assert_same_arrays(across_backends(_backend.cooccurrence_csr, ids, offsets, n_words, 2), out)
 
 
 @pytest.mark.parametrize("window", [61, 1000, 10**12])
@@ -128,19 +145,19 @@ def test_window_longer_than_every_sentence(backend, window):
     ids, offsets = random_corpus(5, 40)
     longest = int(np.diff(offsets).max())
     assert longest <= 60 < window
-    out = _kernels.cooccurrence_csr(ids, offsets, 40, window)
-    clamped = _kernels.cooccurrence_csr(ids, offsets, 40, longest)
+    out = _backend.cooccurrence_csr(ids, offsets, 40, window)
+    clamped = _backend.cooccurrence_csr(ids, offsets, 40, longest)
     assert_same_arrays({"clamped": clamped}, out)
     assert csr_to_dict(*out) == cooccurrence_counts(split_sentences(ids, offsets), window)
 
 
 def test_empty_inputs(backend):
     # no sentences at all
-    indptr, indices, data = _kernels.cooccurrence_csr([], [0], 4, 3)
+    indptr, indices, data = _backend.cooccurrence_csr([], [0], 4, 3)
     check_csr(indptr, indices, data, 4)
     assert indices.size == 0 and np.all(indptr == 0)
     # only empty sentences, and a vocabulary of zero words
-    indptr, indices, data = _kernels.cooccurrence_csr(np.array([], np.int64), [0, 0, 0], 0, 1)
+    indptr, indices, data = _backend.cooccurrence_csr(np.array([], np.int64), [0, 0, 0], 0, 1)
     check_csr(indptr, indices, data, 0)
     assert indptr.tolist() == [0]
 
@@ -148,7 +165,7 @@ def test_empty_inputs(backend):
 def test_one_word_sentences_give_zero_rows(backend):
     ids = [0, 1, 2, 1]
     offsets = [0, 1, 2, 3, 4]
-    indptr, indices, data = _kernels.cooccurrence_csr(ids, offsets, 3, 5)
+    indptr, indices, data = _backend.cooccurrence_csr(ids, offsets, 3, 5)
     check_csr(indptr, indices, data, 3)
     assert data.size == 0
 
@@ -160,7 +177,7 @@ def test_one_word_sentences_give_zero_rows(backend):
 def test_repeated_word_diagonal(backend, tokens, window, diagonal):
     expected = cooccurrence_counts([tokens], window)
     assert expected == {(0, 0): diagonal}  # the oracle agrees with the spec's worked examples
-    indptr, indices, data = _kernels.cooccurrence_csr(tokens, [0, len(tokens)], 1, window)
+    indptr, indices, data = _backend.cooccurrence_csr(tokens, [0, len(tokens)], 1, window)
     assert indptr.tolist() == [0, 1]
     assert indices.tolist() == [0]
     assert data.tolist() == [diagonal]
@@ -168,7 +185,7 @@ def test_repeated_word_diagonal(backend, tokens, window, diagonal):
 
 def test_windows_stop_at_sentence_end(backend):
     # "0 1 | 2 3": nothing links 1 and 2
-    out = _kernels.cooccurrence_csr([0, 1, 2, 3], [0, 2, 4], 4, 6)
+    out = _backend.cooccurrence_csr([0, 1, 2, 3], [0, 2, 4], 4, 6)
     assert csr_to_dict(*out) == {(0, 1): 1, (1, 0): 1, (2, 3): 1, (3, 2): 1}
 
 
@@ -176,7 +193,7 @@ def test_windows_stop_at_sentence_end(backend):
 def test_input_dtypes_accepted(backend, dtype):
     ids_ref, offsets = random_corpus(11, 100, n_sentences=20)
     ids = ids_ref.tolist() if dtype is list else ids_ref.astype(dtype)
-    out = _kernels.cooccurrence_csr(ids, offsets.tolist(), 100, 3)
+    out = _backend.cooccurrence_csr(ids, offsets.tolist(), 100, 3)
     check_csr(*out, 100)
     assert csr_to_dict(*out) == cooccurrence_counts(split_sentences(ids_ref, offsets), 3)
 
@@ -200,10 +217,10 @@ def test_property_counts_equal_oracle(backend, across_backends, corpus):
     offsets = [0]
     for s in sentences:
         offsets.append(offsets[-1] + len(s))
-    out = _kernels.cooccurrence_csr(ids, offsets, n_words, window)
+    out = _backend.cooccurrence_csr(ids, offsets, n_words, window)
     check_csr(*out, n_words)
     assert csr_to_dict(*out) == cooccurrence_counts(sentences, window)
-    assert_same_arrays(across_backends(_kernels.cooccurrence_csr, ids, offsets, n_words, window), out)
+    assert_same_arrays(across_backends(_backend.cooccurrence_csr, ids, offsets, n_words, window), out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -243,7 +260,7 @@ def random_csr_values(seed: int, integer: bool):
 @pytest.mark.parametrize("seed", range(5))
 def test_normalize_matches_numpy_and_is_bit_identical(backend, across_backends, seed, integer):
     indptr, data, zero_rows = random_csr_values(seed, integer)
-    out = _kernels.normalize_rows_l2(indptr, data)
+    out = _backend.normalize_rows_l2(indptr, data)
     assert out.dtype == np.float64
     assert out.shape == data.shape
     np.testing.assert_allclose(out, numpy_normalize(indptr, data), rtol=1e-13, atol=0)
@@ -253,25 +270,25 @@ def test_normalize_matches_numpy_and_is_bit_identical(backend, across_backends, 
             assert np.all(seg == 0.0) and not np.any(np.isnan(seg))
         else:
             assert math.isclose(float(np.linalg.norm(seg)), 1.0, rel_tol=1e-12)
-    for name, other in across_backends(_kernels.normalize_rows_l2, indptr, data).items():
+    for name, other in across_backends(_backend.normalize_rows_l2, indptr, data).items():
         assert other.dtype == np.float64
         assert other.tobytes() == out.tobytes(), f"{name} differs bitwise"
 
 
 def test_normalize_zero_rows_stay_zero(backend):
     indptr = np.array([0, 0, 2, 2, 3], dtype=np.int64)
-    out = _kernels.normalize_rows_l2(indptr, np.array([0, 0, 5], dtype=np.int64))
+    out = _backend.normalize_rows_l2(indptr, np.array([0, 0, 5], dtype=np.int64))
     assert out.tolist() == [0.0, 0.0, 1.0]
-    out = _kernels.normalize_rows_l2(indptr, np.array([0.0, -0.0, -2.0]))
+    out = _backend.normalize_rows_l2(indptr, np.array([0.0, -0.0, -2.0]))
     assert out.tolist() == [0.0, 0.0, -1.0]
-    assert _kernels.normalize_rows_l2([0, 0, 0], np.array([], dtype=np.int64)).size == 0
+    assert _backend.normalize_rows_l2([0, 0, 0], np.array([], dtype=np.int64)).size == 0
 
 
 def test_normalize_int64_counts_above_2_to_32(backend, across_backends):
     big = [2**33, 3 * 2**33, 2**40 + 12345, 5 * 10**12 + 1, 7, 2**62 + 2**40]
     indptr = np.array([0, 2, 4, 5, 6], dtype=np.int64)
     data = np.array(big, dtype=np.int64)
-    out = _kernels.normalize_rows_l2(indptr, data)
+    out = _backend.normalize_rows_l2(indptr, data)
     expected = []
     for r in range(4):
         seg = [float(v) for v in big[indptr[r]:indptr[r + 1]]]
@@ -280,7 +297,7 @@ def test_normalize_int64_counts_above_2_to_32(backend, across_backends):
     np.testing.assert_allclose(out, expected, rtol=1e-15)
     np.testing.assert_allclose(out[:2], [1 / math.sqrt(10), 3 / math.sqrt(10)], rtol=1e-15)
     assert out[4] == 1.0 and out[5] == 1.0
-    for other in across_backends(_kernels.normalize_rows_l2, indptr, data).values():
+    for other in across_backends(_backend.normalize_rows_l2, indptr, data).values():
         assert other.tobytes() == out.tobytes()
 
 
@@ -333,7 +350,7 @@ def test_topk_exact_ties_match_brute_force(backend, across_backends, seed, k, ex
     dense, query = tied_matrix(seed)
     m = sp.csr_matrix(dense)
     m.sort_indices()
-    rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, k, exclude)
+    rows, sims = topk_cosine(m.indptr, m.indices, m.data, query, k, exclude)
     want_rows, want_sims = brute_topk(dense, query, k, exclude)
     assert rows.dtype == np.int64 and sims.dtype == np.float64
     assert rows.tolist() == want_rows.tolist()
@@ -343,7 +360,7 @@ def test_topk_exact_ties_match_brute_force(backend, across_backends, seed, k, ex
     _, all_sims = brute_topk(dense, query, len(dense), -1)
     assert len(set(all_sims.tolist())) < len(all_sims)
     for name, (r2, s2) in across_backends(
-        _kernels.topk_cosine, m.indptr, m.indices, m.data, query, k, exclude
+        topk_cosine, m.indptr, m.indices, m.data, query, k, exclude
     ).items():
         assert r2.tolist() == rows.tolist(), name
         assert s2.tobytes() == sims.tobytes(), name
@@ -354,7 +371,7 @@ def test_topk_exclude_out_of_range_is_refused(backend, exclude):
     dense, query = tied_matrix(0)
     m = sp.csr_matrix(dense)
     with pytest.raises(ValueError, match="exclude"):
-        _kernels.topk_cosine(m.indptr, m.indices, m.data, query, 3, exclude)
+        topk_cosine(m.indptr, m.indices, m.data, query, 3, exclude)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -367,7 +384,7 @@ def test_topk_random_floats(backend, seed):
     k = int(rng.integers(0, n_rows + 3))
     exclude = int(rng.integers(-1, n_rows))
     m = sp.csr_matrix(dense)
-    rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, k, exclude)
+    rows, sims = topk_cosine(m.indptr, m.indices, m.data, query, k, exclude)
     candidates = n_rows - (exclude >= 0)
     assert rows.size == sims.size == min(k, candidates)
     _, all_sims = brute_topk(dense, query, n_rows, -1)
@@ -384,26 +401,26 @@ def test_topk_random_floats(backend, seed):
 def test_topk_k_zero_and_k_larger_than_candidates(backend):
     dense, query = tied_matrix(1)
     m = sp.csr_matrix(dense)
-    rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, 0, -1)
+    rows, sims = topk_cosine(m.indptr, m.indices, m.data, query, 0, -1)
     assert rows.shape == (0,) and sims.shape == (0,)
     assert rows.dtype == np.int64 and sims.dtype == np.float64
     n = dense.shape[0]
-    rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, 10**9, 2)
+    rows, sims = topk_cosine(m.indptr, m.indices, m.data, query, 10**9, 2)
     assert sorted(rows.tolist()) == [r for r in range(n) if r != 2]
-    rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, query, 10**9, -1)
+    rows, sims = topk_cosine(m.indptr, m.indices, m.data, query, 10**9, -1)
     assert sorted(rows.tolist()) == list(range(n))
 
 
 def test_topk_zero_query_gives_zeros_in_index_order(backend):
     dense, _ = tied_matrix(2)
     m = sp.csr_matrix(dense)
-    rows, sims = _kernels.topk_cosine(m.indptr, m.indices, m.data, np.zeros(dense.shape[1]), 4, 1)
+    rows, sims = topk_cosine(m.indptr, m.indices, m.data, np.zeros(dense.shape[1]), 4, 1)
     assert rows.tolist() == [0, 2, 3, 4]
     assert sims.tolist() == [0.0] * 4
 
 
 def test_topk_empty_matrix(backend):
-    rows, sims = _kernels.topk_cosine([0], np.array([], np.int32), np.array([]), [1.0, 2.0], 5, -1)
+    rows, sims = topk_cosine([0], np.array([], np.int32), np.array([]), [1.0, 2.0], 5, -1)
     assert rows.size == 0 and sims.size == 0
 
 
@@ -415,10 +432,10 @@ def test_cosine_dense_zero_vector_is_zero_not_nan(backend):
     z = np.zeros(5)
     v = np.arange(5.0)
     for a, b in [(z, v), (v, z), (z, z)]:
-        c = _kernels.cosine_dense(a, b)
+        c = _backend.cosine_dense(a, b)
         assert c == 0.0 and not math.isnan(c)
         assert type(c) is float
-    assert _kernels.cosine_dense([], []) == 0.0
+    assert _backend.cosine_dense([], []) == 0.0
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -426,12 +443,12 @@ def test_cosine_dense_matches_numpy(backend, across_backends, seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 200))
     a, b = rng.normal(size=n), rng.normal(size=n)
-    c = _kernels.cosine_dense(a, b)
+    c = _backend.cosine_dense(a, b)
     assert type(c) is float
     assert math.isclose(c, float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))), rel_tol=1e-11)
-    assert math.isclose(_kernels.cosine_dense(a, 3.0 * a), 1.0, rel_tol=1e-14)
-    assert math.isclose(_kernels.cosine_dense(a, -a), -1.0, rel_tol=1e-14)
-    for value in across_backends(_kernels.cosine_dense, a, b).values():
+    assert math.isclose(_backend.cosine_dense(a, 3.0 * a), 1.0, rel_tol=1e-14)
+    assert math.isclose(_backend.cosine_dense(a, -a), -1.0, rel_tol=1e-14)
+    for value in across_backends(_backend.cosine_dense, a, b).values():
         assert value == c  # bit-identical across backends
 
 
@@ -466,7 +483,7 @@ chunks_strategy = st.lists(
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(chunks=chunks_strategy)
 def test_word_table_matches_reference_tokenizer(backend, chunks):
-    table = _kernels.new_word_table()
+    table = _backend.new_word_table()
     expected, words, counts = reference_encode(chunks)
     for chunk, (want_ids, want_offsets) in zip(chunks, expected):
         ids, offsets = table.encode(chunk)
@@ -486,7 +503,7 @@ def test_word_table_long_text(backend):
     vocab = ["".join(rng.choice(letters, size=int(rng.integers(1, 9)))) for _ in range(5000)]
     lines = [" ".join(rng.choice(vocab, size=int(rng.integers(0, 300)))) for _ in range(60)]
     chunks = ["\n".join(lines[:30]), "\n".join(lines[30:])]
-    table = _kernels.new_word_table()
+    table = _backend.new_word_table()
     expected, words, counts = reference_encode(chunks)
     for chunk, (want_ids, want_offsets) in zip(chunks, expected):
         ids, offsets = table.encode(chunk)
@@ -509,14 +526,14 @@ def test_csr_add_equals_scipy(backend, across_backends, seed):
     a = random_int_csr(rng, n_rows, n_cols, big=seed % 2 == 1)
     b = random_int_csr(rng, n_rows, n_cols, big=seed % 3 == 0)
     args = (a.indptr, a.indices, a.data, b.indptr, b.indices, b.data)
-    indptr, indices, data = out = _kernels.csr_add(*args)
+    indptr, indices, data = out = _backend.csr_add(*args)
     assert (indptr.dtype, indices.dtype, data.dtype) == (np.int64, np.int32, np.int64)
     for r in range(n_rows):
         assert np.all(np.diff(indices[indptr[r]:indptr[r + 1]]) > 0)
     total = a.toarray().astype(object) + b.toarray().astype(object)  # exact integers
     got = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols)).toarray()
     assert got.astype(object).tolist() == total.tolist()
-    assert_same_arrays(across_backends(_kernels.csr_add, *args), out)
+    assert_same_arrays(across_backends(_backend.csr_add, *args), out)
 
 
 @pytest.mark.parametrize("integer", [True, False], ids=["int64", "float64"])
@@ -529,8 +546,8 @@ def test_normalize_threads_give_the_same_bits(backend, integer, threads):
     indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     nnz = int(indptr[-1])
     data = rng.integers(1, 10**6, size=nnz).astype(np.int64) if integer else rng.normal(size=nnz)
-    one = _kernels.normalize_rows_l2(indptr, data)
-    many = _kernels.normalize_rows_l2(indptr, data, threads)
+    one = _backend.normalize_rows_l2(indptr, data)
+    many = _backend.normalize_rows_l2(indptr, data, threads)
     assert nnz > 1 << 16
     assert many.tobytes() == one.tobytes()
     np.testing.assert_allclose(one, numpy_normalize(indptr, data), rtol=1e-13, atol=0)
@@ -538,7 +555,7 @@ def test_normalize_threads_give_the_same_bits(backend, integer, threads):
 
 def test_normalize_refuses_bad_threads():
     with pytest.raises(ValueError, match="n_threads"):
-        _kernels.normalize_rows_l2(np.array([0, 1], dtype=np.int64), np.array([1], dtype=np.int64), 0)
+        _backend.normalize_rows_l2(np.array([0, 1], dtype=np.int64), np.array([1], dtype=np.int64), 0)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -564,11 +581,11 @@ def test_remap_ids_equals_the_definition(backend, across_backends, seed):
     # drop none, some, or every word
     drop = [0.0, 0.3, 1.0][seed % 3]
     mapping = np.where(rng.random(n_words) < drop, -1, rng.permutation(n_words)).astype(np.int32)
-    got_ids, got_offsets = _kernels.remap_ids(ids, offsets, mapping)
+    got_ids, got_offsets = _backend.remap_ids(ids, offsets, mapping)
     want_ids, want_offsets = _remap_definition(ids.tolist(), offsets.tolist(), mapping.tolist())
     assert got_ids.dtype == np.int32 and got_offsets.dtype == np.int64
     assert got_ids.tolist() == want_ids and got_offsets.tolist() == want_offsets
-    results = across_backends(lambda: [a.tolist() for a in _kernels.remap_ids(ids, offsets, mapping)])
+    results = across_backends(lambda: [a.tolist() for a in _backend.remap_ids(ids, offsets, mapping)])
     assert len({repr(r) for r in results.values()}) == 1
 
 
@@ -583,4 +600,4 @@ def test_remap_ids_equals_the_definition(backend, across_backends, seed):
 ])
 def test_remap_ids_refuses_bad_input(backend, ids, offsets, mapping, message):
     with pytest.raises((ValueError, TypeError), match=message):
-        _kernels.remap_ids(ids, offsets, mapping)
+        _backend.remap_ids(ids, offsets, mapping)

@@ -1,14 +1,13 @@
-"""What a pip-installed cooc promises beyond its results (issue 6).
+"""What a pip-installed cooc promises beyond its results.
 
 - the version comes from the package metadata, for ``cooc.__version__`` and ``cooc --version``;
-- ``py.typed`` and the stub ``_kernels_c.pyi`` are installed, and the stub's signatures equal the twins';
+- ``py.typed`` and the kernels' Cython sources (``cooc/_ext/*.pyx``, ``*.pxd``) are installed;
 - the kernels give the same results when several threads call them at once, on both backends: this is
   what allows the compiled module to declare ``freethreading_compatible`` (setup.py).
 """
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import inspect
 import subprocess
@@ -23,10 +22,9 @@ import numpy as np
 import pytest
 
 import cooc
-from cooc import _kernels, _kernels_py
+from cooc import _backend, neighbors
 
 PACKAGE = Path(cooc.__file__).resolve().parent
-STUB = PACKAGE / "_kernels_c.pyi"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -65,89 +63,13 @@ def test_py_typed_is_installed():
     assert (PACKAGE / "py.typed").is_file()
 
 
-def _stub_tree() -> ast.Module:
-    assert STUB.is_file(), f"{STUB} is not installed"
-    return ast.parse(STUB.read_text(encoding="utf-8"), filename=str(STUB))
-
-
-def _stub_params(fn: ast.FunctionDef) -> list[tuple[str, str, bool]]:
-    """(name, kind, has default) of every parameter of a stub function."""
-    a = fn.args
-    out = []
-    positional = a.posonlyargs + a.args
-    first_default = len(positional) - len(a.defaults)
-    for i, p in enumerate(positional):
-        kind = "POSITIONAL_ONLY" if i < len(a.posonlyargs) else "POSITIONAL_OR_KEYWORD"
-        out.append((p.arg, kind, i >= first_default))
-    if a.vararg:
-        out.append((a.vararg.arg, "VAR_POSITIONAL", False))
-    for p, d in zip(a.kwonlyargs, a.kw_defaults):
-        out.append((p.arg, "KEYWORD_ONLY", d is not None))
-    if a.kwarg:
-        out.append((a.kwarg.arg, "VAR_KEYWORD", False))
-    return out
-
-
-def _twin_params(fn: Callable[..., Any]) -> list[tuple[str, str, bool]]:
-    """(name, kind, has default) of every parameter of a twin function or method."""
-    params = inspect.signature(fn).parameters.values()
-    return [(p.name, p.kind.name, p.default is not inspect.Parameter.empty) for p in params]
-
-
-def _stub_definitions() -> dict[str, ast.AST]:
-    return {
-        node.name: node
-        for node in _stub_tree().body
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
-    }
-
-
-def test_stub_defines_exactly_the_kernels():
-    assert sorted(_stub_definitions()) == sorted(_kernels.KERNEL_NAMES)
-
-
-def test_stub_all_equals_twin_all():
-    tree = _stub_tree()
-    (assign,) = [
-        n for n in tree.body
-        if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in n.targets)
-    ]
-    assert sorted(ast.literal_eval(assign.value)) == sorted(_kernels_py.__all__)
-
-
-@pytest.mark.parametrize(
-    "name", [n for n in _kernels.KERNEL_NAMES if not inspect.isclass(getattr(_kernels_py, n))]
-)
-def test_stub_function_signature_equals_twin(name):
-    node = _stub_definitions()[name]
-    assert isinstance(node, ast.FunctionDef), f"{name} is not a function in the stub"
-    assert _stub_params(node) == _twin_params(getattr(_kernels_py, name))
-    assert node.returns is not None, f"{name} has no return annotation in the stub"
-
-
-def _twin_methods(cls: type) -> list[str]:
-    """The methods the twin class defines itself: public ones, __init__ and protocol methods."""
-    return sorted(
-        n for n, v in vars(cls).items()
-        if callable(v) and (not n.startswith("_") or (n.startswith("__") and n.endswith("__")))
-    )
-
-
-@pytest.mark.parametrize(
-    "name", [n for n in _kernels.KERNEL_NAMES if inspect.isclass(getattr(_kernels_py, n))]
-)
-def test_stub_class_methods_equal_twin(name):
-    node = _stub_definitions()[name]
-    assert isinstance(node, ast.ClassDef), f"{name} is not a class in the stub"
-    stub_methods = {n.name: n for n in node.body if isinstance(n, ast.FunctionDef)}
-    twin = getattr(_kernels_py, name)
-    assert sorted(stub_methods) == _twin_methods(twin)
-    for method in _twin_methods(twin):
-        assert _stub_params(stub_methods[method]) == _twin_params(getattr(twin, method)), method
-
-
-def test_word_table_has_the_documented_methods():
-    assert {"encode", "words", "counts", "__len__"} <= set(_twin_methods(_kernels_py.WordTable))
+def test_kernel_sources_are_installed():
+    """Each compiled module's .pyx ships (so does the .pxd they share), never generated C."""
+    ext = PACKAGE / "_ext"
+    for name in _backend.KERNEL_MODULES:
+        assert (ext / f"{name}.pyx").is_file(), name
+        assert not (ext / f"{name}.c").exists(), name
+    assert (ext / "_heap.pxd").is_file()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -180,24 +102,27 @@ def _work(backend: str) -> list[Callable[[], Any]]:
     n_tokens, n_words = (6_000, 300) if small else (100_000, 3_000)
     ids, offsets = _corpus(rng, n_tokens, n_words)
     ids2, offsets2 = _corpus(rng, n_tokens, n_words)
-    m1 = _kernels.cooccurrence_csr(ids, offsets, n_words, 3)
-    m2 = _kernels.cooccurrence_csr(ids2, offsets2, n_words, 2)
-    vals = _kernels.normalize_rows_l2(m1[0], m1[2])
+    m1 = _backend.cooccurrence_csr(ids, offsets, n_words, 3)
+    m2 = _backend.cooccurrence_csr(ids2, offsets2, n_words, 2)
+    vals = _backend.normalize_rows_l2(m1[0], m1[2])
     query = rng.random(n_words)
+    index = neighbors.TransposeIndex.from_rows(m1[0], m1[1], vals, n_words)
+    cols = np.arange(n_words, dtype=np.int32)
     texts = [_text(rng, 200 if small else 3_000) for _ in range(3)]
 
     def encode_all() -> Any:
-        table = _kernels.new_word_table()  # one table per thread, as documented
+        table = _backend.new_word_table()  # one table per thread, as documented
         out = [table.encode(t) for t in texts]
         return out, table.words(), table.counts(), len(table)
 
     return [
-        lambda: _kernels.cooccurrence_csr(ids, offsets, n_words, 3),
-        lambda: _kernels.cooccurrence_csr(ids2, offsets2, n_words, 5),
+        lambda: _backend.cooccurrence_csr(ids, offsets, n_words, 3),
+        lambda: _backend.cooccurrence_csr(ids2, offsets2, n_words, 5),
         encode_all,
-        lambda: _kernels.topk_cosine(m1[0], m1[1], vals, query, 10, 3),
-        lambda: _kernels.csr_add(*m1, *m2),
-        lambda: _kernels.normalize_rows_l2(m2[0], m2[2]),
+        lambda: index.query([0, n_words], cols, query, 10, 3),
+        lambda: index.query_rows(np.arange(40), 10, 2),
+        lambda: _backend.csr_add(*m1, *m2),
+        lambda: _backend.normalize_rows_l2(m2[0], m2[2]),
     ]
 
 
@@ -250,13 +175,13 @@ def test_compiled_module_keeps_the_gil_off_on_free_threaded_python(compiled_kern
     code = (
         "import sys, warnings\n"
         "warnings.simplefilter('always')\n"
-        "import cooc._kernels_c\n"
+        "import cooc._ext.count, cooc._ext.linalg, cooc._ext.neighbors, cooc._ext.tokenize\n"
         "print(sys._is_gil_enabled())\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     # CPython re-enables the GIL, with a RuntimeWarning naming the module, for any extension that does
     # not declare Py_mod_gil = Py_MOD_GIL_NOT_USED; ours must never be the one named.
-    assert "cooc._kernels_c" not in proc.stderr, proc.stderr
+    assert "cooc._ext" not in proc.stderr, proc.stderr
     if "GIL" not in proc.stderr:
         assert proc.stdout.strip() == "False"

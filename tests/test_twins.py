@@ -1,10 +1,12 @@
-"""The compiled kernels and their pure-Python twins are provably twins (DESIGN.md rule 6).
+"""The compiled kernels and their pure-Python twins are provably twins.
 
-Names, signatures, docstrings and output dtypes must agree; the selector must pick the right one.
+Module by module (``cooc._ext.<name>`` and ``cooc._pure.<name>``), names, signatures, docstrings and
+output dtypes must agree; the selector must pick the right one.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import re
@@ -16,7 +18,9 @@ import numpy as np
 import pytest
 
 import cooc
-from cooc import _kernels, _kernels_py
+from cooc import _backend
+
+_kernels_py = _backend.PURE
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -68,7 +72,7 @@ def _protocol_methods(cls) -> list[str]:
 def _members() -> list[str]:
     """Every kernel, and every public method of a kernel class, as dotted paths from the twin."""
     out = []
-    for name in _kernels.KERNEL_NAMES:
+    for name in _backend.KERNEL_NAMES:
         obj = getattr(_kernels_py, name)
         out.append(name)
         if inspect.isclass(obj):
@@ -76,8 +80,8 @@ def _members() -> list[str]:
     return out
 
 
-FUNCTIONS = [n for n in _kernels.KERNEL_NAMES if not inspect.isclass(getattr(_kernels_py, n))]
-CLASSES = [n for n in _kernels.KERNEL_NAMES if inspect.isclass(getattr(_kernels_py, n))]
+FUNCTIONS = [n for n in _backend.KERNEL_NAMES if not inspect.isclass(getattr(_kernels_py, n))]
+CLASSES = [n for n in _backend.KERNEL_NAMES if inspect.isclass(getattr(_kernels_py, n))]
 MEMBERS = _members()
 
 
@@ -88,25 +92,35 @@ def _resolve(module, path: str):
     return obj
 
 
+#: kernels whose validated wrapper in cooc._backend takes the same parameters and has the same docstring
+#: (the others run on threads over ranges of rows, or are called by cooc.neighbors after its checks)
+SAME_AS_WRAPPER = ("cooccurrence_csr", "cosine_dense", "csr_add", "row_norms", "ppmi_csr", "remap_ids")
+
+
 def test_kernel_names_are_the_public_names_of_the_twin():
-    assert set(_kernels.KERNEL_NAMES) == set(_kernels_py.__all__)
-    assert len(set(_kernels.KERNEL_NAMES)) == len(_kernels.KERNEL_NAMES)
-    for name in _kernels.KERNEL_NAMES:
+    pure = [importlib.import_module(f"cooc._pure.{m}") for m in _backend.KERNEL_MODULES]
+    assert list(_backend.KERNEL_NAMES) == [n for mod in pure for n in mod.__all__]
+    assert len(set(_backend.KERNEL_NAMES)) == len(_backend.KERNEL_NAMES)
+    for name in _backend.KERNEL_NAMES:
         assert callable(getattr(_kernels_py, name))
-    for name in FUNCTIONS:  # everything else calls the kernels through the validated selector
-        assert callable(getattr(_kernels, name)), name
-    for name in ("cooccurrence_csr", "normalize_rows_l2", "topk_cosine", "cosine_dense"):
+    for name in SAME_AS_WRAPPER:  # everything else calls the kernels through the validated selector
+        assert callable(getattr(_backend, name)), name
+    for name in ("cooccurrence_csr", "normalize_rows_l2", "topk_cosine_sparse_many", "cosine_dense"):
         assert name in FUNCTIONS
 
 
-def test_compiled_module_has_the_same_public_names(compiled_kernels):
-    assert set(compiled_kernels.__all__) == set(_kernels_py.__all__) == set(_kernels.KERNEL_NAMES)
-    for name in _kernels.KERNEL_NAMES:
-        c_obj = getattr(compiled_kernels, name)
+@pytest.mark.parametrize("module", _backend.KERNEL_MODULES)
+def test_compiled_module_has_the_same_public_names(compiled_kernels, module):
+    c_mod = importlib.import_module(f"cooc._ext.{module}")
+    py_mod = importlib.import_module(f"cooc._pure.{module}")
+    assert set(c_mod.__all__) == set(py_mod.__all__)
+    for name in py_mod.__all__:
+        c_obj = getattr(c_mod, name)
         assert callable(c_obj), name
-        assert inspect.isclass(c_obj) == inspect.isclass(getattr(_kernels_py, name)), name
-    public_c = {n for n in dir(compiled_kernels) if not n.startswith("_") and callable(getattr(compiled_kernels, n))}
-    assert set(_kernels.KERNEL_NAMES) <= public_c
+        assert inspect.isclass(c_obj) == inspect.isclass(getattr(py_mod, name)), name
+        assert getattr(compiled_kernels, name) is c_obj
+    public_c = {n for n in dir(c_mod) if not n.startswith("_") and callable(getattr(c_mod, n))}
+    assert set(py_mod.__all__) <= public_c
 
 
 @pytest.mark.parametrize("name", CLASSES)
@@ -134,9 +148,9 @@ def test_same_signature(compiled_kernels, path):
     py_fn = _resolve(_kernels_py, path)
     c_fn = _resolve(compiled_kernels, path)
     assert _params(_signature(c_fn)) == _params(inspect.signature(py_fn))
-    if path in FUNCTIONS:
+    if path in SAME_AS_WRAPPER:
         # the validated wrapper takes as many parameters (positional calls pass straight through)
-        wrapper = _params(inspect.signature(getattr(_kernels, path)))
+        wrapper = _params(inspect.signature(getattr(_backend, path)))
         assert len(wrapper) == len(_params(inspect.signature(py_fn)))
 
 
@@ -154,9 +168,9 @@ def test_same_docstring(compiled_kernels, path):
     c_doc = _strip_embedded_signature(_resolve(compiled_kernels, path))
     assert py_doc, f"{path} has no docstring"
     assert c_doc == py_doc
-    if path in FUNCTIONS:
+    if path in SAME_AS_WRAPPER:
         # the validated wrappers expose the same documentation
-        assert inspect.cleandoc(getattr(_kernels, path).__doc__) == py_doc
+        assert inspect.cleandoc(getattr(_backend, path).__doc__) == py_doc
 
 
 def _valid_inputs():
@@ -165,11 +179,23 @@ def _valid_inputs():
     indptr = np.array([0, 2, 3, 3], dtype=np.int64)
     indices = np.array([0, 2, 1], dtype=np.int32)
     data = np.array([1.0, 2.0, 3.0])
+    no_dense = (np.zeros(0, dtype=np.int32), np.zeros((0, 3)))
     return {
         "cooccurrence_csr": (ids, offsets, 3, 2),
-        "normalize_rows_l2": (indptr, np.array([1, 2, 3], dtype=np.int64)),
-        "topk_cosine": (indptr, indices, data, np.array([1.0, 0.0, 1.0]), 2, -1),
+        "csr_add": (indptr, indices, np.array([1, 2, 3], dtype=np.int64)) * 2,
+        "normalize_rows_l2": (indptr, np.array([1, 2, 3], dtype=np.int64), np.zeros(3)),
+        "row_norms": (indptr, data),
         "cosine_dense": (np.array([1.0, 2.0]), np.array([2.0, 1.0])),
+        "ppmi_csr": (indptr, indices, data, np.array([3.0, 3.0, 1.0]), np.array([0.2, 0.3, 0.5]), 0.0),
+        "csr_matmat": (indptr, indices, data.astype(np.float32), np.ones((3, 2), dtype=np.float32),
+                       np.zeros((3, 2), dtype=np.float32)),
+        "remap_ids": (ids, offsets, np.array([1, -1, 0], dtype=np.int32)),
+        # the transpose of the 3 x 3 matrix (indptr, indices, data) is itself here: rows 0 and 2 ...
+        "topk_cosine_sparse_many": (np.array([0, 1, 2, 3], dtype=np.int64), np.array([0, 1, 0], dtype=np.int32),
+                                    data, np.array([np.sqrt(5.0), 2.0, 0.0]), np.array([0, 1, 3], dtype=np.int64),
+                                    np.array([0, 1, 2], dtype=np.int32), data, 2, np.array([-1, 1], dtype=np.int64),
+                                    *no_dense, 0, 3),
+        "topk_cosine_rows": (np.array([[1.0, 2.0], [0.0, 0.0], [2.0, 1.0]]), np.array([1.0, 1.0]), 2, -1),
     }
 
 
@@ -181,10 +207,9 @@ def _dtypes(result):
 
 @pytest.mark.parametrize("name", sorted(_valid_inputs()))
 def test_same_output_types_and_values(compiled_kernels, name):
-    assert name in _kernels.KERNEL_NAMES
-    args = _valid_inputs()[name]
-    py_out = getattr(_kernels_py, name)(*args)
-    c_out = getattr(compiled_kernels, name)(*args)
+    assert name in _backend.KERNEL_NAMES
+    py_out = getattr(_kernels_py, name)(*_valid_inputs()[name])   # fresh arrays: some kernels write into
+    c_out = getattr(compiled_kernels, name)(*_valid_inputs()[name])   # an out array
     assert _dtypes(c_out) == _dtypes(py_out)
     if isinstance(py_out, tuple):
         for a, b in zip(c_out, py_out):
@@ -222,13 +247,13 @@ def test_default_backend_is_cython_when_built(compiled_kernels):
 
 def test_pure_python_switch():
     proc = _python(
-        "import cooc, cooc._kernels as k; print(cooc.BACKEND, k._impl.__name__)", COOC_PURE_PYTHON="1"
+        "import cooc, cooc._backend as k; print(cooc.BACKEND, k.active() is k.PURE)", COOC_PURE_PYTHON="1"
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["python", "cooc._kernels_py"]
+    assert proc.stdout.split() == ["python", "True"]
 
 
-BLOCK_COMPILED = "import sys; sys.modules['cooc._kernels_c'] = None\n"
+BLOCK_COMPILED = "import sys; sys.modules['cooc._ext.count'] = None\n"
 
 
 def test_missing_compiled_module_warns_once_and_uses_the_twin():
@@ -237,7 +262,7 @@ def test_missing_compiled_module_warns_once_and_uses_the_twin():
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always')\n"
         "    import cooc, cooc.embeddings, cooc.classify\n"
-        "    import importlib; importlib.import_module('cooc._kernels')\n"
+        "    import importlib; importlib.import_module('cooc._backend')\n"
         "print(cooc.BACKEND, sum(issubclass(x.category, RuntimeWarning) for x in w))\n"
         "emb = cooc.pretrain(['good food', 'good wine'])\n"
         "print(round(emb.similarity('food', 'wine'), 6))\n"
@@ -251,19 +276,19 @@ def test_missing_compiled_module_warns_once_and_uses_the_twin():
 
 
 def test_set_backend_rejects_unknown_names():
-    previous = _kernels.BACKEND
+    previous = _backend.BACKEND
     try:
         with pytest.raises(ValueError, match="fortran"):
-            _kernels.set_backend("fortran")
-        assert _kernels.BACKEND == previous
+            _backend.set_backend("fortran")
+        assert _backend.BACKEND == previous
     finally:
-        _kernels.set_backend(previous)
+        _backend.set_backend(previous)
 
 
 def _run_pytest_without_compiled(require: bool) -> subprocess.CompletedProcess:
     selection = [
         str(TESTS / "test_twins.py") + "::test_kernel_names_are_the_public_names_of_the_twin",
-        str(TESTS / "test_twins.py") + "::test_compiled_module_has_the_same_public_names",
+        str(TESTS / "test_twins.py") + "::test_compiled_module_has_the_same_public_names[count]",
         str(TESTS / "test_kernels.py") + "::test_cosine_dense_zero_vector_is_zero_not_nan",
     ]
     code = BLOCK_COMPILED + (
@@ -294,4 +319,4 @@ def test_cython_runs_fail_when_required_and_not_built():
 
 def test_package_backend_attribute():
     assert cooc.BACKEND in {"cython", "python"}
-    assert cooc.BACKEND == _kernels.BACKEND
+    assert cooc.BACKEND == _backend.BACKEND

@@ -5,24 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cooc import _kernels
+from cooc import _backend
 
 IDS = np.array([0, 1, 2, 1], dtype=np.int64)
 OFFSETS = np.array([0, 2, 4], dtype=np.int64)
 
 
 def cooc_call(ids=IDS, offsets=OFFSETS, n_words=3, window=2):
-    return lambda: _kernels.cooccurrence_csr(ids, offsets, n_words, window)
-
-
-INDPTR = np.array([0, 2, 3], dtype=np.int64)
-INDICES = np.array([0, 2, 1], dtype=np.int32)
-DATA = np.array([1.0, 2.0, 3.0])
-QUERY = np.array([1.0, 0.0, 1.0])
-
-
-def topk_call(indptr=INDPTR, indices=INDICES, data=DATA, query=QUERY, k=2, exclude=-1):
-    return lambda: _kernels.topk_cosine(indptr, indices, data, query, k, exclude)
+    return lambda: _backend.cooccurrence_csr(ids, offsets, n_words, window)
 
 
 CASES = {
@@ -53,28 +43,18 @@ CASES = {
     "offsets float": (cooc_call(offsets=[0.0, 2.0, 4.0]), TypeError, "offsets"),
     # cosine_dense
     "cosine mismatched lengths": (
-        lambda: _kernels.cosine_dense([1.0, 2.0, 3.0], [1.0, 2.0]), ValueError, "length"),
-    "cosine NaN": (lambda: _kernels.cosine_dense([1.0, np.nan], [1.0, 2.0]), ValueError, "NaN"),
-    "cosine inf": (lambda: _kernels.cosine_dense([1.0, 2.0], [np.inf, 2.0]), ValueError, "infinite"),
-    "cosine strings": (lambda: _kernels.cosine_dense(["a"], ["b"]), TypeError, "real numbers"),
-    "cosine 2-d": (lambda: _kernels.cosine_dense([[1.0]], [[1.0]]), ValueError, "one-dimensional"),
-    # topk_cosine
-    "topk NaN in query": (topk_call(query=np.array([1.0, np.nan, 0.0])), ValueError, "query"),
-    "topk inf in data": (topk_call(data=np.array([1.0, np.inf, 3.0])), ValueError, "data"),
-    "topk k negative": (topk_call(k=-1), ValueError, "k"),
-    "topk k float": (topk_call(k=1.5), TypeError, "k"),
-    "topk exclude below -1": (topk_call(exclude=-2), ValueError, "exclude"),
-    "topk index beyond query": (topk_call(query=np.array([1.0, 0.0])), ValueError, "indices"),
-    "topk indptr not at 0": (topk_call(indptr=[1, 2, 3]), ValueError, "indptr"),
-    "topk indptr decreasing": (topk_call(indptr=[0, 3, 2, 3]), ValueError, "indptr"),
-    "topk data too short": (topk_call(data=np.array([1.0, 2.0])), ValueError, "data"),
+        lambda: _backend.cosine_dense([1.0, 2.0, 3.0], [1.0, 2.0]), ValueError, "length"),
+    "cosine NaN": (lambda: _backend.cosine_dense([1.0, np.nan], [1.0, 2.0]), ValueError, "NaN"),
+    "cosine inf": (lambda: _backend.cosine_dense([1.0, 2.0], [np.inf, 2.0]), ValueError, "infinite"),
+    "cosine strings": (lambda: _backend.cosine_dense(["a"], ["b"]), TypeError, "real numbers"),
+    "cosine 2-d": (lambda: _backend.cosine_dense([[1.0]], [[1.0]]), ValueError, "one-dimensional"),
     # normalize_rows_l2
     "normalize length mismatch": (
-        lambda: _kernels.normalize_rows_l2([0, 2, 3], [1, 2]), ValueError, "data"),
+        lambda: _backend.normalize_rows_l2([0, 2, 3], [1, 2]), ValueError, "data"),
     "normalize NaN": (
-        lambda: _kernels.normalize_rows_l2([0, 2], [1.0, np.nan]), ValueError, "NaN"),
+        lambda: _backend.normalize_rows_l2([0, 2], [1.0, np.nan]), ValueError, "NaN"),
     "normalize indptr not at 0": (
-        lambda: _kernels.normalize_rows_l2([1, 2], [1, 2]), ValueError, "indptr"),
+        lambda: _backend.normalize_rows_l2([1, 2], [1, 2]), ValueError, "indptr"),
 }
 
 
@@ -93,8 +73,8 @@ def test_same_error_on_both_backends(backend, across_backends, case):
 def test_valid_call_after_errors_still_works(backend):
     """A rejected call leaves nothing behind: the same wrapper then works."""
     with pytest.raises(ValueError):
-        _kernels.cooccurrence_csr(IDS, OFFSETS, 3, 0)
-    indptr, indices, data = _kernels.cooccurrence_csr(IDS, OFFSETS, 3, 2)
+        _backend.cooccurrence_csr(IDS, OFFSETS, 3, 0)
+    indptr, indices, data = _backend.cooccurrence_csr(IDS, OFFSETS, 3, 2)
     assert indptr.tolist() == [0, 1, 3, 4]
     assert indices.tolist() == [1, 0, 2, 1]
     assert data.tolist() == [1, 1, 1, 1]

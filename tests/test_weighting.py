@@ -9,7 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 import cooc
-from cooc import _kernels, _kernels_py
+from cooc import _backend
+
+_kernels_py = _backend.PURE
 from cooc.weighting import distance_weighted_counts, distance_weights, ppmi, svd
 
 
@@ -94,7 +96,7 @@ def test_ppmi_rejects_non_square_and_negative():
 
 def test_ppmi_kernel_validation_is_the_same_on_both_backends(across_backends):
     ptr = np.array([0, 1, 2]); ind = np.array([1, 0]); data = np.array([1.0, 1.0])
-    res = across_backends(_kernels.ppmi_csr, ptr, ind, data, np.array([1.0, 0.0]), np.array([0.5, 0.5]), 0.0)
+    res = across_backends(_backend.ppmi_csr, ptr, ind, data, np.array([1.0, 0.0]), np.array([0.5, 0.5]), 0.0)
     assert len(set(res.values())) == 1
     (kind, msg), = set(res.values())
     assert kind is ValueError and "positive" in msg
@@ -283,19 +285,27 @@ def _matmat_args(n_rows=60, n_cols=45, n_vecs=13, seed=0):
 
 def test_csr_matmat_twins_are_bit_identical(compiled_kernels):
     args = _matmat_args()
-    py = _kernels_py.csr_matmat(*args)
+    py = _kernels_py.csr_matmat(*args, np.empty((60, 13), dtype=np.float32))
     assert py.dtype == np.float32 and py.shape == (60, 13)
-    for threads in (1, 2, 5):
-        c = compiled_kernels.csr_matmat(*args, threads)
-        assert c.dtype == np.float32 and c.tobytes() == py.tobytes()
+    c = compiled_kernels.csr_matmat(*args, np.empty((60, 13), dtype=np.float32))
+    assert c.dtype == np.float32 and c.tobytes() == py.tobytes()
+    previous = _backend.BACKEND
+    try:
+        for name in ("python", "cython"):
+            _backend.set_backend(name)
+            for threads in (1, 2, 5):   # rows cut into ranges, run on threads
+                c = _backend.csr_matmat(*args, threads)
+                assert c.dtype == np.float32 and c.tobytes() == py.tobytes()
+    finally:
+        _backend.set_backend(previous)
 
 
 def test_csr_matmat_is_the_product(backend):
     ptr, ind, data, x = _matmat_args(seed=4)
     a = sp.csr_matrix((data.astype(np.float64), ind, ptr), shape=(60, 45))
-    got = _kernels.csr_matmat(ptr, ind, data, x, n_threads=2)
+    got = _backend.csr_matmat(ptr, ind, data, x, n_threads=2)
     np.testing.assert_allclose(got, a @ x.astype(np.float64), rtol=1e-5, atol=1e-5)
-    empty = _kernels.csr_matmat(np.zeros(4, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), x)
+    empty = _backend.csr_matmat(np.zeros(4, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), x)
     assert empty.shape == (3, 13) and not np.any(empty)
 
 
@@ -314,7 +324,7 @@ def test_csr_matmat_validation_is_the_same_on_both_backends(across_backends, cha
     args = {"indptr": np.array([0, 1, 2]), "indices": np.array([0, 44], dtype=np.int32),
             "data": np.ones(2, dtype=np.float32), "x": np.ones((45, 2), dtype=np.float32), "n_threads": 1}
     args.update(change)
-    res = across_backends(_kernels.csr_matmat, **args)
+    res = across_backends(_backend.csr_matmat, **args)
     assert len(set(res.values())) == 1
     (got_kind, msg), = set(res.values())
     assert got_kind is kind and match in msg

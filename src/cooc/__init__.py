@@ -15,7 +15,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version as _version
 from typing import TYPE_CHECKING, Any
 
-from . import _kernels
+from . import _backend
 from .analyze import GroupSimilarity, analyze
 from .classify import classify, document_vector
 from .corpus import LineCorpus
@@ -61,7 +61,7 @@ _ESTIMATORS = {"DocumentVectorizer": "vectorize", "FineTunedClassifier": "finetu
 
 def __getattr__(name: str) -> Any:
     if name == "BACKEND":
-        return _kernels.BACKEND
+        return _backend.BACKEND
     if name in _ESTIMATORS:
         import importlib
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from . import _kernels
+from . import _backend
 from .embeddings import Embeddings
 
 __all__ = ["GroupSimilarity", "analyze"]
@@ -74,7 +74,7 @@ def analyze(emb: Embeddings, groups: Mapping[str, Sequence[str]]) -> GroupSimila
     vectors = {w: emb[w] for ws in present.values() for w in ws}
 
     def sim(a: str, b: str) -> float:
-        return _kernels.cosine_dense(vectors[a], vectors[b])
+        return _backend.cosine_dense(vectors[a], vectors[b])
 
     within = {
         name: _mean([sim(a, b) for a, b in combinations(ws, 2)])

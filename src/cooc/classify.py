@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels
+from . import _backend
 from .embeddings import Embeddings, is_sparse
 from .text import preprocess
 
@@ -106,6 +106,6 @@ def classify(
             raise ValueError(f"train_data items must be (text, label) pairs, got {item!r}") from None
         (pos if label == "positive" else neg).append(document_vector(doc, emb))
     test = document_vector(text, emb)
-    pos_sim = _kernels.cosine_dense(test, _mean_rows(pos, emb.vector_size))
-    neg_sim = _kernels.cosine_dense(test, _mean_rows(neg, emb.vector_size))
+    pos_sim = _backend.cosine_dense(test, _mean_rows(pos, emb.vector_size))
+    neg_sim = _backend.cosine_dense(test, _mean_rows(neg, emb.vector_size))
     return ("positive" if pos_sim > neg_sim else "negative"), pos_sim, neg_sim

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels
+from . import _backend
 from ._parallel import map_ordered
 from .vocab import Vocabulary
 
@@ -100,7 +100,7 @@ def tokenize_chunks(
     """
     out = TokenizedCorpus()
     tables: queue.SimpleQueue[int] = queue.SimpleQueue()
-    all_tables = [_kernels.new_word_table() for _ in range(max(1, n_jobs))]
+    all_tables = [_backend.new_word_table() for _ in range(max(1, n_jobs))]
     for i in range(len(all_tables)):
         tables.put(i)
 
@@ -233,7 +233,7 @@ def remap_chunks(
     else:  # one map per chunk: a missing or extra one is an error, not a dropped chunk
         pairs = zip(chunks, mapping, strict=True)
     for (ids, offsets), chunk_map in pairs:
-        kept, new_offsets = _kernels.remap_ids(ids, offsets, chunk_map)
+        kept, new_offsets = _backend.remap_ids(ids, offsets, chunk_map)
         offs.append(new_offsets[1:] + base)
         parts.append(kept)
         base += kept.size
@@ -288,7 +288,7 @@ class _Runs:
         self.n_spilled = 0
 
     def add(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        self.current = part if self.current is None else _kernels.csr_add(*self.current, *part)
+        self.current = part if self.current is None else _backend.csr_add(*self.current, *part)
         if self.budget is not None and self.current[1].size * BYTES_PER_NONZERO > self.budget // 2:
             self._spill(self.current)
             self.current = None
@@ -311,7 +311,7 @@ class _Runs:
         for path in files:
             with np.load(path, allow_pickle=False) as z:
                 part = (z["indptr"], z["indices"], z["data"])
-            total = part if total is None else _kernels.csr_add(*total, *part)
+            total = part if total is None else _backend.csr_add(*total, *part)
             path.unlink()
         assert total is not None
         return total
@@ -363,7 +363,7 @@ def count_pairs(
     def count(b: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # the kernel itself runs n_jobs threads on the segment
         lo, hi = offsets[b[0]], offsets[b[1]]
-        indptr, indices, data = _kernels.cooccurrence_csr(
+        indptr, indices, data = _backend.cooccurrence_csr(
             ids[lo:hi], offsets[b[0]: b[1] + 1] - lo, n_words, window, n_jobs
         )
         return indptr, indices, data
@@ -386,7 +386,7 @@ def count_pairs(
 
 def partition_word_counts(chunks: Iterable[str]) -> tuple[list[str], np.ndarray]:
     """Words of some chunks and how often each occurs (first-seen order), for a vocabulary pass."""
-    table = _kernels.new_word_table()
+    table = _backend.new_word_table()
     for chunk in chunks:
         if not isinstance(chunk, str):
             raise TypeError(f"text chunks must be str, not {type(chunk).__name__}")
@@ -402,7 +402,7 @@ def partition_counts(
     Words missing from ``index`` are dropped before windowing, as in :func:`cooc.pretrain`; the
     result is CSR parts of shape ``(len(index), len(index))``, exact int64 counts.
     """
-    table = _kernels.new_word_table()
+    table = _backend.new_word_table()
     encoded = []
     for chunk in chunks:
         if not isinstance(chunk, str):

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
+from . import _backend
 from .corpus import (
     _COMPRESSED,
     _DECOMPRESSION_ERRORS,
@@ -323,7 +323,7 @@ def _select(
 
 
 def _add(a: CSR | None, b: CSR) -> CSR:
-    return b if a is None else _kernels.csr_add(*a, *b)
+    return b if a is None else _backend.csr_add(*a, *b)
 
 
 def _count_partition(
@@ -356,7 +356,7 @@ def _sum_csr(parts: Iterable[CSR]) -> CSR:
     if not level:
         raise ValueError("no partial matrices to sum")
     while len(level) > 1:
-        nxt = [_kernels.csr_add(*level[i], *level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        nxt = [_backend.csr_add(*level[i], *level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt

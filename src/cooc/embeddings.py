@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels, io
+from . import _backend, io, neighbors
 from ._parallel import check_n_jobs, map_ordered
 from ._validate import check_weighting, is_sparse
 from .io import ModelFileError
@@ -93,8 +93,8 @@ class Embeddings:
         self.frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.int64)
         self.window = window
         self._csr: sp.csr_matrix | None = None
-        self._dense: _kernels.DenseIndex | None = None
-        self._t: _kernels.TransposeIndex | None = None
+        self._dense: neighbors.DenseIndex | None = None
+        self._t: neighbors.TransposeIndex | None = None
 
     @property
     def key_to_index(self) -> dict[str, int]:
@@ -158,7 +158,7 @@ class Embeddings:
         >>> round(emb.similarity("food", "wine"), 3)
         0.707
         """
-        return _kernels.cosine_dense(self[w1], self[w2])
+        return _backend.cosine_dense(self[w1], self[w2])
 
     def _rows_csr(self) -> sp.csr_matrix:
         if self._csr is None:
@@ -219,15 +219,15 @@ class Embeddings:
             rows, sims = rows2[0, : found[0]], sims2[0, : found[0]]
         else:
             if self._dense is None:
-                self._dense = _kernels.DenseIndex(self.vectors)
+                self._dense = neighbors.DenseIndex(self.vectors)
             rows, sims = self._dense.query(query, int(topn), exclude)
         return [(self.index_to_key[r], float(s)) for r, s in zip(rows.tolist(), sims.tolist())]
 
-    def _transpose(self) -> _kernels.TransposeIndex:
+    def _transpose(self) -> neighbors.TransposeIndex:
         """The transposed vectors (CSR) and the row norms, built and checked once for neighbour queries."""
         if self._t is None:
             m = self._rows_csr()
-            self._t = _kernels.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1])
+            self._t = neighbors.TransposeIndex.from_rows(m.indptr, m.indices, m.data, m.shape[1])
         return self._t
 
     def most_similar_batch(

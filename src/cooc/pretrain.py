@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
+from . import _backend
 from ._parallel import check_n_jobs
 from ._validate import check_positive, check_weighting, check_window, parse_size
 from .corpus import LineCorpus, iter_chunks
@@ -166,7 +166,7 @@ def pretrain(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",
         tokens.n_sentences, tokens.n_tokens, ids.size, n, data.size, window,
-        time.perf_counter() - t0, _kernels.BACKEND,
+        time.perf_counter() - t0, _backend.BACKEND,
     )
     return Embeddings(
         vocab.words, vectors, counts, stopwords=stop, frequencies=vocab.frequencies, window=window,

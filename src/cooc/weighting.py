@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
+from . import _backend
 from ._parallel import check_n_jobs, cuts, map_ranges, run
 from ._validate import DISTANCES, WEIGHTINGS, check_real, is_sparse
 
@@ -58,7 +58,7 @@ def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int, n
     The result shares ``indptr`` and ``indices`` with its input (as scipy's own arithmetic does), so a
     model's ``counts`` and ``vectors`` hold one copy of the sparsity structure; treat them as read-only.
     """
-    return sp.csr_matrix((_kernels.normalize_rows_l2(indptr, data, n_jobs), indices, indptr), shape=(n, n))
+    return sp.csr_matrix((_backend.normalize_rows_l2(indptr, data, n_jobs), indices, indptr), shape=(n, n))
 
 
 def vectors_from_counts(
@@ -134,7 +134,7 @@ def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
     smoothed = np.power(col_sums, cds) if cds != 1.0 else col_sums
     z = float(smoothed.sum())
     col_probs = smoothed / z if z > 0 else smoothed
-    ptr, ind, val = _kernels.ppmi_csr(m.indptr, m.indices, data, row_sums, col_probs, math.log(shift))
+    ptr, ind, val = _backend.ppmi_csr(m.indptr, m.indices, data, row_sums, col_probs, math.log(shift))
     return sp.csr_matrix((val, ind, ptr), shape=m.shape)
 
 
@@ -168,14 +168,14 @@ def distance_weighted_counts(
     Parameters
     ----------
     ids, offsets : int arrays
-        Token ids and sentence offsets (as :func:`cooc._kernels.cooccurrence_csr` takes them).
+        Token ids and sentence offsets (as :func:`cooc._backend.cooccurrence_csr` takes them).
     n_words, window : int
     distance : {"uniform", "harmonic", "linear"}
     counts : CSR matrix, optional
         ``C_window`` when already counted (saves one pass).
     count : callable, optional
         ``count(d) -> (indptr, indices, data)`` for the window-``d`` counts; by default
-        :func:`cooc._kernels.cooccurrence_csr`.
+        :func:`cooc._backend.cooccurrence_csr`.
 
     Returns
     -------
@@ -185,7 +185,7 @@ def distance_weighted_counts(
     n = int(n_words)
     if count is None:
         def count(d: int) -> tuple[np.ndarray, ...]:
-            return _kernels.cooccurrence_csr(ids, offsets, n, d)
+            return _backend.cooccurrence_csr(ids, offsets, n, d)
     steps = w - np.append(w[1:], 0.0)  # w(d) - w(d + 1)
     out: Any = sp.csr_matrix((n, n), dtype=np.float64)
     for d in range(1, int(window) + 1):
@@ -275,7 +275,7 @@ class _Team:
     """The products of one randomized SVD, over row ranges in ``jobs`` threads of :mod:`cooc._parallel`.
 
     Sparse products are cut into ``jobs`` row ranges of about equal non-zeros (the compiled kernel
-    :func:`cooc._kernels.csr_matmat` takes float32 CSR matrices whole, with ``jobs`` threads of its own);
+    :func:`cooc._backend.csr_matmat` takes float32 CSR matrices whole, with ``jobs`` threads of its own);
     each range writes its own rows, so the result does not depend on ``jobs``. The dense products with
     the tall block are always summed over the same eight row ranges, in one order, whatever ``jobs``.
     While the team works in several threads, BLAS itself is held to one thread when threadpoolctl is
@@ -307,13 +307,13 @@ class _Team:
     def operator(self, a: Any) -> Any:
         """``y -> a @ y`` for a CSR matrix or an ndarray ``a``, in the team's threads.
 
-        A float32 CSR matrix goes to the compiled kernel :func:`cooc._kernels.csr_matmat` (2x scipy's
+        A float32 CSR matrix goes to the compiled kernel :func:`cooc._backend.csr_matmat` (2x scipy's
         product on one thread); anything else is cut into row blocks (by non-zeros for sparse ones)
         multiplied by scipy or numpy.
         """
         if is_sparse(a) and a.dtype == np.float32:
             ptr, ind, data = a.indptr.astype(np.int64), a.indices.astype(np.int32), a.data
-            return lambda y: _kernels.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
+            return lambda y: _backend.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
         if self.jobs == 1:
             return lambda y: np.asarray(a @ y)
         indptr = a.indptr if is_sparse(a) else None
@@ -364,7 +364,7 @@ def svd(
 
     What makes it fast:
 
-    - a float32 sparse matrix is multiplied by the compiled kernel :func:`cooc._kernels.csr_matmat`
+    - a float32 sparse matrix is multiplied by the compiled kernel :func:`cooc._backend.csr_matmat`
       (about twice scipy's speed on one thread), the matrix and its transpose over row ranges in
       ``n_jobs`` threads; the dense products with the tall block are split over the same threads, with
       BLAS held to one thread meanwhile when threadpoolctl is installed (two levels of threads on the

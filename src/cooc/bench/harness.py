@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _kernels, corpus, counting
+from .. import _backend, corpus, counting
 from .._parallel import check_n_jobs
 from .._validate import parse_size as _parse_size
 from ..finetune import NearestCentroid
@@ -189,11 +189,11 @@ def prepare_size(directory: str | os.PathLike[str], n_tokens: int, *, seed: int 
     d.mkdir(parents=True, exist_ok=True)
     info = bl.write_corpus(d / "corpus.txt", n_tokens, seed=seed)
     text = (d / "corpus.txt").read_text(encoding="ascii")
-    with backend_context("cython" if _kernels.compiled_module() is not None else "python"):
+    with backend_context("cython" if _backend.compiled_module() is not None else "python"):
         tokens = counting.tokenize_chunks(corpus.iter_chunks(text))
         vocab, ids, offsets = counting.select_vocabulary(tokens, STOPWORDS, 1, None)
         indptr, indices, data = counting.count_pairs(ids, offsets, len(vocab), window)
-        normalized = _kernels.normalize_rows_l2(indptr, data)
+        normalized = _backend.normalize_rows_l2(indptr, data)
     del text, tokens
     np.savez(d / "state.npz", ids=ids, offsets=offsets, indptr=indptr, indices=indices, data=data,
              normalized=normalized)
@@ -285,12 +285,12 @@ def backend_context(backend: str) -> Iterator[None]:
     if backend not in ("cython", "python"):
         yield
         return
-    previous = _kernels.BACKEND
-    _kernels.set_backend(backend)
+    previous = _backend.BACKEND
+    _backend.set_backend(backend)
     try:
         yield
     finally:
-        _kernels.set_backend(previous)
+        _backend.set_backend(previous)
 
 
 @dataclass
@@ -371,7 +371,7 @@ def make_stage(stage: str, backend: str, state: _State, *, jobs: int = 1, window
             indptr, data = counts.indptr, counts.data
 
             def fn() -> Any:
-                return _kernels.normalize_rows_l2(indptr, data)
+                return _backend.normalize_rows_l2(indptr, data)
         elif backend == "numpy":
             def fn() -> Any:
                 return bl.numpy_normalize(counts)
@@ -694,8 +694,8 @@ def _growth(stage: str, backend: str, prev: dict[str, Any], cur: dict[str, Any])
 
 def _skip_reason(stage: str, backend: str, cfg: BenchConfig, info: dict[str, Any],
                  previous: dict[tuple[str, str], tuple[dict[str, Any], float]]) -> str | None:
-    if backend == "cython" and _kernels.compiled_module() is None:
-        return "the compiled backend (cooc._kernels_c) is not built in this installation"
+    if backend == "cython" and _backend.compiled_module() is None:
+        return "the compiled backend (cooc._ext) is not built in this installation"
     if backend == "reference" and stage != "tokenize":  # tokenizing makes no V x V table
         need = bl.reference_memory_estimate(info["vocabulary"], info["n_tokens"], cfg.window,
                                             normalized=stage != "count")
@@ -745,8 +745,8 @@ def machine_facts() -> dict[str, Any]:
         "numpy": np.__version__,
         "scipy": __import__("scipy").__version__,
         "cooc": __version__,
-        "backend": _kernels.BACKEND,
-        "compiled_backend_available": _kernels.compiled_module() is not None,
+        "backend": _backend.BACKEND,
+        "compiled_backend_available": _backend.compiled_module() is not None,
     }
 
 

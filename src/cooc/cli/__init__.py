@@ -18,7 +18,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .. import __version__, _kernels
+from .. import __version__, _backend
 from . import bench, demo, evaluate, pretrain
 from ._common import CliError, Parser
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Word co-occurrence representations: pretrain, classify, analyze.",
     )
     parser.add_argument(
-        "--version", action="version", version=f"cooc {__version__} (backend: {_kernels.BACKEND})"
+        "--version", action="version", version=f"cooc {__version__} (backend: {_backend.BACKEND})"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
