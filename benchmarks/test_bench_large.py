@@ -47,7 +47,7 @@ def _write_corpus(path: Path, n: int, vocab: int, seed: int) -> None:
                    check=True, cwd=HERE, env={**os.environ, "PYTHONPATH": str(HERE)})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def corpus_files(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpora")
     files = {}

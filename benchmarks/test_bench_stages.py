@@ -34,7 +34,7 @@ def _cases():
                 yield pytest.param(stage, backend, n, id=f"{stage}-{backend}-{bench.size_label(n)}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """``prepared(n)``: the directory holding the corpus of ``n`` tokens and every stage's input."""
     dirs = {}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build and check what users pip-install, as a user gets it (issue 6):
+# Build and check what users pip-install, as a user gets it:
 #
 #   1. `python -m build`: an sdist (with the .pyx and .pxd, without generated C) and, from that sdist, a
 #      wheel with the compiled kernels (COOC_REQUIRE_CYTHON=1: a compile failure fails the build);
