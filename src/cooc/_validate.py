@@ -54,8 +54,7 @@ def check_window(window: Any) -> int:
     if window < 1:
         raise ValueError(f"window must be a positive integer, got {window}")
     if window > MAX_WINDOW:
-        raise ValueError(f"window must be at most {MAX_WINDOW} (a window longer than every sentence "
-                         f"counts whole sentences), got {window}")
+        raise ValueError(f"window must be at most {MAX_WINDOW}, got {window}")
     return int(window)
 
 
