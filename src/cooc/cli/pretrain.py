@@ -59,7 +59,6 @@ def _output(args: argparse.Namespace) -> Path:
             raise CliError(f"output {out}: cannot follow the symlink ({exc})") from None
     if not parent_ok:
         raise CliError(f"output directory {out.parent} does not exist")
-    check_not_an_input(out, args.corpus)
     return out
 
 
@@ -100,6 +99,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
 
     _check_options(args, weighting)
     out = _output(args)
+    check_not_an_input(out, args.corpus)
     corpus = LineCorpus(args.corpus, encoding=args.encoding, errors=args.errors)
     stopwords = None if args.no_stopwords else STOPWORDS
     progress = Progress(corpus.total_bytes, args.quiet)
@@ -129,16 +129,17 @@ def pretrain_on_dask(args: argparse.Namespace) -> int:
 
     if args.scheduler and args.dask_workers:
         raise CliError("--scheduler and --dask-workers are exclusive: use an existing cluster or start one")
-    check_encoding(args.encoding, args.errors)
-    with options_checked(OPTIONS):
-        check_window(args.window)
-        if args.memory_limit is not None:
-            parse_size("memory_limit", args.memory_limit, minimum=1 << 20)
     out = _output(args)
     try:
         distributed = cooc_dask.require_dask()
     except ImportError as exc:
         raise CliError(str(exc)) from None
+    check_not_an_input(out, args.corpus)
+    check_encoding(args.encoding, args.errors)
+    with options_checked(OPTIONS):
+        check_window(args.window)
+        if args.memory_limit is not None:
+            parse_size("memory_limit", args.memory_limit, minimum=1 << 20)
     stopwords = None if args.no_stopwords else STOPWORDS
     # Dask's own INFO messages (cluster start and stop) would drown the one-line summary
     dask_logger = logging.getLogger("distributed")
