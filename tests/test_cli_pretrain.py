@@ -96,11 +96,11 @@ def test_neighbors_of_many_words_keep_their_order_and_report_unknown_ones(corpus
     [
         (["pretrain", "{missing}", "-o", "{out}"], "not found"),
         (["pretrain", "{corpus}", "-o", "{out}", "--window", "0"], "--window"),
-        (["pretrain", "{corpus}", "-o", "{out}", "--memory-limit", "lots"], "memory_limit"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--memory-limit", "lots"], "--memory-limit"),
         (["pretrain", "{corpus}", "-o", "{tmp}"], "directory"),
         (["neighbors", "{corpus}", "word"], "cannot load"),
         (["neighbors", "{model}", "nosuchword"], "nosuchword"),
-        (["pretrain", "{corpus}", "-o", "{out}", "--add-context"], "needs dim"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--add-context"], "needs --dim"),
         (["pretrain", "{corpus}", "-o", "{out}", "--weighting", "ppmi", "--cds", "2"], "cds"),
         (["pretrain", "{corpus}", "-o", "{out}", "--weighting", "tfidf"], "--weighting"),
         (["pretrain", "{corpus}", "-o", "{out}", "--dim", "3", "--scheduler", "tcp://127.0.0.1:1"],

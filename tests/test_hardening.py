@@ -43,7 +43,7 @@ CASES = {
     "window 0": (["pretrain", "good.txt", "-o", "out.npz", "--window", "0"], "--window"),
     "window -1": (["pretrain", "good.txt", "-o", "out.npz", "--window", "-1"], "--window"),
     "window 1.5": (["pretrain", "good.txt", "-o", "out.npz", "--window", "1.5"], "--window"),
-    "min_count too high": (["pretrain", "good.txt", "-o", "out.npz", "--min-count", "99"], "min_count=99"),
+    "min_count too high": (["pretrain", "good.txt", "-o", "out.npz", "--min-count", "99"], "--min-count 99"),
     "unknown word": (["neighbors", "model.npz", "zebra"], "zebra"),
     "truncated model": (["neighbors", "truncated.npz", "good"], "truncated.npz"),
     "foreign model": (["neighbors", "foreign.npz", "good"], "not written by cooc"),

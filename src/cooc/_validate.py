@@ -15,6 +15,8 @@ import scipy.sparse as sp
 
 __all__ = [
     "DISTANCES",
+    "MAX_P",
+    "MAX_WINDOW",
     "WEIGHTINGS",
     "check_positive",
     "check_real",
@@ -36,12 +38,23 @@ def is_sparse(x: Any) -> bool:
     return bool(sp.issparse(x))
 
 
+MAX_WINDOW = 2**31 - 1
+"""The largest window: the counting kernels hold positions in 32-bit integers (a window longer than
+every sentence counts whole sentences, so nothing larger is ever needed)."""
+
+MAX_P = 4.0
+"""The largest eigenvalue weight ``p``: ``S ** p`` overflows or drowns every component but the first
+beyond it (``p = 150`` gave infinite and NaN vectors)."""
+
+
 def check_window(window: Any) -> int:
-    """A co-occurrence window: an integer >= 1."""
+    """A co-occurrence window: an integer >= 1 and at most :data:`MAX_WINDOW`."""
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
         raise ValueError(f"window must be a positive integer, got {window!r}")
     if window < 1:
         raise ValueError(f"window must be a positive integer, got {window}")
+    if window > MAX_WINDOW:
+        raise ValueError(f"window must be at most {MAX_WINDOW}, got {window}")
     return int(window)
 
 
@@ -77,6 +90,8 @@ def check_weighting(
         raise ValueError("add_context adds the SVD's context vectors: it needs dim (e.g. dim=300)")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an integer, not {type(seed).__name__} ({seed!r})")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(map(repr, WEIGHTINGS))}, not {weighting!r}")
     if distance not in DISTANCES:
@@ -87,7 +102,7 @@ def check_weighting(
             raise ValueError("shift applies to weighting='ppmi' or 'sppmi', not to raw counts")
         check_real("shift", shift, low=1.0, low_inclusive=True)
     check_positive("dim", dim, allow_none=True)
-    check_real("p", p, low=0.0, low_inclusive=True)
+    check_real("p", p, low=0.0, low_inclusive=True, high=MAX_P)
 
 
 _PREFIXES = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
@@ -124,6 +139,8 @@ def parse_size(name: str, value: Any, *, minimum: int = 1, base: int = 1024) -> 
         if not m or prefix not in _PREFIXES or suffix not in _SUFFIXES[base]:
             raise ValueError(bad)
         exact = float(m.group(1)) * base ** _PREFIXES[prefix]
+        if not math.isfinite(exact):
+            raise ValueError(bad)
         if base == 1000 and exact != int(exact):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
         n = int(exact)

@@ -18,6 +18,7 @@ The flow is one direction:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
 import logging
 import os
@@ -32,6 +33,7 @@ import numpy as np
 
 from . import _backend
 from ._parallel import map_ordered
+from ._stale import owner_tag, remove_stale
 from .vocab import Vocabulary
 
 __all__ = [
@@ -294,15 +296,28 @@ class _Runs:
             self.current = None
 
     def _dir(self) -> Path:
+        """The spill directory, created on first use: ``cooc-runs-<pid>@<host>-*`` in ``tmp_dir`` (the
+        system temporary directory by default). The owner tag lets a later run remove the directories
+        of processes killed outright (:func:`cooc._stale.remove_stale`), which it does first."""
         if self.tmp is None:
-            self.tmp = tempfile.TemporaryDirectory(prefix="cooc-runs-", dir=self.tmp_parent)
+            parent = tempfile.gettempdir() if self.tmp_parent is None else os.fspath(self.tmp_parent)
+            remove_stale(parent, SPILL_PREFIX)
+            try:
+                self.tmp = tempfile.TemporaryDirectory(prefix=f"{SPILL_PREFIX}{owner_tag()}-", dir=parent)
+            except OSError as exc:
+                raise _spill_error(exc, Path(parent), "create a spill directory in") from exc
             logger.info("spilling partial counts to %s", self.tmp.name)
         return Path(self.tmp.name)
 
     def _spill(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Path:
         path = self._dir() / f"run-{self.n_spilled:06d}.npz"
         self.n_spilled += 1
-        np.savez(path, indptr=part[0], indices=part[1], data=part[2])
+        try:
+            np.savez(path, indptr=part[0], indices=part[1], data=part[2])
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            raise _spill_error(exc, path.parent, "write spilled counts to") from exc
         self.files.append(path)
         return path
 
@@ -334,9 +349,28 @@ class _Runs:
         return self.current
 
     def close(self) -> None:
+        """Remove the spill directory and every run in it (also after an error or Ctrl-C)."""
         if self.tmp is not None:
-            self.tmp.cleanup()
+            try:
+                self.tmp.cleanup()
+            except OSError as exc:  # pragma: no cover - e.g. the directory was made read-only
+                logger.warning("could not remove the spill directory %s: %s", self.tmp.name, exc)
             self.tmp = None
+
+
+SPILL_PREFIX = "cooc-runs-"
+"""Prefix of a spill directory's name; the owner tag (:func:`cooc._stale.owner_tag`) follows."""
+
+
+def _spill_error(exc: OSError, directory: Path, what: str) -> OSError:
+    """``exc`` restated with the spill directory and how to choose another one."""
+    reason = exc.strerror or str(exc)
+    return OSError(
+        exc.errno,
+        f"cannot {what} {directory}: {reason}; free space there or spill elsewhere "
+        f"(tmp_dir=... / --tmp-dir DIR)",
+        str(directory),
+    )
 
 
 def count_pairs(

@@ -48,7 +48,12 @@ must be the expected numeric one, the shape must fit the vocabulary and the othe
 ``counts_indices`` must have exactly ``counts_indptr[-1]`` elements), and the header's size must equal the
 size the zip directory declares for the member, which in turn cannot exceed the archive's size (stored
 members) or the deflate limit of ~1032x (compressed ones). So no allocation is larger than the bytes the
-file declares, and a crafted file is refused before any large allocation.
+file declares, and a crafted file is refused before any large allocation. Before any member is read,
+the inflated sizes of all members are summed from the zip directory: a file inflating to more than 64x
+its size on disk and more than 64 MiB in all is refused as a possible decompression bomb, unless the
+caller gives ``max_inflated_bytes``. After reading, the values are checked as well: finite vectors
+whose row norms float64 can hold, distinct column indices within each row, non-negative counts.
+A damaged ``.npy`` header (whatever numpy's parser raises on it) is a :class:`ModelFileError` too.
 """
 
 from __future__ import annotations
@@ -59,9 +64,11 @@ import json
 import logging
 import math
 import os
+import re
 import struct
 import tempfile
 import time
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -73,7 +80,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib import format as npy_format
 
-from ._validate import is_sparse
+from ._stale import owner_tag, remove_stale
+from ._validate import is_sparse, parse_size
 
 __all__ = [
     "FORMAT_VERSION",
@@ -101,7 +109,8 @@ SUPPORTED_FORMAT_VERSIONS = (1,)
 """The format versions :func:`read_model` reads."""
 
 TEMP_PREFIX = ".cooc-tmp-"
-"""Prefix of the temporary file a write goes through (same directory as the target)."""
+"""Prefix of the temporary file a write goes through (same directory as the target); the writer's
+owner tag ``<pid>@<host>`` follows, so that a later write can remove the file of a killed process."""
 
 WORD2VEC_MAX_DENSIFIED_VALUES = 100_000_000
 """Largest V x dim that :func:`write_word2vec` densifies from *sparse* vectors without ``force``.
@@ -174,7 +183,10 @@ def _prepare_target(path: str | os.PathLike[str]) -> Path:
     given = Path(os.fspath(path))
     if given.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory; give a file path to write to", str(given))
-    target = given.resolve() if given.is_symlink() else given
+    try:
+        target = given.resolve(strict=False) if given.is_symlink() else given
+    except (RuntimeError, OSError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
+        raise OSError(errno.ELOOP, f"cannot follow the symlink ({exc})", str(given)) from None
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory; give a file path to write to", str(given))
     parent = target.parent
@@ -215,14 +227,17 @@ def _atomic_write(target: Path, write: Callable[[IO[bytes]], None]) -> None:
 
     On any exception, KeyboardInterrupt included, the temporary file is removed and ``target`` (if it
     existed) is left as it was. A process killed outright (SIGKILL, power loss) can leave a
-    ``.cooc-tmp-*`` file behind, never a half-written ``target``.
+    ``.cooc-tmp-<pid>@<host>-*.tmp`` file behind, never a half-written ``target``; the next write into
+    the same directory removes those of processes of this host that no longer run
+    (:func:`cooc._stale.remove_stale`).
     """
     directory = target.parent
     try:
         mode = target.stat().st_mode & 0o7777  # replacing a file keeps its permissions
     except OSError:
         mode = _new_file_mode()
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
+    remove_stale(directory, TEMP_PREFIX)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{owner_tag()}-", suffix=".tmp", dir=directory)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -243,6 +258,90 @@ def _atomic_write(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     _fsync_directory(directory)
 
 
+# -- values ----------------------------------------------------------------------------------------
+
+
+def _row_any(indptr: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Per CSR row: does any of its entries have ``flags`` set (bool, shape (n_rows,))."""
+    n = indptr.size - 1
+    out = np.zeros(n, dtype=bool)
+    nonempty = indptr[1:] > indptr[:-1]
+    if flags.size and nonempty.any():
+        out[nonempty] = np.logical_or.reduceat(flags, indptr[:-1][nonempty])
+    return out
+
+
+def _row_sq(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """Per CSR row: the sum of its squared values, in float64 (no scaling: as the kernels compute it)."""
+    n = indptr.size - 1
+    out = np.zeros(n, dtype=np.float64)
+    nonempty = indptr[1:] > indptr[:-1]
+    if data.size and nonempty.any():
+        with np.errstate(over="ignore", under="ignore"):
+            out[nonempty] = np.add.reduceat(data * data, indptr[:-1][nonempty])
+    return out
+
+
+def _duplicate_in_row(indptr: np.ndarray, indices: np.ndarray) -> int | None:
+    """The first row of a CSR matrix that holds a column index twice, or None."""
+    nnz = indices.size
+    if nnz < 2:
+        return None
+    ok = indices[1:] > indices[:-1]
+    starts = indptr[1:-1]
+    ok[starts[(starts > 0) & (starts < nnz)] - 1] = True  # a new row may start lower
+    if ok.all():
+        return None
+    rows = np.repeat(np.arange(indptr.size - 1, dtype=np.int64), np.diff(indptr))
+    order = np.lexsort((indices, rows))
+    si, sr = indices[order], rows[order]
+    dup = np.flatnonzero((si[1:] == si[:-1]) & (sr[1:] == sr[:-1]))
+    return int(sr[dup[0]]) if dup.size else None
+
+
+def _norm_problem(sq: np.ndarray, nonzero: np.ndarray) -> str | None:
+    """Rows whose Euclidean norm float64 cannot represent: the sum of squares overflows, or underflows
+    to 0 while the row holds non-zero values (denormal values: every cosine would come out 0)."""
+    bad = np.flatnonzero(~np.isfinite(sq) | ((sq == 0.0) & nonzero))
+    if not bad.size:
+        return None
+    r = int(bad[0])
+    kind = "too large" if not np.isfinite(sq[r]) else "too small (denormal)"
+    return f"row {r} has values {kind} for its norm to be computed in float64 ({bad.size} such rows)"
+
+
+def _vector_problem(vectors: Any) -> str | None:
+    """What makes ``vectors`` (CSR parts or a dense array) unusable, or None."""
+    if isinstance(vectors, np.ndarray):
+        finite = np.isfinite(vectors)
+        if not finite.all():
+            r = int(np.flatnonzero(~finite.all(axis=1))[0])
+            return f"row {r} holds NaN or infinite values"
+        with np.errstate(over="ignore", under="ignore"):
+            sq = np.einsum("ij,ij->i", vectors, vectors)
+        return _norm_problem(sq, (vectors != 0).any(axis=1))
+    indptr, indices, data = vectors
+    finite = np.isfinite(data)
+    if not finite.all():
+        r = int(np.searchsorted(indptr, np.flatnonzero(~finite)[0], side="right") - 1)
+        return f"row {r} holds NaN or infinite values"
+    dup = _duplicate_in_row(indptr, indices)
+    if dup is not None:
+        return f"row {dup} holds a column index twice"
+    return _norm_problem(_row_sq(indptr, data), _row_any(indptr, data != 0))
+
+
+def _counts_problem(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> str | None:
+    """What makes counts (CSR parts) unusable, or None."""
+    if data.size and int(data.min()) < 0:
+        r = int(np.searchsorted(indptr, int(np.argmin(data)), side="right") - 1)
+        return f"row {r} holds a negative count"
+    dup = _duplicate_in_row(indptr, indices)
+    if dup is not None:
+        return f"row {dup} holds a column index twice"
+    return None
+
+
 # -- save ------------------------------------------------------------------------------------------
 
 
@@ -256,6 +355,9 @@ def _csr_parts(matrix: Any, what: str) -> sp.csr_matrix:
     m = m.tocsr()
     if m.ndim != 2:
         raise ValueError(f"{what} must be two-dimensional, got shape {m.shape}")
+    if not m.has_canonical_format:  # duplicate entries add up (scipy's meaning); the file holds sums
+        m = m.copy()
+        m.sum_duplicates()
     return m
 
 
@@ -328,6 +430,9 @@ def _model_arrays(model: ModelData) -> dict[str, np.ndarray]:
         arrays["counts_indptr"] = _index_array(c.indptr)
         arrays["counts_indices"] = _index_array(c.indices)
         arrays["counts_data"] = _counts_data(c)
+        problem = _counts_problem(arrays["counts_indptr"], arrays["counts_indices"], arrays["counts_data"])
+        if problem:
+            raise ValueError(f"counts cannot be saved: {problem}")
         meta["counts"] = {"shape": [int(c.shape[0]), int(c.shape[1])]}
     else:
         meta["counts"] = None
@@ -345,6 +450,10 @@ def _model_arrays(model: ModelData) -> dict[str, np.ndarray]:
             arrays["vectors_indptr"] = _index_array(v.indptr)
             arrays["vectors_indices"] = _index_array(v.indices)
         arrays["vectors_data"] = np.asarray(v.data, dtype=np.float64)
+        problem = _vector_problem((v.indptr, v.indices, arrays["vectors_data"]))
+        if problem:
+            raise ValueError(f"vectors cannot be saved: {problem}; a model must have finite vectors "
+                             f"whose norms float64 can hold")
         meta["vectors"] = {
             "layout": "csr",
             "shape": [int(v.shape[0]), int(v.shape[1])],
@@ -354,6 +463,10 @@ def _model_arrays(model: ModelData) -> dict[str, np.ndarray]:
         d = np.asarray(vectors, dtype=np.float64)
         if d.ndim != 2:
             raise ValueError(f"vectors must be two-dimensional, got shape {d.shape}")
+        problem = _vector_problem(d)
+        if problem:
+            raise ValueError(f"vectors cannot be saved: {problem}; a model must have finite vectors "
+                             f"whose norms float64 can hold")
         arrays["vectors"] = d
         meta["vectors"] = {"layout": "dense", "shape": [int(d.shape[0]), int(d.shape[1])]}
     if meta["vectors"]["shape"][0] != n:
@@ -513,35 +626,59 @@ _CORRUPT_ERRORS: tuple[type[BaseException], ...] = (
     NotImplementedError,  # unsupported zip compression or encryption
     RecursionError,  # deeply nested JSON
     RuntimeError,  # zipfile: encrypted member
+    SyntaxError,  # numpy's .npy header parser (ast.literal_eval)
+    tokenize.TokenError,  # the same, on some damaged headers
 )
+
+
+_INFLATE_MAX_RATIO = 64
+_INFLATE_FLOOR = 64 * 1024 * 1024
+
+
+def _check_inflated(total: int, archive_size: int, limit: int | None) -> None:
+    """Refuse an archive whose members inflate far beyond its size on disk (a decompression bomb)."""
+    if limit is not None:
+        if total > limit:
+            raise _Refused(
+                f"its members inflate to {total:,} bytes, above max_inflated_bytes={limit:,}"
+            )
+        return
+    if total > _INFLATE_MAX_RATIO * archive_size and total > _INFLATE_FLOOR:
+        raise _Refused(
+            f"its members inflate to {total:,} bytes from {archive_size:,} bytes on disk (more than "
+            f"{_INFLATE_MAX_RATIO}x: a possible decompression bomb); if the file is trusted, pass a "
+            f"larger max_inflated_bytes (e.g. max_inflated_bytes={_round_up(total)!r})"
+        )
+
+
+def _round_up(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20)):
+        if n >= scale:
+            return f"{-(-n // scale)}{unit}"
+    return str(n)
 
 
 class _Reader:
     """Reads one opened archive; every check raises :class:`_Refused`."""
 
-    def __init__(self, npz: Any, archive_size: int) -> None:
+    def __init__(self, npz: Any, archive_size: int, max_inflated_bytes: int | None = None) -> None:
         self.npz = npz
         self.archive_size = archive_size
         infos = npz.zip.infolist()
         names = [i.filename for i in infos]
         if len(set(names)) != len(names):
             raise _Refused("corrupt archive: a member name occurs twice")
+        for info in infos:
+            self._check_entry(info.filename[:-4] if info.filename.endswith(".npy") else info.filename, info)
+        _check_inflated(sum(int(i.file_size) for i in infos), archive_size, max_inflated_bytes)
         self.members: dict[str, zipfile.ZipInfo] = {
             i.filename[:-4]: i for i in infos if i.filename.endswith(".npy")
         }
         self.others = [n for n in names if not n.endswith(".npy")]
         self.headers: dict[str, _Header] = {}
 
-    def has(self, name: str) -> bool:
-        return name in self.members
-
-    def header(self, name: str) -> _Header:
-        """Check the zip entry and the .npy header of member ``name`` without reading its data."""
-        if name in self.headers:
-            return self.headers[name]
-        info = self.members.get(name)
-        if info is None:
-            raise _Refused(f"inconsistent model: the member {name!r} is missing")
+    def _check_entry(self, name: str, info: zipfile.ZipInfo) -> None:
+        """The sizes and compression method the zip directory declares for a member."""
         if info.compress_type == zipfile.ZIP_STORED:
             if info.file_size != info.compress_size:
                 raise _Refused(f"corrupt archive: member {name!r} has inconsistent sizes")
@@ -559,15 +696,34 @@ class _Reader:
                 f"corrupt or truncated archive: member {name!r} declares {info.compress_size} bytes "
                 f"but the file has {self.archive_size}"
             )
+
+    def has(self, name: str) -> bool:
+        return name in self.members
+
+    def header(self, name: str) -> _Header:
+        """Check the zip entry and the .npy header of member ``name`` without reading its data."""
+        if name in self.headers:
+            return self.headers[name]
+        info = self.members.get(name)
+        if info is None:
+            raise _Refused(f"inconsistent model: the member {name!r} is missing")
         with self.npz.zip.open(info) as raw:
             reader = _CountingReader(raw, _NPY_HEADER_MAX_BYTES)
-            version = npy_format.read_magic(reader)
-            if version == (1, 0):
-                shape, fortran, dtype = npy_format.read_array_header_1_0(reader)
-            elif version == (2, 0):
-                shape, fortran, dtype = npy_format.read_array_header_2_0(reader)
-            else:
-                raise _Refused(f"member {name!r} has .npy format version {version}, not 1.0 or 2.0")
+            try:
+                version = npy_format.read_magic(reader)
+                if version == (1, 0):
+                    shape, fortran, dtype = npy_format.read_array_header_1_0(reader)
+                elif version == (2, 0):
+                    shape, fortran, dtype = npy_format.read_array_header_2_0(reader)
+                else:
+                    raise _Refused(f"member {name!r} has .npy format version {version}, not 1.0 or 2.0")
+            except (_Refused, zipfile.BadZipFile, EOFError, zlib.error):
+                raise  # our own refusal, or a damaged archive (reported as such by read_model)
+            except Exception as exc:  # noqa: BLE001 - numpy's parser of untrusted text (ast, tokenize)
+                raise _Refused(
+                    f"corrupt archive: the .npy header of member {name!r} cannot be read "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
             header_bytes = reader.count
         if dtype.hasobject:
             raise _Refused(
@@ -768,6 +924,8 @@ def _read_model(r: _Reader) -> ModelData:
             indptr, indices = _csr_structure(r, n, v_cols, "vectors_indptr", "vectors_indices")
         vectors = sp.csr_matrix((r.array("vectors_data"), indices, indptr), shape=(n, v_cols), copy=False)
     frequencies = r.array("frequencies") if meta["frequencies"] else None
+    _check_values(words, counts, vectors, frequencies,
+                  "vectors_data" if vec_meta["layout"] == "csr" else "vectors")
     known = {f"{p}{s}" for p in ("counts", "vectors") for s in ("_indptr", "_indices", "_data")}
     known |= {"magic", "format_version", "meta", "vocab_offsets", "vocab_utf8", "frequencies", "vectors"}
     extra = sorted(set(r.members) - known) + r.others
@@ -777,16 +935,54 @@ def _read_model(r: _Reader) -> ModelData:
     return ModelData(words, vectors, counts, frequencies, window, stopwords, attributes)
 
 
-def read_model(path: str | os.PathLike[str]) -> ModelData:
+def _check_values(words: list[str], counts: Any, vectors: Any, frequencies: Any, vec_member: str) -> None:
+    """Refuse values no query could use: NaN or infinite vectors, norms float64 cannot hold, a column
+    twice in a row, negative counts or frequencies."""
+
+    def where(member: str, problem: str) -> str:
+        m = re.match(r"row (\d+)", problem)
+        word = f" (word {words[int(m.group(1))]!r})" if m and int(m.group(1)) < len(words) else ""
+        return f"inconsistent model: member {member!r}: {problem}{word}"
+
+    if counts is not None:
+        problem = _counts_problem(counts.indptr, counts.indices, counts.data)
+        if problem:
+            member = "counts_data" if "negative" in problem else "counts_indices"
+            raise _Refused(where(member, problem))
+    if frequencies is not None and frequencies.size and int(frequencies.min()) < 0:
+        raise _Refused(f"inconsistent model: member 'frequencies' holds a negative count "
+                       f"(word {words[int(np.argmin(frequencies))]!r})")
+    if is_sparse(vectors):
+        problem = _vector_problem((vectors.indptr, vectors.indices, vectors.data))
+        if problem and "column index" in problem:
+            vec_member = "vectors_indices"
+    else:
+        problem = _vector_problem(vectors)
+    if problem:
+        raise _Refused(where(vec_member, problem))
+
+
+def read_model(path: str | os.PathLike[str], *, max_inflated_bytes: int | str | None = None) -> ModelData:
     """Read a model file written by :func:`write_model`, refusing anything else with a clear error.
 
     Nothing is unpickled (``np.load(..., allow_pickle=False)``), and every member's declared size and
     shape are checked against the archive and against each other before its data is read, so a crafted
     file cannot make the loader allocate more memory than the file declares (see the module docstring).
+    The values are checked too: finite vectors whose row norms float64 can hold, distinct column
+    indices within each row, non-negative counts and frequencies.
+
+    Decompression bombs: before anything is inflated, the sizes the zip directory declares are summed;
+    by default a file whose members inflate to more than 64 times its size on disk *and* more than
+    64 MiB in all is refused (a model saved with ``compress=True`` inflates about 3x). A trusted file
+    that compresses better is read with an explicit ``max_inflated_bytes``, which replaces that rule by
+    an absolute cap on the inflated total.
 
     Parameters
     ----------
     path : str or path-like
+    max_inflated_bytes : int, str or None
+        With a value (bytes, or a size such as ``"16GB"``), read the file whatever its compression
+        ratio, as long as its members inflate to at most this many bytes in all.
 
     Returns
     -------
@@ -808,6 +1004,7 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
         or arrays inconsistent with each other.
     """
     start = time.perf_counter()
+    limit = None if max_inflated_bytes is None else parse_size("max_inflated_bytes", max_inflated_bytes)
     p = Path(os.fspath(path))
     if p.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a cooc model file", str(p))
@@ -827,7 +1024,7 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
             with np.load(fh, allow_pickle=False) as npz:
                 if not hasattr(npz, "zip"):  # pragma: no cover - np.load found no zip after all
                     raise _Refused("not a cooc model file (not an .npz archive)")
-                model = _read_model(_Reader(npz, archive_size))
+                model = _read_model(_Reader(npz, archive_size, limit))
         except _Refused as exc:
             raise ModelFileError(p, str(exc)) from None
         except OSError as exc:

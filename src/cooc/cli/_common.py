@@ -4,10 +4,27 @@ the progress bar."""
 from __future__ import annotations
 
 import argparse
+import codecs
+import logging
+import os
+import re
 import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import NoReturn
 
-__all__ = ["CliError", "Parser", "Progress", "jobs", "positive_int"]
+__all__ = [
+    "CliError",
+    "OneLineHandler",
+    "Parser",
+    "Progress",
+    "check_encoding",
+    "check_not_an_input",
+    "jobs",
+    "option_names",
+    "options_checked",
+    "positive_int",
+]
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,6 +36,73 @@ class Parser(argparse.ArgumentParser):
 
 class CliError(Exception):
     """An error reported to the user as one line on stderr, exit status 2."""
+
+
+def option_names(message: str, options: Mapping[str, str], *, bare: bool = True) -> str:
+    """``message`` with the Python parameter names of ``options`` replaced by their CLI options:
+    ``"(e.g. dim=300)"`` -> ``"(e.g. --dim 300)"``, ``"errors='replace'"`` -> ``"--errors replace"``,
+    and with ``bare`` (a parameter check's message) ``"dim must be ..."`` -> ``"--dim must be ..."``."""
+    for name, option in sorted(options.items(), key=lambda kv: -len(kv[0])):
+        message = re.sub(rf"(?<![\w\-.'\"]){re.escape(name)}=(['\"]?)([^'\"\s,;)]*)\1",
+                         lambda m: f"{option} {m.group(2)}", message)
+        if bare:
+            message = re.sub(rf"(?<![\w\-.'\"]){re.escape(name)}(?![\w'\"=(])", option, message)
+    return message
+
+
+@contextmanager
+def options_checked(options: Mapping[str, str]) -> Iterator[None]:
+    """Turn a ValueError or TypeError raised inside (a parameter check) into a :class:`CliError` whose
+    message names the CLI options instead of the Python parameters."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise CliError(option_names(str(exc), options)) from None
+
+
+def check_encoding(encoding: str, errors: str = "strict") -> None:
+    """A text encoding the corpus can be decoded with; CliError naming ``--encoding`` otherwise."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise CliError(f"--encoding {encoding!r}: unknown encoding (e.g. utf-8, cp1252, latin-1)") from None
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib...: not bytes to text
+        raise CliError(f"--encoding {encoding!r}: not a text encoding (e.g. utf-8, cp1252, latin-1)")
+    try:
+        codecs.lookup_error(errors)
+    except LookupError:
+        raise CliError(f"--errors {errors!r}: unknown error handler") from None
+
+
+def check_not_an_input(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> None:
+    """Refuse writing ``output`` when it is one of ``inputs`` (the same file, by any path)."""
+    for item in inputs:
+        try:
+            same = os.path.samefile(output, item)
+        except (OSError, ValueError):  # one of them does not exist (or is no local path): not the same
+            continue
+        if same:
+            raise CliError(f"the output {os.fspath(output)} is the input {os.fspath(item)}: writing the "
+                           f"model would replace it; choose another -o")
+
+
+class OneLineHandler(logging.Handler):
+    """Log records as one line each on the current ``sys.stderr``: ``cooc COMMAND: warning: ...``."""
+
+    def __init__(self, command: str, level: int) -> None:
+        super().__init__(level)
+        self.command = command
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = " ".join(record.getMessage().split())
+            if record.exc_info and record.levelno <= logging.DEBUG:
+                import traceback
+
+                text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            print(f"cooc {self.command}: {record.levelname.lower()}: {text}", file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
 
 
 def positive_int(text: str) -> int:

@@ -4,29 +4,87 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from .._parallel import check_n_jobs
+from .._validate import check_weighting, check_window, parse_size
 from ..corpus import LineCorpus
 from ..embeddings import Embeddings, load
 from ..pretrain import pretrain
 from ..text import STOPWORDS
-from ._common import CliError, Progress, jobs, positive_int
+from ._common import (
+    CliError,
+    Progress,
+    check_encoding,
+    check_not_an_input,
+    jobs,
+    option_names,
+    options_checked,
+    positive_int,
+)
 
 __all__ = ["add_parsers", "pretrain_on_dask", "save_and_report"]
 
 _WEIGHTING = ("weighting", "cds", "shift", "distance", "dim", "p", "seed", "add_context")
 
+OPTIONS = {
+    "window": "--window", "min_count": "--min-count", "max_vocab_size": "--max-vocab",
+    "memory_limit": "--memory-limit", "n_jobs": "--jobs", "tmp_dir": "--tmp-dir",
+    "weighting": "--weighting", "cds": "--cds", "shift": "--shift", "distance": "--distance",
+    "dim": "--dim", "p": "--p", "seed": "--seed", "add_context": "--add-context",
+    "encoding": "--encoding", "errors": "--errors",
+}
+"""The parameters of :func:`cooc.pretrain` that ``cooc pretrain`` passes, and their options: a
+parameter check's message names the option."""
+
 
 def _output(args: argparse.Namespace) -> Path:
     out = Path(args.output)
-    if out.is_dir():
+    try:
+        is_dir, parent_ok = out.is_dir(), out.parent.is_dir()
+    except OSError as exc:  # e.g. a name too long
+        raise CliError(f"output {out}: {exc.strerror or exc}") from None
+    if is_dir:
         raise CliError(f"output {out} is a directory")
-    if not out.parent.exists():
+    if out.is_symlink():
+        try:
+            os.path.realpath(out, strict=True)
+        except FileNotFoundError:
+            pass  # a dangling link: the file it names is created
+        except (OSError, RuntimeError) as exc:
+            raise CliError(f"output {out}: cannot follow the symlink ({exc})") from None
+    if not parent_ok:
         raise CliError(f"output directory {out.parent} does not exist")
     return out
+
+
+def _decoding_message(exc: UnicodeError, args: argparse.Namespace) -> str:
+    """A decoding error with the corpus file (when there is one, or the message names none) and the
+    options that change it."""
+    text = " ".join(str(exc).split())
+    if not any(str(c) in text for c in args.corpus):
+        where = args.corpus[0] if len(args.corpus) == 1 else "the corpus"
+        text = f"{where}: cannot decode as {args.encoding} ({text})"
+    if "--encoding" not in text:
+        text += "; give the corpus's encoding with --encoding (or --errors replace)"
+    return text
+
+
+def _check_options(args: argparse.Namespace, weighting: dict[str, Any]) -> None:
+    """The parameter checks of :func:`cooc.pretrain`, before any work, in terms of the options."""
+    check_encoding(args.encoding, args.errors)
+    with options_checked(OPTIONS):
+        check_window(args.window)
+        check_weighting(**weighting)
+        if args.memory_limit is not None:
+            parse_size("memory_limit", args.memory_limit, minimum=1 << 20)
+        check_n_jobs(args.jobs)
+    if args.tmp_dir is not None and not Path(args.tmp_dir).is_dir():
+        raise CliError(f"--tmp-dir {args.tmp_dir} is not a directory")
 
 
 def _cmd_pretrain(args: argparse.Namespace) -> int:
@@ -39,7 +97,9 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
                            "co-occurrences (reweight a saved model's counts with Embeddings.reweight)")
         return pretrain_on_dask(args)
 
+    _check_options(args, weighting)
     out = _output(args)
+    check_not_an_input(out, args.corpus)
     corpus = LineCorpus(args.corpus, encoding=args.encoding, errors=args.errors)
     stopwords = None if args.no_stopwords else STOPWORDS
     progress = Progress(corpus.total_bytes, args.quiet)
@@ -48,8 +108,12 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         emb = pretrain(
             corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
             memory_limit=args.memory_limit, n_jobs=args.jobs, stopwords=stopwords, progress=progress,
-            **weighting,
+            tmp_dir=args.tmp_dir, **weighting,
         )
+    except UnicodeError as exc:
+        raise CliError(_decoding_message(exc, args)) from None
+    except (ValueError, TypeError) as exc:  # e.g. "pass errors='replace'": name the options
+        raise CliError(option_names(str(exc), OPTIONS, bare=False)) from None
     finally:
         progress.close()
     return save_and_report(emb, out, t0)
@@ -70,6 +134,12 @@ def pretrain_on_dask(args: argparse.Namespace) -> int:
         distributed = cooc_dask.require_dask()
     except ImportError as exc:
         raise CliError(str(exc)) from None
+    check_not_an_input(out, args.corpus)
+    check_encoding(args.encoding, args.errors)
+    with options_checked(OPTIONS):
+        check_window(args.window)
+        if args.memory_limit is not None:
+            parse_size("memory_limit", args.memory_limit, minimum=1 << 20)
     stopwords = None if args.no_stopwords else STOPWORDS
     # Dask's own INFO messages (cluster start and stop) would drown the one-line summary
     dask_logger = logging.getLogger("distributed")
@@ -144,6 +214,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--memory-limit", default=None, metavar="SIZE",
                    help="working-memory budget for counting, e.g. 2GB; above it partial counts spill to disk")
     p.add_argument("--jobs", type=jobs, default=1, metavar="N", help="threads (-1: all cores)")
+    p.add_argument("--tmp-dir", default=None, metavar="DIR",
+                   help="where counts above --memory-limit spill (default: the system's temporary "
+                        "directory); a run removes what killed runs left there")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="count on a running Dask cluster, e.g. tcp://host:8786 (needs cooc[dask]; every "
                         "worker must read the files: shared storage or URLs such as s3://...)")
