@@ -12,7 +12,7 @@ from typing import Any
 
 from .._parallel import check_n_jobs
 from .._validate import check_weighting, check_window, parse_size
-from ..corpus import LineCorpus
+from ..corpus import LineCorpus, max_line_chars_for
 from ..embeddings import Embeddings, load
 from ..pretrain import pretrain
 from ..text import STOPWORDS
@@ -100,7 +100,9 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     _check_options(args, weighting)
     out = _output(args)
     check_not_an_input(out, args.corpus)
-    corpus = LineCorpus(args.corpus, encoding=args.encoding, errors=args.errors)
+    budget = None if args.memory_limit is None else parse_size("memory_limit", args.memory_limit, minimum=1 << 20)
+    corpus = LineCorpus(args.corpus, encoding=args.encoding, errors=args.errors,
+                        max_line_chars=max_line_chars_for(budget))
     stopwords = None if args.no_stopwords else STOPWORDS
     progress = Progress(corpus.total_bytes, args.quiet)
     t0 = time.perf_counter()
@@ -206,7 +208,7 @@ def _cmd_neighbors(args: argparse.Namespace) -> int:
 def add_parsers(sub: Any) -> None:
     """Register ``cooc pretrain`` and ``cooc neighbors``."""
     p = sub.add_parser("pretrain", help="count co-occurrences of text files (one sentence per line)")
-    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text files: plain, .gz, .bz2 or .xz")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text files: plain, .gz, .bz2 or .xz; - for standard input")
     p.add_argument("-o", "--output", required=True, metavar="MODEL.npz", help="model file to write")
     p.add_argument("--window", type=positive_int, default=3, help="window half-width (default 3)")
     p.add_argument("--min-count", type=positive_int, default=1, help="drop rarer words (default 1)")
