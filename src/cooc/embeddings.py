@@ -446,6 +446,7 @@ class Embeddings:
         ----------
         positive : str, array of shape (vector_size,), or a list of them
         negative : str, array, or a list of them, optional
+            (An integer here is read as ``topn``: the older call ``most_similar(word, 3)``.)
         topn : int, default 5
             (gensim's default is 10.)
         n_jobs : int, default 1
@@ -473,6 +474,8 @@ class Embeddings:
         >>> [w for w, _ in emb.most_similar(positive=["wine", "bad"], negative=["good"], topn=1)]
         ['food']
         """
+        if isinstance(negative, (int, np.integer)) and not isinstance(negative, (bool, np.bool_)):
+            negative, topn = None, int(negative)  # the older call most_similar(word, topn)
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
         if negative is None and (isinstance(positive, str) or isinstance(positive, np.ndarray)):
