@@ -997,8 +997,10 @@ class Embeddings:
         else:
             dense = np.asarray(self.vectors, dtype=np.float32)
         kv = models.KeyedVectors(dim, count=0, dtype=np.float32)
-        extras = None if self.frequencies is None else {"count": np.asarray(self.frequencies, dtype=np.int64)}
-        kv.add_vectors(list(self.index_to_key), dense, extras=extras)
+        kv.add_vectors(list(self.index_to_key), dense)
+        if self.frequencies is not None:
+            kv.allocate_vecattrs(attrs=["count"], types=[np.int64])
+            kv.expandos["count"][:] = self.frequencies
         return kv
 
     # -- files -----------------------------------------------------------------------------------
