@@ -573,3 +573,114 @@ def test_to_gensim_without_gensim(monkeypatch):
     monkeypatch.setitem(sys.modules, "gensim.models", None)
     with pytest.raises(ImportError, match="cooc\\[gensim\\]"):
         emb.to_gensim()
+
+
+# ------------------------------------------------------------------------------------------------
+# the command line: cooc update, cooc merge
+
+
+def _files(tmp_path):
+    a, b, c = tmp_path / "a.txt", tmp_path / "b.txt.gz", tmp_path / "c.txt"
+    a.write_text("\n".join(A) + "\n", encoding="utf-8")
+    import gzip
+
+    with gzip.open(b, "wt", encoding="utf-8") as f:
+        f.write("\n".join(B) + "\n")
+    c.write_text("\n".join(C) + "\n", encoding="utf-8")
+    return a, b, c
+
+
+def test_cli_update_and_merge_equal_pretrain(tmp_path, capsys):
+    from cooc.cli import main
+
+    a, b, c = _files(tmp_path)
+    assert main(["pretrain", str(a), "-o", str(tmp_path / "a.npz"), "--weighting", "ppmi", "-q"]) == 0
+    assert main(["pretrain", str(b), "-o", str(tmp_path / "b.npz"), "--weighting", "ppmi", "-q"]) == 0
+    capsys.readouterr()
+    want = cooc.pretrain(cooc.LineCorpus([a, b, c]), weighting="ppmi")
+
+    assert main(["update", str(tmp_path / "a.npz"), str(b), str(c), "-o", str(tmp_path / "u.npz"), "-q"]) == 0
+    assert_same_model(cooc.load(tmp_path / "u.npz"), want)
+    assert "V=" in capsys.readouterr().err
+
+    assert main(["pretrain", str(c), "-o", str(tmp_path / "c.npz"), "--weighting", "ppmi", "-q"]) == 0
+    capsys.readouterr()
+    models = [str(tmp_path / f"{x}.npz") for x in "abc"]
+    assert main(["merge", *models, "-o", str(tmp_path / "m.npz"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["words"] == len(want) and report["nonzeros"] == want.counts.nnz
+    assert report["recipe"]["weighting"] == "ppmi" and report["models"] == models
+    assert_same_model(cooc.load(tmp_path / "m.npz"), want)
+
+    assert main(["update", models[0], str(b), "-o", str(tmp_path / "u2.npz"), "--json", "--min-count", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["recipe"]["pruned"] is True and report["words_before"] == len(cooc.load(models[0]))
+
+
+def test_cli_update_with_a_vocabulary_file(tmp_path, capsys):
+    from cooc.cli import main
+
+    a, b, _ = _files(tmp_path)
+    words = ["cat", "dog", "mat", "food", "zebra"]
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("# words\n" + "\n".join(words) + "\n\n", encoding="utf-8")
+    cooc.pretrain(cooc.LineCorpus(a), vocabulary=words).save(tmp_path / "a.npz")
+    assert main(["update", str(tmp_path / "a.npz"), str(b), "-o", str(tmp_path / "u.npz"),
+                 "--vocabulary", str(vocab), "-q"]) == 0
+    assert_same_model(cooc.load(tmp_path / "u.npz"), cooc.pretrain(cooc.LineCorpus([a, b]), vocabulary=words))
+    assert main(["update", str(tmp_path / "a.npz"), str(b), "-o", str(tmp_path / "u.npz"), "-q"]) == 2
+    assert "give the same words" in capsys.readouterr().err
+    vocab.write_text("two words\n", encoding="utf-8")
+    assert main(["update", str(tmp_path / "a.npz"), str(b), "-o", str(tmp_path / "u.npz"),
+                 "--vocabulary", str(vocab)]) == 2
+    assert "line 1: expected one word" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["update", "{missing}", "{a}", "-o", "{out}"], "MODEL {missing}: no such file"),
+    (["update", "{tmp}", "{a}", "-o", "{out}"], "is a directory"),
+    (["update", "{model}", "{missing}", "-o", "{out}"], "missing.txt"),
+    (["update", "{model}", "{a}", "-o", "{tmp}"], "-o/--output .* is a directory"),
+    (["update", "{model}", "{a}", "-o", "{tmp}/nodir/x.npz"], "does not exist"),
+    (["update", "{model}", "{a}", "-o", "{out}", "--vocabulary", "{missing}"], "--vocabulary .*no such file"),
+    (["update", "{model}", "{a}", "-o", "{out}", "--memory-limit", "lots"], "memory_limit"),
+    (["update", "{a}", "{a}", "-o", "{out}"], "not a cooc model file"),
+    (["update", "{linear}", "{a}", "-o", "{out}"], "distance='linear'"),
+    (["merge", "{model}", "-o", "{out}"], "at least two models"),
+    (["merge", "{model}", "{linear}", "-o", "{out}"], "distance"),
+    (["merge", "{model}", "{window2}", "-o", "{out}"], "{model} and {window2} were made differently: window"),
+])
+def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys, argv, match):
+    from cooc.cli import main
+
+    a, _, _ = _files(tmp_path)
+    names = {"a": str(a), "tmp": str(tmp_path), "out": str(tmp_path / "out.npz"),
+             "missing": str(tmp_path / "missing.txt"), "model": str(tmp_path / "m.npz"),
+             "linear": str(tmp_path / "linear.npz"), "window2": str(tmp_path / "w2.npz")}
+    cooc.pretrain(A).save(names["model"])
+    cooc.pretrain(A, distance="linear").save(names["linear"])
+    cooc.pretrain(A, window=2).save(names["window2"])
+    capsys.readouterr()
+    assert main([x.format(**names) for x in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"cooc {argv[0]}: error: ")
+    import re
+
+    assert re.search(match.format(**names), err), err
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_cli_help_describes_every_option(capsys):
+    from cooc.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, __import__("argparse")._SubParsersAction))
+    for name in ("update", "merge"):
+        for action in sub.choices[name]._actions:
+            assert action.help, f"cooc {name}: {action.option_strings or action.dest} has no help"
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["merge", "--help"])
+    assert exc.value.code == 0 and "--json" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["update", "m.npz", "c.txt", "-o", "x.npz", "--min-count", "0"])
+    assert exc.value.code == 2
