@@ -1,9 +1,22 @@
 """The model: vocabulary, raw counts and vectors, and the questions it answers.
 
 :class:`Embeddings` follows gensim's ``KeyedVectors`` conventions: lookup, similarity, nearest
-neighbours, word-pair evaluation, export. It never reads a corpus: :func:`cooc.pretrain` builds it
-from text (:mod:`cooc.pretrain`), :func:`load` from a model file (:mod:`cooc.io`), and
-:meth:`Embeddings.reweight` makes new vectors from its counts (:mod:`cooc.weighting`).
+neighbours (``most_similar(positive=, negative=)``), word-pair and analogy evaluation, word2vec files
+both ways, export to gensim. :func:`cooc.pretrain` builds it from text (:mod:`cooc.pretrain`),
+:func:`load` from a model file (:mod:`cooc.io`), :func:`load_word2vec_format` from word2vec or GloVe
+vectors.
+
+A model records its :class:`Recipe` (how its counts and vectors were made): :meth:`Embeddings.reweight`
+makes new vectors from its counts, :meth:`Embeddings.update` adds the counts of more text (counted by
+:mod:`cooc.counting` under the same recipe), :func:`merge` sums models made the same way, and
+:meth:`Embeddings.restrict_vocab` keeps fewer words; each follows the recipe exactly or refuses.
+
+What ``min_count`` means for a model made of several texts: the recipe's ``min_count`` (and
+``max_vocab_size``) applies to each counted text, before windowing, as in :func:`cooc.pretrain`;
+``update`` and ``merge`` keep every word of every part. ``update(..., min_count=k)`` and
+``restrict_vocab(min_count=k)`` then drop words by their summed frequencies, after counting, with
+their rows and columns: that is not the same as removing them before windowing (their neighbours do
+not become adjacent), and the recipe says so (``pruned=True``).
 """
 
 from __future__ import annotations
