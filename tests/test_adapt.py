@@ -520,7 +520,8 @@ def test_glove_text_without_a_header(tmp_path):
     path.write_text("the 0.1 0.2 -0.3\ncafé 1 2 3\n\nzoë 1e-3 -2.5 0\n", encoding="utf-8")
     emb = load_word2vec_format(path)
     assert emb.index_to_key == ["the", "café", "zoë"]
-    np.testing.assert_array_equal(emb.vectors, [[0.1, 0.2, -0.3], [1, 2, 3], [1e-3, -2.5, 0]])
+    np.testing.assert_array_equal(emb.vectors, np.array([[0.1, 0.2, -0.3], [1, 2, 3], [1e-3, -2.5, 0]],
+                                                        dtype=np.float32))
 
 
 @pytest.mark.parametrize("text, match", [

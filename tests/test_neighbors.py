@@ -319,60 +319,18 @@ def test_tall_matrix_cut_into_row_ranges(backend):
 
 # -- dense rows ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("n_rows", [1, 3, 4, 5, 23])
-def test_dense_rows_equal_the_csr_kernel_bit_for_bit(backend, seed, n_rows):
-    """topk_cosine_rows on a dense matrix = topk_cosine on the same matrix as CSR (zeros dropped)."""
-    rng = np.random.default_rng(seed * 31 + n_rows)
-    dense = rng.normal(size=(n_rows, 7)) * 10.0 ** rng.integers(-3, 4, size=(n_rows, 7))
-    dense[rng.random(dense.shape) < 0.3] = 0.0
-    if n_rows > 2:
-        dense[1] = 0.0                                   # a zero row
-        dense[2] = dense[0]                              # a tie
-    query = dense[0].copy() if seed % 2 else rng.normal(size=7)
-    m = sp.csr_matrix(dense)
-    m.sort_indices()
-    for k in (0, 1, 3, n_rows + 2):
-        for exclude in (-1, 0, n_rows - 1):
-            want = topk_cosine(m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data,
-                                        query, k, exclude)
-            got = neighbors.topk_cosine_rows(dense, query, k, exclude)
-            assert got[0].tolist() == want[0].tolist()
-            assert got[1].tobytes() == want[1].tobytes()
-            assert got[0].dtype == np.int64 and got[1].dtype == np.float64
-
-
-def test_dense_zero_query_ranks_by_index(backend):
-    rows, sims = neighbors.topk_cosine_rows(np.eye(5), np.zeros(5), 3, 1)
-    assert rows.tolist() == [0, 2, 3] and sims.tolist() == [0.0, 0.0, 0.0]
-
-
-@pytest.mark.parametrize(
-    "vectors,query,k,exclude,error,word",
-    [
-        (np.ones(3), np.ones(3), 1, -1, ValueError, "two-dimensional"),
-        (np.array([["a", "b"]]), np.ones(2), 1, -1, TypeError, "real numbers"),
-        (np.array([[1.0, np.nan]]), np.ones(2), 1, -1, ValueError, "NaN"),
-        (np.ones((2, 2)), np.ones(3), 1, -1, ValueError, "query must have 2"),
-        (np.ones((2, 2)), np.array([1.0, np.inf]), 1, -1, ValueError, "query"),
-        (np.ones((2, 2)), np.ones(2), -1, -1, ValueError, "k"),
-        (np.ones((2, 2)), np.ones(2), 1, 2, ValueError, "exclude"),
-    ],
-)
-def test_dense_rows_refuse_bad_input(backend, vectors, query, k, exclude, error, word):
-    with pytest.raises(error, match=word):
-        neighbors.topk_cosine_rows(vectors, query, k, exclude)
-
-
 def test_dense_model_neighbours_unchanged(backend):
-    """Dense vectors (an SVD model) rank exactly as the brute force over their rows."""
+    """Dense vectors (an SVD model, float32) rank as the brute force over their rows in float64: the
+    same words wherever the scores are not within float32 rounding of each other (cooc.dense)."""
     emb = cooc.pretrain(CORPUS, stopwords=None, weighting="ppmi", dim=3)
-    dense = np.asarray(emb.vectors)
+    assert emb.vectors.dtype == np.float32
+    dense = np.asarray(emb.vectors, dtype=np.float64)
     for word in emb.index_to_key:
         got = emb.most_similar(word, topn=4)
         want_rows, want_sims = brute(sp.csr_matrix(dense), dense[emb.get_index(word)], 4, emb.get_index(word))
-        assert [w for w, _ in got] == [emb.index_to_key[r] for r in want_rows]
-        np.testing.assert_allclose([s for _, s in got], want_sims, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose([s for _, s in got], want_sims, rtol=0, atol=1e-6)
+        for (w, s), r, t in zip(got, want_rows, want_sims):
+            assert w == emb.index_to_key[r] or abs(s - t) < 1e-6
 
 
 def _neighbours_in_child(conn):

@@ -195,7 +195,6 @@ def _valid_inputs():
                                     data, np.array([np.sqrt(5.0), 2.0, 0.0]), np.array([0, 1, 3], dtype=np.int64),
                                     np.array([0, 1, 2], dtype=np.int32), data, 2, np.array([-1, 1], dtype=np.int64),
                                     *no_dense, 0, 3),
-        "topk_cosine_rows": (np.array([[1.0, 2.0], [0.0, 0.0], [2.0, 1.0]]), np.array([1.0, 1.0]), 2, -1),
     }
 
 

@@ -35,9 +35,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _backend, io, neighbors
-from ._parallel import check_n_jobs, map_ordered
+from ._parallel import check_n_jobs
 from ._validate import DISTANCES, WEIGHTINGS, check_positive, check_weighting, is_sparse, parse_size
 from .counting import check_vocabulary, count_corpus, sum_on_union, take_words
+from .dense import DenseIndex
 from .io import ModelFileError
 from .text import STOPWORDS
 from .weighting import vectors_from_counts
@@ -313,7 +314,9 @@ class Embeddings:
         if is_sparse(vectors):
             vectors = sp.csr_matrix(vectors.tocsr(), dtype=np.float64)
         else:
-            vectors = np.asarray(vectors, dtype=np.float64)
+            vectors = np.asarray(vectors)
+            # dense vectors keep float32 (the SVD's, and every embedding format's) or become float64
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32 if vectors.dtype == np.float32 else np.float64)
             if vectors.ndim != 2:
                 raise ValueError(f"vectors must be two-dimensional, got shape {vectors.shape}")
         if vectors.shape[0] != len(self.index_to_key):
@@ -337,8 +340,18 @@ class Embeddings:
                 raise ValueError("stopwords differ from the recipe's stopwords")
         self.recipe: Recipe = recipe
         self._csr: sp.csr_matrix | None = None
-        self._dense: neighbors.DenseIndex | None = None
+        self._dense: DenseIndex | None = None
         self._t: neighbors.TransposeIndex | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the model, not the indexes built for queries (rebuilt on first use)."""
+        state = self.__dict__.copy()
+        state.update(_csr=None, _dense=None, _t=None)
+        return state
+
+    def __sklearn_clone__(self) -> Embeddings:
+        """A fitted model is read-only: scikit-learn's ``clone`` shares it instead of copying it."""
+        return self
 
     @property
     def window(self) -> int | None:
@@ -428,7 +441,8 @@ class Embeddings:
         >>> round(emb.similarity("food", "wine"), 3)
         0.707
         """
-        return _backend.cosine_dense(self[w1], self[w2])
+        # rounding may put a cosine a hair outside [-1, 1] (e.g. a word with itself)
+        return min(1.0, max(-1.0, _backend.cosine_dense(self[w1], self[w2])))
 
     def _rows_csr(self) -> sp.csr_matrix:
         if self._csr is None:
@@ -544,10 +558,14 @@ class Embeddings:
                 )
             rows, sims = rows2[0, : found[0]], sims2[0, : found[0]]
         else:
-            if self._dense is None:
-                self._dense = neighbors.DenseIndex(self.vectors)
-            rows, sims = self._dense.query(query, int(topn), exclude)
-        return [(self.index_to_key[r], float(s)) for r, s in zip(rows.tolist(), sims.tolist())]
+            rows, sims = self._dense_index().query(query, int(topn), exclude)
+        return [(self.index_to_key[r], s) for r, s in zip(rows.tolist(), np.clip(sims, -1.0, 1.0).tolist())]
+
+    def _dense_index(self) -> DenseIndex:
+        """The dense vectors as unit rows of their own dtype, built once for neighbour queries."""
+        if self._dense is None:
+            self._dense = DenseIndex(self.vectors, dtype=self.vectors.dtype)
+        return self._dense
 
     def _transpose(self) -> neighbors.TransposeIndex:
         """The transposed vectors (CSR) and the row norms, built and checked once for neighbour queries."""
@@ -569,12 +587,14 @@ class Embeddings:
         jobs = check_n_jobs(n_jobs)
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
-        if not is_sparse(self.vectors):
-            return [r for _, r in map_ordered(lambda w: self._nearest(w, topn, 1), list(words), jobs)]
-        rows, sims, found = self._transpose().query_rows(np.asarray(ids, dtype=np.int64), int(topn), jobs)
+        idx = np.asarray(ids, dtype=np.int64)
+        if is_sparse(self.vectors):
+            rows, sims, found = self._transpose().query_rows(idx, int(topn), jobs)
+        else:   # one BLAS product per block of queries (BLAS has its own threads)
+            rows, sims, found = self._dense_index().query_many(self.vectors[idx], int(topn), idx)
         keys = self.index_to_key
         return [
-            [(keys[r], float(x)) for r, x in zip(rows[b, :n].tolist(), sims[b, :n].tolist())]
+            [(keys[r], x) for r, x in zip(rows[b, :n].tolist(), np.clip(sims[b, :n], -1.0, 1.0).tolist())]
             for b, n in enumerate(found.tolist())
         ]
 
@@ -1150,7 +1170,7 @@ class Embeddings:
         return self._rows_csr()
 
 
-def load(path: str | os.PathLike[str]) -> Embeddings:
+def load(path: str | os.PathLike[str], *, max_inflated_bytes: int | str | None = None) -> Embeddings:
     """Read a model written by :meth:`Embeddings.save`, refusing anything else with a clear error.
 
     Nothing is unpickled, and every member's declared size and shape are checked against the archive
@@ -1160,11 +1180,15 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
     Parameters
     ----------
     path : str or path-like
+    max_inflated_bytes : int, str or None
+        A fixed cap on the bytes the archive's members may inflate to (e.g. ``"16GB"``). By default a
+        file that inflates to more than 64 times its size on disk and more than 64 MiB is refused as
+        a likely decompression bomb (see :func:`cooc.io.read_model`).
 
     Returns
     -------
     Embeddings
-        With the saved vocabulary, vectors (sparse CSR float64 or dense float64 as saved), counts
+        With the saved vocabulary, vectors (sparse CSR float64, or dense float32 / float64 as saved), counts
         (CSR, int64 data), frequencies, window, stopwords, recipe (:class:`Recipe`; a file written
         before recipes were saved gives one that knows only the window and stopwords) and other saved
         attributes (as JSON values: a tuple comes back as a list).
@@ -1181,7 +1205,7 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
         format version, a corrupt or truncated archive, a pickled member, missing members, wrong dtypes,
         or arrays inconsistent with each other.
     """
-    data = io.read_model(path)
+    data = io.read_model(path, max_inflated_bytes=max_inflated_bytes)
     try:
         recipe = None if data.recipe is None else Recipe.from_dict(data.recipe)
         emb = Embeddings(data.words, data.vectors, data.counts, stopwords=data.stopwords,
@@ -1309,7 +1333,7 @@ def load_word2vec_format(
     Returns
     -------
     Embeddings
-        Dense float64 vectors in the file's order, no counts; a recipe that records only the stopwords.
+        Dense float32 vectors (as gensim reads them) in the file's order, no counts; a recipe that records only the stopwords.
 
     Raises
     ------
@@ -1330,4 +1354,4 @@ def load_word2vec_format(
     if isinstance(stopwords, str):
         raise TypeError("stopwords must be a collection of words, not a single str")
     words, vectors = io.read_word2vec(path, binary, encoding=encoding, limit=limit)
-    return Embeddings(words, vectors, stopwords=stopwords, _distinct=True)
+    return Embeddings(words, vectors.astype(np.float32), stopwords=stopwords, _distinct=True)

@@ -28,7 +28,8 @@ member              dtype, shape       content
 ``vectors_indptr``  int32/int64        sparse vectors as CSR; ``vectors_indptr`` and
 ``vectors_indices`` int32/int64        ``vectors_indices`` are left out when they equal the counts'
 ``vectors_data``    float64            (the usual case after :func:`cooc.pretrain`)
-``vectors``         float64, (V, dim)  dense vectors, in place of the three ``vectors_*`` members
+``vectors``         float32 or float64 dense vectors (float32 after an SVD), in place of the three
+                    (V, dim)           ``vectors_*`` members
 ==================  =================  ================================================================
 
 Why this layout: the vocabulary as UTF-8 bytes plus offsets costs one byte per ASCII character, whatever
@@ -465,7 +466,8 @@ def _model_arrays(model: ModelData) -> dict[str, np.ndarray]:
             "structure": "counts" if shares else "own",
         }
     else:
-        d = np.asarray(vectors, dtype=np.float64)
+        d = np.asarray(vectors)
+        d = np.asarray(d, dtype=d.dtype if d.dtype in (np.float32, np.float64) else np.float64)
         if d.ndim != 2:
             raise ValueError(f"vectors must be two-dimensional, got shape {d.shape}")
         problem = _vector_problem(d)
@@ -619,7 +621,7 @@ _DTYPES: dict[str, tuple[str, tuple[int, ...]]] = {
     "vectors_indptr": _INDEX,
     "vectors_indices": _INDEX,
     "vectors_data": ("f", (8,)),
-    "vectors": ("f", (8,)),
+    "vectors": ("f", (4, 8)),
 }
 
 # Errors a damaged archive or .npy member can raise while being read, beyond our own checks.

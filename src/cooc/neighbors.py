@@ -1,5 +1,5 @@
-"""The neighbour indexes: a sparse matrix prepared for top-k cosine queries through its transpose
-(:class:`TransposeIndex`), and dense vectors (:class:`DenseIndex`).
+"""The sparse neighbour index: a matrix prepared for top-k cosine queries through its transpose
+(:class:`TransposeIndex`); dense vectors use :class:`cooc.dense.DenseIndex`.
 
 An index validates its matrix once; each query checks only its queries, then calls the active backend's
 kernels (:func:`cooc._backend.active`). A batch of queries is cut into ranges of queries of about equal
@@ -17,7 +17,7 @@ import numpy as np
 from . import _backend, _parallel
 from ._backend import _check_csr, _check_exclude, _check_int, _float_array, _int_array, row_norms
 
-__all__ = ["DenseIndex", "TransposeIndex", "topk_cosine_rows", "topk_cosine_sparse_many"]
+__all__ = ["TransposeIndex", "topk_cosine_sparse_many"]
 
 #: queries handed to the threads at a time (Ctrl-C is seen between two such rounds)
 CHUNK_QUERIES = 512
@@ -257,25 +257,3 @@ class TransposeIndex:
             qd = np.concatenate([md[lo:hi] for lo, hi in spans]) if spans else md[:0]
         return _run_queries(self._t, qp, qi, qd, k, ids, n_threads, self.dense_cols, self.dense)
 
-
-def topk_cosine_rows(vectors: Any, query: Any, k: int, exclude: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """The top-``k`` rows of dense ``vectors`` for ``query``, checked: ``(rows, sims)``, see
-    :func:`cooc._pure.neighbors.topk_cosine_rows`."""
-    return DenseIndex(vectors).query(query, k, exclude)
-
-
-class DenseIndex:
-    """Dense vectors prepared for top-k cosine queries: checked (finite, float64, C order) once; each
-    :meth:`query` checks only its query before :func:`topk_cosine_rows` of the selected backend."""
-
-    def __init__(self, vectors: Any) -> None:
-        self.vectors = _float_array("vectors", vectors, ndim=2)
-
-    def query(self, query: Any, k: int, exclude: int = -1) -> tuple[np.ndarray, np.ndarray]:
-        """The top-``k`` rows for ``query``: ``(rows, sims)``, see :func:`topk_cosine_rows`."""
-        q = _float_array("query", query)
-        if q.size != self.vectors.shape[1]:
-            raise ValueError(f"query must have {self.vectors.shape[1]} entries, got {q.size}")
-        k = min(_check_int("k", k, 0), self.vectors.shape[0])
-        exclude = _check_exclude(exclude, self.vectors.shape[0])
-        return _backend.active().topk_cosine_rows(self.vectors, q, k, exclude)  # type: ignore[no-any-return]

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from . import _backend
 from ._parallel import check_n_jobs, cuts, map_ranges, run
-from ._validate import DISTANCES, WEIGHTINGS, check_real, is_sparse
+from ._validate import DISTANCES, MAX_P, WEIGHTINGS, check_real, is_sparse
 
 __all__ = [
     "DISTANCES",
@@ -48,6 +48,13 @@ def unit_rows(a: np.ndarray) -> np.ndarray:
     """Divide every row of the float array ``a`` by its Euclidean norm, in place (zero rows stay zero);
     returns ``a``."""
     norms = np.linalg.norm(a, axis=1, keepdims=True)
+    # rows whose norm overflows, or underflows to 0 while the row is not 0: scale by their largest
+    # magnitude first (ordinary rows are untouched, bit for bit)
+    bad = ~np.isfinite(norms[:, 0]) | ((norms[:, 0] == 0) & np.any(a != 0, axis=1))
+    if bad.any():
+        rows = a[bad] / np.max(np.abs(a[bad]), axis=1, keepdims=True)
+        a[bad] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        norms[bad] = 1.0
     np.divide(a, norms, out=a, where=norms > 0)
     return a
 
@@ -73,8 +80,12 @@ def vectors_from_counts(
         k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
         weighted = ppmi(weighted, cds=cds, shift=k)
     if dim is not None:
-        return unit_rows(svd(weighted, min(int(dim), n), p=p, seed=int(seed), n_jobs=jobs,
-                             add_context=bool(add_context)))
+        k = min(int(dim), n)
+        if k < int(dim):
+            logger.warning("the vocabulary has %d words, fewer than the %d dimensions asked for: "
+                           "the vectors have %d dimensions", n, int(dim), k)
+        vecs = unit_rows(svd(weighted, k, p=p, seed=int(seed), n_jobs=jobs, add_context=bool(add_context)))
+        return np.ascontiguousarray(vecs, dtype=np.float32)   # dense vectors are stored as float32
     w = weighted
     if w.dtype != np.int64 and w.dtype != np.float64:
         w = sp.csr_matrix(w, dtype=np.float64)
@@ -414,7 +425,7 @@ def svd(
     """
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise ValueError(f"dim must be a positive integer, got {dim!r}")
-    p = check_real("p", p, low=0.0, low_inclusive=True)
+    p = check_real("p", p, low=0.0, low_inclusive=True, high=MAX_P)
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
     jobs = check_n_jobs(n_jobs)

@@ -14,7 +14,7 @@ from libc.stdint cimport int32_t, int64_t
 
 from cooc._ext._heap cimport _heap_offer, _heap_sort
 
-__all__ = ["topk_cosine_sparse_many", "topk_cosine_rows"]
+__all__ = ["topk_cosine_sparse_many"]
 
 _NO_DENSE_COLS = np.zeros(0, dtype=np.int32)
 _NO_DENSE = np.zeros((0, 1), dtype=np.float64)
@@ -263,86 +263,3 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
             fd[b] = n
     free(acc)
     return rows_np, sims_np, found_np
-
-
-def topk_cosine_rows(vectors, query, k, exclude):
-    """Top-k cosine similarities between a dense query and every row of a dense matrix.
-
-    ``cos(q, r) = dot(q, r) / (|q| * |r|)``, every dot product and squared norm summed in column
-    order: the floats of :func:`topk_cosine_sparse_many` on the matrix stored sparsely (a zero adds
-    nothing). Results are ordered by decreasing similarity; ties go to the lower row index; a zero
-    row or query scores 0.0.
-
-    Parameters
-    ----------
-    vectors : float64 array, shape (n_rows, dim), C-contiguous
-    query : float64 array, shape (dim,)
-    k : int
-    exclude : int
-        A row index left out of the ranking, or -1 for none.
-
-    Returns
-    -------
-    rows : int64 array, shape (min(k, candidates),)
-    sims : float64 array, shape (min(k, candidates),)
-    """
-    cdef const double[:, ::1] m = vectors
-    cdef const double[::1] q = query
-    cdef Py_ssize_t n_rows = m.shape[0], d = m.shape[1], kk = k, ex = exclude, r, j, t, n = 0, r4
-    cdef double qsq = 0.0, qnorm, sim, x, qj
-    cdef double dot[4]
-    cdef double sq[4]
-    cdef Py_ssize_t candidates = n_rows - (1 if 0 <= ex < n_rows else 0)
-    if kk > candidates:
-        kk = candidates
-    if kk < 0:
-        kk = 0
-    sims_np = np.empty(kk, dtype=np.float64)
-    rows_np = np.empty(kk, dtype=np.int64)
-    if kk == 0:
-        return rows_np, sims_np
-    cdef double[::1] hs = sims_np
-    cdef int64_t[::1] hr = rows_np
-    with nogil:
-        for j in range(d):
-            qsq = qsq + q[j] * q[j]
-        qnorm = sqrt(qsq)
-        r = 0
-        while r < n_rows:
-            # four rows at a time: eight independent sums, each in column order
-            r4 = min(4, n_rows - r)
-            for t in range(4):
-                dot[t] = 0.0
-                sq[t] = 0.0
-            if r4 == 4:
-                for j in range(d):
-                    qj = q[j]
-                    x = m[r, j]
-                    dot[0] = dot[0] + x * qj
-                    sq[0] = sq[0] + x * x
-                    x = m[r + 1, j]
-                    dot[1] = dot[1] + x * qj
-                    sq[1] = sq[1] + x * x
-                    x = m[r + 2, j]
-                    dot[2] = dot[2] + x * qj
-                    sq[2] = sq[2] + x * x
-                    x = m[r + 3, j]
-                    dot[3] = dot[3] + x * qj
-                    sq[3] = sq[3] + x * x
-            else:
-                for t in range(r4):
-                    for j in range(d):
-                        x = m[r + t, j]
-                        dot[t] = dot[t] + x * q[j]
-                        sq[t] = sq[t] + x * x
-            for t in range(r4):
-                if r + t == ex:
-                    continue
-                if qnorm == 0.0 or sq[t] == 0.0:
-                    sim = 0.0
-                else:
-                    sim = dot[t] / (qnorm * sqrt(sq[t]))
-                n = _heap_offer(&hs[0], &hr[0], n, kk, sim, r + t)
-            r += r4
-        _heap_sort(&hs[0], &hr[0], n)
-    return rows_np, sims_np

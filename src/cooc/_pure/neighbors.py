@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["topk_cosine_sparse_many", "topk_cosine_rows"]
+__all__ = ["topk_cosine_sparse_many"]
 
 
 def _best(k, scored):
@@ -99,47 +99,3 @@ def topk_cosine_sparse_many(t_indptr, t_indices, t_data, row_norms, q_indptr, q_
         rows[b, :len(best)] = [r for _, r in best]
         sims[b, :len(best)] = [s for s, _ in best]
     return rows, sims, found
-
-
-def topk_cosine_rows(vectors, query, k, exclude):
-    """Top-k cosine similarities between a dense query and every row of a dense matrix.
-
-    ``cos(q, r) = dot(q, r) / (|q| * |r|)``, every dot product and squared norm summed in column
-    order: the floats of :func:`topk_cosine_sparse_many` on the matrix stored sparsely (a zero adds
-    nothing). Results are ordered by decreasing similarity; ties go to the lower row index; a zero
-    row or query scores 0.0.
-
-    Parameters
-    ----------
-    vectors : float64 array, shape (n_rows, dim), C-contiguous
-    query : float64 array, shape (dim,)
-    k : int
-    exclude : int
-        A row index left out of the ranking, or -1 for none.
-
-    Returns
-    -------
-    rows : int64 array, shape (min(k, candidates),)
-    sims : float64 array, shape (min(k, candidates),)
-    """
-    q = query.tolist()
-    qsq = 0.0
-    for x in q:
-        qsq += x * x
-    qnorm = math.sqrt(qsq)
-    scored = []
-    for r, row in enumerate(vectors.tolist()):
-        if r == exclude:
-            continue
-        dot = 0.0
-        sq = 0.0
-        for x, y in zip(row, q):
-            dot += x * y
-            sq += x * x
-        rnorm = math.sqrt(sq)
-        scored.append((0.0 if qnorm == 0.0 or rnorm == 0.0 else dot / (qnorm * rnorm), r))
-    best = _best(k, scored)
-    return (
-        np.array([r for _, r in best], dtype=np.int64),
-        np.array([s for s, _ in best], dtype=np.float64),
-    )
