@@ -174,7 +174,7 @@ class FineTunedClassifier(_Classifier):
     intercept_ : float64 ndarray, shape (n_classes,)
     tuned_words_ : list of str
         Words whose vectors were fine-tuned (empty for a probe).
-    tuned_vectors_ : float64 ndarray, shape (len(tuned_words_), vector_size)
+    tuned_vectors_ : float64 ndarray, shape (n_tuned_words, vector_size)
     n_epochs_ : int
         Epochs run before stopping.
     best_epoch_ : int

@@ -970,7 +970,7 @@ def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str
 
 def plot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """Median time against corpus size, log-log, one panel per stage and one line per backend."""
-    from ..charts import _pyplot
+    from ..charts import DPI, _pyplot
 
     plt = _pyplot()
     stages = [s for s in STAGES if any(r["stage"] == s and r["status"] == "ok" for r in doc["measurements"])]
@@ -988,7 +988,7 @@ def plot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=color, label=backend)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(stage, fontsize=10)
+        ax.set_title(stage, fontsize=10, fontweight="bold")
         ax.set_xlabel("corpus tokens", fontsize=8)
         ax.set_ylabel("seconds per run", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -1003,10 +1003,11 @@ def plot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
                 labels.append(lab)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
     m = doc.get("machine", {})
-    fig.suptitle(f"cooc bench: time per run ({m.get('cpu', '?')}, Python {m.get('python', '?')})", fontsize=10)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.suptitle(f"cooc bench: median seconds per run against corpus size, log-log (lower is faster)\n"
+                 f"{m.get('cpu', '?')}, Python {m.get('python', '?')}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     out = Path(path)
-    fig.savefig(out, dpi=72)
+    fig.savefig(out, dpi=DPI)
     plt.close(fig)
     return out
 
@@ -1079,7 +1080,7 @@ def run(args: argparse.Namespace) -> int:
         json_path = _check_output(args.json, "--json") if args.json else None
         plot_path = _check_output(args.plot, "--plot") if args.plot else None
         if plot_path is not None:
-            from ..charts import _pyplot
+            from ..charts import DPI, _pyplot
 
             try:
                 _pyplot()
