@@ -3,8 +3,7 @@
 The examples are the ``.. code-block:: python`` blocks of the ``.rst`` pages and the ```` ```python ````
 blocks of the ``.md`` pages, run in order, one namespace per page, in a temporary directory. A block in
 the ``>>>`` form is a doctest: its shown output is checked (``...`` matches anything, whitespace is
-normalized). A block after the comment ``.. requires: NAME`` (NAME an attribute path under ``cooc``) is
-run only when that name exists, as a test of its own; nothing after it on the page may depend on it.
+normalized).
 
 The site build needs Sphinx (``pip install ".[docs]"``); without it only that test is skipped, the
 examples run regardless.
@@ -30,9 +29,9 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(p for p in [*DOCS.glob("*.rst"), *DOCS.glob("*.md"), *DOCS.glob("*/*.rst")]
                if p.name != "README.md" and "_build" not in p.parts and "generated" not in p.parts)
 
-_RST_BLOCK = re.compile(r"^(?P<pre>(?:\.\. requires: (?P<req>[\w.]+)\n\n)?)\.\. code-block:: python\n"
+_RST_BLOCK = re.compile(r"^\.\. code-block:: python\n"
                         r"(?:[ ]+:[\w-]+:.*\n)*\n(?P<body>(?:(?:[ ]{3}.*)?\n)+)", re.M)
-_MD_BLOCK = re.compile(r"^(?:<!-- requires: (?P<req>[\w.]+) -->\n)?```python\n(?P<body>.*?)^```\n",
+_MD_BLOCK = re.compile(r"^```python\n(?P<body>.*?)^```\n",
                        re.M | re.S)
 
 
@@ -41,7 +40,6 @@ class Block:
     page: str
     line: int
     code: str
-    requires: str | None
 
 
 def blocks(page: Path) -> list[Block]:
@@ -51,20 +49,11 @@ def blocks(page: Path) -> list[Block]:
         for m in _RST_BLOCK.finditer(text):
             body = "\n".join(line[3:] for line in m.group("body").splitlines()).strip("\n") + "\n"
             line = text.count("\n", 0, m.start("body")) + 1
-            out.append(Block(page.name, line, body, m.group("req")))
+            out.append(Block(page.name, line, body))
     else:
         for m in _MD_BLOCK.finditer(text):
-            out.append(Block(page.name, text.count("\n", 0, m.start("body")) + 1, m.group("body"), m.group("req")))
+            out.append(Block(page.name, text.count("\n", 0, m.start("body")) + 1, m.group("body")))
     return out
-
-
-def _has(path: str) -> bool:
-    obj: object = cooc
-    for part in path.split("."):
-        if not hasattr(obj, part):
-            return False
-        obj = getattr(obj, part)
-    return True
 
 
 def run_block(block: Block, globs: dict[str, object]) -> None:
@@ -105,24 +94,7 @@ def test_pages_have_examples() -> None:
 def test_page_examples_run(page: Path, in_tmp: Path) -> None:
     globs: dict[str, object] = {"__name__": "__main__"}
     for block in blocks(page):
-        if block.requires is None:
-            run_block(block, globs)
-
-
-_GUARDED = [(p, b) for p in PAGES for b in blocks(p) if b.requires is not None]
-
-
-@pytest.mark.parametrize("page,guarded", _GUARDED, ids=[f"{b.page}:{b.line}" for _, b in _GUARDED])
-def test_guarded_examples_run(page: Path, guarded: Block, in_tmp: Path) -> None:
-    """A block that needs a name this version does not have yet runs, after the page's other blocks,
-    as soon as the name exists."""
-    if not _has(guarded.requires or ""):
-        pytest.skip(f"cooc.{guarded.requires} does not exist in this version")
-    globs: dict[str, object] = {"__name__": "__main__"}
-    for block in blocks(page):
-        if block.requires is None:
-            run_block(block, globs)
-    run_block(guarded, globs)
+        run_block(block, globs)
 
 
 def test_site_builds_without_warnings(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from . import _backend
 from .analyze import GroupSimilarity, analyze
 from .classify import classify, document_vector
 from .corpus import LineCorpus
-from .embeddings import Embeddings, load
+from .embeddings import Embeddings, Recipe, load, load_word2vec_format, merge
 from .io import ModelFileError
 from .pretrain import pretrain, random_embeddings
 from .text import STOPWORDS, preprocess, tokenize
@@ -43,10 +43,13 @@ __all__ = [
     "LineCorpus",
     "ModelFileError",
     "NearestCentroid",
+    "Recipe",
     "analyze",
     "classify",
     "document_vector",
     "load",
+    "load_word2vec_format",
+    "merge",
     "preprocess",
     "pretrain",
     "random_embeddings",
