@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import numpy as np
 import pytest
@@ -574,3 +575,37 @@ def test_analyze_rejects_bad_groups(backend):
         analyze(emb, [("g", ["cat"])])
     with pytest.raises(TypeError):
         analyze("not embeddings", {"g": ["cat"]})
+
+
+# -- text in: a custom tokenizer, pre-tokenized input ------------------------------------------------
+
+
+def test_custom_tokenizer_replaces_the_builtin_one(backend):
+    def tok(line):
+        return re.findall(r"\w[\w.]*", line.lower())
+
+    emb = pretrain(["E401 on iOS 17.2", "E401 again on iOS"], tokenizer=tok, stopwords=None)
+    assert emb.index_to_key == ["17.2", "again", "e401", "ios", "on"]
+    assert emb.recipe.tokenizer == "custom" and emb.recipe.lowercase is False
+    builtin = pretrain(["E401 on iOS 17.2", "E401 again on iOS"], stopwords=None)
+    assert builtin.index_to_key == ["again", "e", "ios", "on"] and builtin.recipe.tokenizer == "builtin"
+
+
+def test_pretokenized_input_equals_the_same_tokens_as_text(backend):
+    lists = [["new", "york", "city"], ["new", "jersey"], ["york", "city", "hall"]]
+    a = pretrain(lists, stopwords=None)
+    b = pretrain([" ".join(t) for t in lists], stopwords=None)
+    assert a.index_to_key == b.index_to_key
+    assert (a.counts != b.counts).nnz == 0
+    assert a.recipe.tokenizer == "custom"
+    kept = pretrain([["New", "York"], ["New", "Jersey"]], stopwords=None)
+    assert kept.index_to_key == ["Jersey", "New", "York"]   # tokens kept as given
+
+
+@pytest.mark.parametrize("tokenizer, error, match", [
+    (5, TypeError, "tokenizer must be a callable"),
+    (lambda line: 3, TypeError, "tokenizer"),
+])
+def test_bad_tokenizer_is_refused(tokenizer, error, match):
+    with pytest.raises(error, match=match):
+        pretrain(["a b c"], tokenizer=tokenizer)

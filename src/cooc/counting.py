@@ -36,7 +36,8 @@ import scipy.sparse as sp
 from . import _backend
 from ._parallel import map_ordered
 from ._stale import owner_tag, remove_stale
-from .corpus import LineCorpus, iter_chunks
+from .corpus import LineCorpus, is_pretokenized, iter_chunks, iter_token_lists, max_line_chars_for
+from .text import encode_token_lists
 from .vocab import Vocabulary
 
 __all__ = [
@@ -521,16 +522,29 @@ def count_corpus(
     tmp_dir: str | os.PathLike[str] | None = None,
     chunk_chars: int = 1 << 20,
     progress: Callable[[int], None] | None = None,
+    tokenizer: Callable[[str], Any] | None = None,
 ) -> CorpusCounts:
     """Tokenize, choose the vocabulary (:func:`select_vocabulary`) and count: the counting half of
     :func:`cooc.pretrain` (also what :meth:`cooc.Embeddings.update` counts new text with). Options
-    already checked."""
-    if isinstance(sentences, LineCorpus):  # progress in bytes read, compressed or not
-        chunks = sentences.iter_chunks(chunk_chars, progress=progress)
-        progress = None
+    already checked.
+
+    Text goes through the compiled tokenizer, unless a ``tokenizer`` is given or the input is already
+    tokenized (an iterable of lists of str): then the token lists are encoded as they are. A line longer
+    than :func:`cooc.corpus.max_line_chars_for` ``(memory_limit)`` is read in pieces."""
+    limit = max_line_chars_for(memory_limit)
+    pretokenized, sentences = is_pretokenized(sentences)
+    if tokenizer is not None or pretokenized:
+        enc = encode_token_lists(iter_token_lists(sentences, tokenizer, chunk_chars=chunk_chars,
+                                                  max_line_chars=limit, progress=progress))
+        tokens = TokenizedCorpus(words=enc.words, counts=enc.counts, chunks=enc.chunks,
+                                 n_sentences=enc.n_sentences)
     else:
-        chunks = iter_chunks(sentences, chunk_chars)
-    tokens = tokenize_chunks(chunks, n_jobs=n_jobs, progress=progress)
+        if isinstance(sentences, LineCorpus):  # progress in bytes read, compressed or not
+            chunks = sentences.iter_chunks(chunk_chars, progress=progress, max_line_chars=limit)
+            progress = None
+        else:
+            chunks = iter_chunks(sentences, chunk_chars, limit)
+        tokens = tokenize_chunks(chunks, n_jobs=n_jobs, progress=progress)
     vocab, ids, offsets = select_vocabulary(tokens, stopwords, min_count, max_vocab_size, vocabulary)
     n = len(vocab)
     indptr, indices, data = count_pairs(

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from . import _backend
 from ._parallel import check_n_jobs
 from ._validate import check_positive, check_weighting, check_window, parse_size
+from .corpus import is_pretokenized
 from .counting import check_vocabulary, count_corpus, count_pairs
 from .embeddings import Embeddings, Recipe, vocabulary_digest
 from .text import STOPWORDS
@@ -44,6 +45,7 @@ def pretrain(
     tmp_dir: str | os.PathLike[str] | None = None,
     chunk_chars: int = 1 << 20,
     progress: Callable[[int], None] | None = None,
+    tokenizer: Callable[[str], Iterable[str]] | None = None,
     weighting: str = "count",
     cds: float = 0.75,
     shift: float | None = None,
@@ -61,11 +63,14 @@ def pretrain(
 
     Parameters
     ----------
-    sentences : iterable of str, str, path, list of paths, or LineCorpus
-        An iterable of str is one sentence (context unit) per item; a ``str`` is text whose lines are
-        the sentences; a ``pathlib.Path`` (or a list of them, or a :class:`cooc.LineCorpus`) names
-        files, plain or ``.gz`` / ``.bz2`` / ``.xz``, one sentence per line. Windows never cross a
-        sentence end. A one-shot generator is read once; an exhausted one is an error.
+    sentences : iterable of str, iterable of lists of str, str, path, list of paths, or LineCorpus
+        An iterable of str is one sentence (context unit) per item; an iterable of lists of str is
+        already tokenized (one list per sentence, tokens kept as given); a ``str`` is text whose lines
+        are the sentences; a ``pathlib.Path`` (or a list of them, or a :class:`cooc.LineCorpus`; ``"-"``
+        in a LineCorpus is standard input) names files, plain or ``.gz`` / ``.bz2`` / ``.xz``, one
+        sentence per line. Windows never cross a sentence end. A one-shot generator is read once; an
+        exhausted one is an error. A line longer than the memory budget allows is read in pieces cut
+        at spaces (:class:`cooc.LineCorpus`, ``max_line_chars``).
     window : int, default 3
         Symmetric window half-width, at least 1.
     stopwords : iterable of str or None
@@ -92,6 +97,10 @@ def pretrain(
     progress : callable or None
         Called after each chunk with the number of bytes read (for a :class:`cooc.LineCorpus`) or of
         characters tokenized (for other inputs).
+    tokenizer : callable or None
+        ``tokenizer(line) -> list of str`` replaces the built-in tokenizer (lowercase runs of letters,
+        compiled); its tokens are kept as given (not lowercased), so spell ``stopwords`` the same way.
+        The recipe records ``tokenizer="custom"``; such a model cannot be updated or merged.
     weighting : {"count", "ppmi", "sppmi"}, default "count"
         What the vectors are made of: raw counts (the reference), positive PMI, or shifted positive
         PMI (:func:`cooc.weighting.ppmi`). ``counts`` always holds the integer counts.
@@ -148,10 +157,15 @@ def pretrain(
         raise TypeError("stopwords must be a collection of words, not a single str")
 
     words = check_vocabulary(vocabulary)
+    if tokenizer is not None and not callable(tokenizer):
+        raise TypeError(f"tokenizer must be a callable taking a line and returning its tokens, not "
+                        f"{type(tokenizer).__name__}")
+    pretokenized, sentences = is_pretokenized(sentences)
 
     t0 = time.perf_counter()
     counted = count_corpus(sentences, window, stop, min_count, max_vocab_size, words, n_jobs=jobs,
-                           memory_limit=budget, tmp_dir=tmp_dir, chunk_chars=chunk_chars, progress=progress)
+                           memory_limit=budget, tmp_dir=tmp_dir, chunk_chars=chunk_chars, progress=progress,
+                           tokenizer=tokenizer)
     vocab, counts, ids, offsets = counted.vocab, counted.counts, counted.ids, counted.offsets
     n = len(vocab)
     weighted: Any = counts
@@ -168,7 +182,8 @@ def pretrain(
         time.perf_counter() - t0, _backend.BACKEND,
     )
     recipe = Recipe(
-        tokenizer="builtin", lowercase=True, stopwords=None if stop is None else tuple(sorted(stop)),
+        tokenizer="custom" if tokenizer is not None or pretokenized else "builtin",
+        lowercase=tokenizer is None and not pretokenized, stopwords=None if stop is None else tuple(sorted(stop)),
         window=window, distance=distance, min_count=min_count, max_vocab_size=max_vocab_size,
         vocabulary=None if words is None else vocabulary_digest(words), pruned=False,
         **Recipe.weighting_fields(weighting, cds, shift, dim, p, seed, add_context),
