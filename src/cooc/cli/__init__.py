@@ -8,6 +8,8 @@ One module per command group, each registering its subcommands and handlers:
   (:mod:`cooc.cli.pretrain`).
 - ``cooc evaluate similarity|classify ...``: word-pair similarity and classification comparisons
   (:mod:`cooc.cli.evaluate`).
+- ``cooc classifier train|predict|evaluate ...``: a saved text classifier on a model
+  (:mod:`cooc.cli.classifier`).
 - ``cooc bench [...]``: benchmark comparisons (:mod:`cooc.cli.bench`; see ``cooc bench --help``).
 """
 
@@ -20,7 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__, _backend
-from . import bench, demo, evaluate, pretrain
+from . import bench, classifier, demo, evaluate, pretrain
 from ._common import CliError, OneLineHandler, Parser
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_parsers(sub)
     bench.add_parser(sub)
     evaluate.add_parser(sub)
+    classifier.add_parser(sub)
     return parser
 
 
