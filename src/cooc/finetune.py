@@ -454,18 +454,19 @@ def save_classifier(clf: Any, path: str | os.PathLike[str], model_path: str | os
     kind = type(clf).__name__
     if kind not in _KINDS or not isinstance(clf, _KINDS[kind]):
         raise TypeError(f"clf must be a NearestCentroid or a FineTunedClassifier, not {type(clf).__name__}")
+    fit: Any = clf
     fitted = "centroids_" if kind == "NearestCentroid" else "coef_"
-    check_is_fitted(clf, fitted)
+    check_is_fitted(fit, fitted)
     model = Path(model_path)
     if not model.is_file():
         raise FileNotFoundError(f"model_path {model}: no such file")
-    emb = clf._check_embeddings()
-    width = getattr(clf, fitted).shape[1]
+    emb = fit._check_embeddings()
+    width = getattr(fit, fitted).shape[1]
     if emb.vector_size != width:
         raise ValueError(f"the classifier's embeddings have vector_size {emb.vector_size}, its fitted arrays {width}")
     target = Path(path)
-    params = {k: v for k, v in clf.get_params(deep=False).items() if k != "embeddings"}
-    classes = clf.classes_.tolist()
+    params = {k: v for k, v in fit.get_params(deep=False).items() if k != "embeddings"}
+    classes = fit.classes_.tolist()
     meta: dict[str, Any] = {
         "format": _FORMAT, "format_version": 1, "kind": kind, "params": params, "classes": classes,
         "model": {"path": str(model.resolve()),
@@ -474,14 +475,14 @@ def save_classifier(clf: Any, path: str | os.PathLike[str], model_path: str | os
     }
     arrays: dict[str, np.ndarray] = {}
     if kind == "NearestCentroid":
-        arrays["centroids"] = np.asarray(clf.centroids_, dtype=np.float64)
+        arrays["centroids"] = np.asarray(fit.centroids_, dtype=np.float64)
     else:
-        arrays["coef"] = np.asarray(clf.coef_, dtype=np.float64)
-        arrays["intercept"] = np.asarray(clf.intercept_, dtype=np.float64)
-        arrays["tuned_vectors"] = np.asarray(clf.tuned_vectors_, dtype=np.float64)
-        meta["tuned_words"] = list(clf.tuned_words_)
-        meta["n_epochs"] = int(clf.n_epochs_)
-        meta["best_epoch"] = int(clf.best_epoch_)
+        arrays["coef"] = np.asarray(fit.coef_, dtype=np.float64)
+        arrays["intercept"] = np.asarray(fit.intercept_, dtype=np.float64)
+        arrays["tuned_vectors"] = np.asarray(fit.tuned_vectors_, dtype=np.float64)
+        meta["tuned_words"] = list(fit.tuned_words_)
+        meta["n_epochs"] = int(fit.n_epochs_)
+        meta["best_epoch"] = int(fit.best_epoch_)
     try:
         text = json.dumps(meta, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -489,7 +490,8 @@ def save_classifier(clf: Any, path: str | os.PathLike[str], model_path: str | os
     arrays["meta"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
     def write(fh: Any) -> None:
-        np.savez(fh, **arrays)
+        savez: Any = np.savez
+        savez(fh, **arrays)
 
     if target.is_dir():
         raise IsADirectoryError(f"path {target} is a directory")
@@ -564,7 +566,7 @@ def load_classifier(path: str | os.PathLike[str], model: str | os.PathLike[str] 
                          f"(SHA-256 {digest[:12]}... instead of {rec['sha256'][:12]}...); fit it again on "
                          "this model, or give the original with model= / --model PATH")
     emb = load(model_file)
-    cls = _KINDS[kind]
+    cls: Any = _KINDS[kind]
     clf: Any = cls(emb, **meta["params"])
     clf.classes_ = classes
     n_cls = classes.size

@@ -93,10 +93,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     pred = np.asarray([str(p) for p in clf.predict(texts).tolist()])
     truth = np.asarray(labels)
     correct = pred == truth
-    per_class = {c: {"n": int(np.sum(truth == c)), "accuracy": float(np.mean(correct[truth == c]))}
+    per_class: dict[str, dict[str, Any]] = {c: {"n": int(np.sum(truth == c)), "accuracy": float(np.mean(correct[truth == c]))}
                  for c in sorted(set(labels))}
     unknown = sorted(set(labels) - {str(c) for c in clf.classes_.tolist()})
-    result = {"classifier": str(args.classifier), "labelled": str(args.labelled), "n": int(truth.size),
+    result: dict[str, Any] = {"classifier": str(args.classifier), "labelled": str(args.labelled), "n": int(truth.size),
               "correct": int(correct.sum()), "accuracy": float(correct.mean()), "per_class": per_class,
               "unknown_labels": unknown}
     if args.json:
