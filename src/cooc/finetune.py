@@ -16,6 +16,8 @@ import hashlib
 import json
 import logging
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -530,7 +532,7 @@ def load_classifier(path: str | os.PathLike[str], model: str | os.PathLike[str] 
     src = Path(path)
     try:
         npz = np.load(src, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, FileNotFoundError):
             raise FileNotFoundError(f"classifier {src}: no such file") from None
         raise _problem(src, str(exc)) from None
@@ -545,7 +547,8 @@ def load_classifier(path: str | os.PathLike[str], model: str | os.PathLike[str] 
             arrays = {k: np.asarray(npz[k], dtype=np.float64) for k in npz.files if k != "meta"}
             rec = meta["model"]
             classes = np.asarray(meta["classes"])
-        except (KeyError, TypeError, ValueError, UnicodeError, OSError) as exc:
+        except (KeyError, TypeError, ValueError, UnicodeError, OSError, EOFError, zipfile.BadZipFile,
+                zlib.error) as exc:
             if isinstance(exc, ValueError) and str(exc).startswith(str(src)):
                 raise
             raise _problem(src, f"{type(exc).__name__}: {exc}") from None
