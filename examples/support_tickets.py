@@ -32,12 +32,14 @@ import numpy as np
 
 import cooc
 from cooc.evaluate import mean_ci
+from cooc.finetune import NearestCentroid
+from cooc.vectorize import DocumentVectorizer
 
 CLASSES: dict[str, list[str]] = {
     "battery": ["battery", "charger", "charging", "drains", "overheats", "power", "cable", "dies", "percent",
                 "swollen", "adapter", "outlet", "hot", "plugged", "unplugged", "shutdown"],
     "login": ["login", "password", "signin", "locked", "verification", "code", "username", "reset",
-              "twofactor", "authenticator", "credentials", "lockout", "email", "link", "expired", "session"],
+              "twofactor", "authenticator", "credentials", "lockout", "email", "link", "expired", "logout"],
     "billing": ["refund", "invoice", "charged", "payment", "reimbursement", "card", "subscription",
                 "cancel", "receipt", "overcharged", "billing", "renewal", "debit", "price", "discount", "plan"],
     "shipping": ["package", "delivery", "courier", "tracking", "parcel", "arrived", "late", "address",
@@ -56,7 +58,7 @@ EVERYDAY_SENSES = {
     "box": ["gift", "cardboard", "toys"], "plan": ["holiday", "weekend", "trip"],
     "price": ["market", "bread", "apples"], "address": ["speech", "crowd", "mayor"],
     "link": ["chain", "bridge", "history"], "hot": ["summer", "coffee", "soup"],
-    "late": ["train", "bus", "evening"], "session": ["study", "class", "music"],
+    "late": ["train", "bus", "evening"],
 }
 FILLER = ["my", "the", "is", "it", "please", "help", "since", "yesterday", "today", "again", "still",
           "cannot", "problem", "issue", "phone", "app", "order", "thanks", "urgent", "need", "why", "not"]
@@ -156,10 +158,10 @@ def run(small: bool = False, seed: int = 0) -> dict[str, dict[str, dict[str, Any
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for name, emb in models.items():
         results[name] = {
-            "nearest centroid": cross_validate(lambda emb=emb: cooc.NearestCentroid(emb), texts, labels,
+            "nearest centroid": cross_validate(lambda emb=emb: NearestCentroid(emb), texts, labels,
                                                folds, repeats),
             "logistic regression": cross_validate(
-                lambda emb=emb: make_pipeline(cooc.DocumentVectorizer(emb), LogisticRegression(max_iter=1000)),
+                lambda emb=emb: make_pipeline(DocumentVectorizer(emb), LogisticRegression(max_iter=1000)),
                 texts, labels, folds, repeats),
         }
     return results
