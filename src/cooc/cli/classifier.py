@@ -15,7 +15,7 @@ from ..embeddings import load
 from ..evaluate import read_labelled
 from ..finetune import FineTunedClassifier, NearestCentroid, load_classifier, save_classifier
 from ..io import read_text
-from ._common import CliError, check_not_an_input, options_checked, positive_int
+from ._common import CliError, Progress, check_not_an_input, options_checked, positive_int
 
 __all__ = ["add_parser"]
 
@@ -40,9 +40,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         clf = FineTunedClassifier(emb, mode=args.kind, max_epochs=args.max_epochs,
                                   learning_rate=args.learning_rate, random_state=args.seed)
-    with options_checked(OPTIONS):
-        clf.fit(texts, labels)
-    save_classifier(clf, out, args.model)
+    progress = Progress(quiet=args.quiet, command="classifier train", desc=f"training on {len(texts)} texts")
+    try:
+        with options_checked(OPTIONS):
+            clf.fit(texts, labels)
+        progress.stage("saving")
+        save_classifier(clf, out, args.model)
+    finally:
+        progress.close()
     train_acc = float(np.mean(clf.predict(texts) == np.asarray(labels)))
     if not args.quiet:
         print(f"cooc classifier train: {type(clf).__name__} ({args.kind}) on {len(texts)} texts, "
@@ -131,7 +136,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=float, default=0.05, help="probe/finetune: Adam step (0.05)")
     t.add_argument("--seed", type=int, default=0, help="probe/finetune: random seed (0)")
     t.add_argument("--encoding", default=None, help="encoding of the labelled file (default utf-8)")
-    t.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress (shown on a terminal only) and no summary")
     t.set_defaults(func=_cmd_train)
 
     r = sub.add_parser("predict", help="label texts with a saved classifier")
