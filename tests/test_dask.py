@@ -348,3 +348,33 @@ def test_cli_handler_against_a_scheduler(client, corpus, tmp_path, capsys):
     args.dask_workers = 2
     with pytest.raises(CliError, match="exclusive"):
         pretrain_on_dask(args)
+
+
+# ------------------------------------------------------------------------------------------------
+# vocabulary=, the recipe, and merging models counted on the cluster
+
+
+def test_vocabulary_and_recipe_equal_single_machine(client, corpus):
+    words = ["waa", "wab", "wba", "café", "the", "zzz-never"]
+    ref = cooc.pretrain(cooc.LineCorpus(corpus), vocabulary=words, stopwords=None)
+    got = cd.pretrain([str(p) for p in corpus], client=client, partition_size="4kB", vocabulary=words,
+                      stopwords=None)
+    assert_same_model(got, ref)
+    assert got.recipe == ref.recipe and got.recipe.vocabulary is not None
+    assert cd.pretrain(corpus[:2], client=client).recipe == cooc.pretrain(cooc.LineCorpus(corpus[:2])).recipe
+    with pytest.raises(TypeError, match="vocabulary"):
+        cd.pretrain(corpus, client=client, vocabulary="waa")
+
+
+def test_merge_and_update_of_cluster_models_equal_single_machine(client, corpus):
+    from cooc.embeddings import merge
+
+    first, rest = corpus[:2], corpus[2:]
+    ref = cooc.pretrain(cooc.LineCorpus(corpus))
+    a = cd.pretrain([str(p) for p in first], client=client, partition_size="4kB")
+    b = cd.pretrain([str(p) for p in rest], client=client, partition_size="4kB")
+    assert_same_model(merge(a, b), ref)
+    assert merge(a, b).recipe == ref.recipe
+    assert_same_model(a.update(cooc.LineCorpus(rest)), ref)
+    # a cluster model and a single-machine model were made the same way
+    assert_same_model(merge(a, cooc.pretrain(cooc.LineCorpus(rest))), ref)

@@ -694,3 +694,32 @@ def test_word2vec_refuses_words_the_format_cannot_hold(tmp_path, bad):
     with pytest.raises(ValueError, match="word 1"):
         emb.save_word2vec_format(tmp_path / "v.txt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_recipe_metadata_round_trip_and_refusal(tmp_path):
+    """The model file's settings carry the recipe as a JSON object; anything else is refused."""
+    from cooc import io as cio
+
+    words, vectors = ["a", "b"], np.eye(2)
+    recipe = {"window": 2, "distance": "uniform", "stopwords": ["x"], "shift": None}
+    path = cio.write_model(tmp_path / "r.npz", cio.ModelData(words, vectors, recipe=recipe))
+    assert cio.read_model(path).recipe == recipe
+    assert cio.read_model(cio.write_model(tmp_path / "none.npz", cio.ModelData(words, vectors))).recipe is None
+    with pytest.raises(ValueError, match="recipe must be a JSON object"):
+        cio.write_model(tmp_path / "bad.npz", cio.ModelData(words, vectors, recipe=["window", 2]))  # type: ignore[arg-type]
+    # a file whose settings hold a recipe that is not an object
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    meta = json.loads(np.lib.format.read_array(__import__("io").BytesIO(members["meta.npy"])).tobytes())
+    meta["recipe"] = [1, 2]
+    buf = __import__("io").BytesIO()
+    np.lib.format.write_array(buf, np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    members["meta.npy"] = buf.getvalue()
+    with zipfile.ZipFile(tmp_path / "corrupt.npz", "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with pytest.raises(cooc.ModelFileError, match="recipe is not a JSON object"):
+        cooc.load(tmp_path / "corrupt.npz")

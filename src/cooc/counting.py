@@ -31,13 +31,21 @@ from typing import Any
 
 import numpy as np
 
+import scipy.sparse as sp
+
 from . import _backend
 from ._parallel import map_ordered
 from ._stale import owner_tag, remove_stale
+from .corpus import LineCorpus, iter_chunks
 from .vocab import Vocabulary
 
 __all__ = [
+    "CorpusCounts",
     "TokenizedCorpus",
+    "check_vocabulary",
+    "count_corpus",
+    "sum_on_union",
+    "take_words",
     "count_pairs",
     "partition_counts",
     "partition_word_counts",
@@ -163,8 +171,13 @@ def select_vocabulary(
     stopwords: frozenset[str] | None,
     min_count: int,
     max_vocab_size: int | None,
+    vocabulary: frozenset[str] | None = None,
 ) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
     """Choose the final sorted vocabulary and re-map every chunk to it.
+
+    The rules, in order: stopwords are removed; with ``vocabulary``, every word not in it is removed;
+    then words seen fewer than ``min_count`` times; then all but the ``max_vocab_size`` most frequent
+    (ties broken by word order). Removed words are removed before windowing.
 
     Returns
     -------
@@ -192,6 +205,18 @@ def select_vocabulary(
             f"empty corpus: no tokens left after tokenizing and removing stopwords "
             f"({tokens.n_sentences} sentence(s), {tokens.n_chars} characters read)"
         )
+    if vocabulary is not None:
+        allowed = np.zeros(len(sorted_words), dtype=bool)
+        for w in vocabulary:
+            j = bisect.bisect_left(sorted_words, w)
+            if j < len(sorted_words) and sorted_words[j] == w:
+                allowed[j] = True
+        keep &= allowed
+        if not keep.any():
+            raise ValueError(
+                f"vocabulary: none of its {len(vocabulary)} word(s) occurs in the corpus "
+                "(after tokenizing and removing stopwords)"
+            )
     sorted_freq = freq[order]
     not_stop = keep.copy()
     keep &= sorted_freq >= min_count
@@ -446,3 +471,147 @@ def partition_counts(
     mapping = np.fromiter((index.get(w, -1) for w in words), dtype=np.int32, count=len(words))
     ids, offsets = remap_chunks(encoded, mapping)
     return count_pairs(ids, offsets, len(index), window)
+
+
+# ------------------------------------------------------------------------------------------------
+# the whole count of a text, and sums of counts over several vocabularies
+
+
+def check_vocabulary(vocabulary: Any) -> frozenset[str] | None:
+    """The ``vocabulary=`` option: None, or a non-empty collection of str (not a single str)."""
+    if vocabulary is None:
+        return None
+    if isinstance(vocabulary, (str, bytes)):
+        raise TypeError("vocabulary must be a collection of words, not a single str")
+    try:
+        words = frozenset(vocabulary)
+    except TypeError:
+        raise TypeError(f"vocabulary must be a collection of words, not {type(vocabulary).__name__}") from None
+    for w in words:
+        if not isinstance(w, str):
+            raise TypeError(f"vocabulary must hold str, found {type(w).__name__}: {w!r}")
+    if not words:
+        raise ValueError("vocabulary is empty: give at least one word, or None for every word")
+    return words
+
+
+@dataclass
+class CorpusCounts:
+    """One text counted: its vocabulary (sorted, with frequencies), the exact counts (CSR, int64 data,
+    sorted indices), and the kept token ids with their sentence offsets (for distance weights)."""
+
+    vocab: Vocabulary
+    counts: sp.csr_matrix
+    ids: np.ndarray
+    offsets: np.ndarray
+    n_sentences: int
+    n_tokens: int
+
+
+def count_corpus(
+    sentences: Any,
+    window: int,
+    stopwords: frozenset[str] | None,
+    min_count: int,
+    max_vocab_size: int | None,
+    vocabulary: frozenset[str] | None,
+    *,
+    n_jobs: int = 1,
+    memory_limit: int | None = None,
+    tmp_dir: str | os.PathLike[str] | None = None,
+    chunk_chars: int = 1 << 20,
+    progress: Callable[[int], None] | None = None,
+) -> CorpusCounts:
+    """Tokenize, choose the vocabulary (:func:`select_vocabulary`) and count: the counting half of
+    :func:`cooc.pretrain` (also what :meth:`cooc.Embeddings.update` counts new text with). Options
+    already checked."""
+    if isinstance(sentences, LineCorpus):  # progress in bytes read, compressed or not
+        chunks = sentences.iter_chunks(chunk_chars, progress=progress)
+        progress = None
+    else:
+        chunks = iter_chunks(sentences, chunk_chars)
+    tokens = tokenize_chunks(chunks, n_jobs=n_jobs, progress=progress)
+    vocab, ids, offsets = select_vocabulary(tokens, stopwords, min_count, max_vocab_size, vocabulary)
+    n = len(vocab)
+    indptr, indices, data = count_pairs(
+        ids, offsets, n, window, n_jobs=n_jobs, memory_limit=memory_limit, tmp_dir=tmp_dir
+    )
+    counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    counts.has_sorted_indices = True   # the counting kernels sort every row
+    return CorpusCounts(vocab, counts, ids, offsets, tokens.n_sentences, tokens.n_tokens)
+
+
+def _canonical(counts: Any) -> sp.csr_matrix:
+    """``counts`` as CSR with int64 data, sorted indices and no duplicates (a copy when it must change)."""
+    m: Any = sp.csr_matrix(counts)
+    if m.dtype != np.int64:
+        m = m.astype(np.int64)
+    if not m.has_canonical_format:
+        m = m.copy()
+        m.sum_duplicates()
+    return m  # type: ignore[no-any-return]
+
+
+def _on_vocabulary(counts: sp.csr_matrix, mapping: np.ndarray, n: int) -> sp.csr_matrix:
+    """The V x V ``counts`` moved onto a vocabulary of ``n`` words, word ``i`` becoming ``mapping[i]``.
+
+    ``mapping`` increasing (both vocabularies sorted, the usual case): the rows keep their order, so
+    the new matrix is the old arrays with a new ``indptr`` and re-numbered column indices, no sort.
+    Otherwise the cells are re-sorted by scipy.
+    """
+    m = _canonical(counts)
+    if mapping.size < 2 or bool(np.all(mapping[1:] > mapping[:-1])):
+        row_nnz = np.zeros(n, dtype=np.int64)
+        row_nnz[mapping] = np.diff(m.indptr)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(row_nnz, out=indptr[1:])
+        index_dtype = np.int32 if n < 2**31 else np.int64
+        out = sp.csr_matrix((m.data, mapping[m.indices].astype(index_dtype), indptr), shape=(n, n))
+        out.has_sorted_indices = True
+        return out
+    coo = m.tocoo()
+    out = sp.csr_matrix((coo.data, (mapping[coo.row], mapping[coo.col])), shape=(n, n))
+    out.sum_duplicates()
+    return _canonical(out)
+
+
+def sum_on_union(
+    parts: list[tuple[list[str], Any, np.ndarray | None]],
+) -> tuple[list[str], sp.csr_matrix, np.ndarray | None]:
+    """Sum counted texts ``(words, counts, frequencies)`` on the union of their vocabularies.
+
+    The union is sorted (as :func:`cooc.pretrain` sorts a vocabulary); each matrix is moved onto it by
+    index re-mapping and the matrices are added exactly (int64). A word missing from a part has no
+    counts there. Peak memory: the running sum, one re-mapped part and their sum.
+
+    Returns
+    -------
+    words : list of str
+    counts : CSR matrix of int64, shape (V, V), sorted indices
+    frequencies : int64 array, shape (V,), or None when a part has none
+    """
+    union = sorted(set().union(*(p[0] for p in parts)))
+    index = {w: i for i, w in enumerate(union)}
+    n = len(union)
+    total: Any = None
+    freq: np.ndarray | None = np.zeros(n, dtype=np.int64)
+    for words, counts, frequencies in parts:
+        mapping = np.fromiter((index[w] for w in words), dtype=np.int64, count=len(words))
+        moved = _on_vocabulary(counts, mapping, n)
+        total = moved if total is None else total + moved
+        if freq is not None and frequencies is not None:
+            freq[mapping] += np.asarray(frequencies, dtype=np.int64)  # words are distinct in a part
+        else:
+            freq = None
+    total = _canonical(total)
+    total.sort_indices()
+    return union, total, freq
+
+
+def take_words(counts: Any, keep: np.ndarray) -> sp.csr_matrix:
+    """The rows and columns ``keep`` (sorted ids) of a V x V matrix of counts, as int64 CSR."""
+    m = _canonical(counts)
+    out: Any = m[keep][:, keep]
+    out = _canonical(out)
+    out.sort_indices()
+    return out  # type: ignore[no-any-return]

@@ -57,11 +57,12 @@ from ._validate import check_positive, check_window, parse_size
 from .counting import (
     BYTES_PER_PAIR,
     TokenizedCorpus,
+    check_vocabulary,
     partition_counts,
     partition_word_counts,
     select_vocabulary,
 )
-from .embeddings import Embeddings
+from .embeddings import Embeddings, Recipe, vocabulary_digest
 from .text import STOPWORDS
 from .weighting import l2_rows
 
@@ -311,14 +312,15 @@ def _merge_vocab(parts: Sequence[WordCounts]) -> WordCounts:
 
 
 def _select(
-    merged: WordCounts, stopwords: frozenset[str] | None, min_count: int, max_vocab_size: int | None
+    merged: WordCounts, stopwords: frozenset[str] | None, min_count: int, max_vocab_size: int | None,
+    vocabulary: frozenset[str] | None = None,
 ) -> tuple[str, np.ndarray]:
     """The final vocabulary under the rules of :func:`cooc.pretrain`: sorted words ("\n"-joined)
     and their frequencies."""
     joined, counts, n_sentences, n_chars = merged
     tokens = TokenizedCorpus(words=_split_words(joined), counts=counts, chunks=[],
                              n_sentences=n_sentences, n_chars=n_chars)
-    vocab, _, _ = select_vocabulary(tokens, stopwords, min_count, max_vocab_size)
+    vocab, _, _ = select_vocabulary(tokens, stopwords, min_count, max_vocab_size, vocabulary)
     return _join_words(vocab.words), vocab.frequencies
 
 
@@ -451,6 +453,7 @@ def pretrain(
     stopwords: Iterable[str] | None = STOPWORDS,
     min_count: int = 1,
     max_vocab_size: int | None = None,
+    vocabulary: Iterable[str] | None = None,
     memory_limit: int | str | None = None,
     client: Any = None,
     partition_size: int | str | None = None,
@@ -461,8 +464,9 @@ def pretrain(
 ) -> Embeddings:
     """Count windowed co-occurrences on a Dask cluster: the same model as :func:`cooc.pretrain`.
 
-    The vocabulary, the integer counts and the vectors are identical to ``cooc.pretrain`` on the same
-    corpus with the same ``window``, ``stopwords``, ``min_count`` and ``max_vocab_size``.
+    The vocabulary, the integer counts, the vectors and the recipe are identical to ``cooc.pretrain``'s
+    on the same corpus with the same ``window``, ``stopwords``, ``min_count``, ``max_vocab_size`` and
+    ``vocabulary``.
 
     Parameters
     ----------
@@ -476,7 +480,7 @@ def pretrain(
         one sentence (line ends inside an item count as spaces), e.g. ``dask.bag.read_text(...)``.
     window : int, default 3
         Symmetric window half-width, at least 1.
-    stopwords, min_count, max_vocab_size
+    stopwords, min_count, max_vocab_size, vocabulary
         As in :func:`cooc.pretrain`.
     memory_limit : int, str or None
         Working-memory budget of one counting task (one worker thread), e.g. ``"2GB"``: text is
@@ -527,6 +531,7 @@ def pretrain(
     if isinstance(stopwords, str):
         raise TypeError("stopwords must be a collection of words, not a single str")
     stop = None if stopwords is None else frozenset(stopwords)
+    vocab_words = check_vocabulary(vocabulary)
     budget = None if memory_limit is None else parse_size("memory_limit", memory_limit, minimum=1 << 20)
     # plain files are split into partitions of `size` bytes; text is counted `group_chars` at a time
     if partition_size is None:
@@ -555,7 +560,7 @@ def pretrain(
     client, owned = _get_client(client)
     try:
         return _run(client, bag, reader, what, window, stop, min_count, max_vocab_size, group_chars,
-                    split_every)
+                    split_every, vocab_words)
     finally:
         if owned:
             client.close()
@@ -572,6 +577,7 @@ def _run(
     max_vocab_size: int | None,
     group_chars: int,
     split_every: int,
+    vocabulary: frozenset[str] | None = None,
 ) -> Embeddings:
     from functools import partial
 
@@ -584,7 +590,7 @@ def _run(
         name="cooc-vocabulary",
     )
     merged_f = client.compute(merged)
-    selected_f = client.submit(_select, merged_f, stop, min_count, max_vocab_size)
+    selected_f = client.submit(_select, merged_f, stop, min_count, max_vocab_size, vocabulary)
     joined, frequencies = selected_f.result()
     del merged_f, selected_f
     words = _split_words(joined)
@@ -615,4 +621,11 @@ def _run(
 
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
     vectors = l2_rows(indptr, indices, data, n)
-    return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window)
+    recipe = Recipe(
+        tokenizer="builtin", lowercase=True, stopwords=None if stop is None else tuple(sorted(stop)),
+        window=window, distance="uniform", min_count=min_count, max_vocab_size=max_vocab_size,
+        vocabulary=None if vocabulary is None else vocabulary_digest(vocabulary), pruned=False,
+        **Recipe.weighting_fields("count", 0.75, None, None, 0.5, 0, False),
+    )
+    return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window,
+                      recipe=recipe)

@@ -1,17 +1,33 @@
 """The model: vocabulary, raw counts and vectors, and the questions it answers.
 
 :class:`Embeddings` follows gensim's ``KeyedVectors`` conventions: lookup, similarity, nearest
-neighbours, word-pair evaluation, export. It never reads a corpus: :func:`cooc.pretrain` builds it
-from text (:mod:`cooc.pretrain`), :func:`load` from a model file (:mod:`cooc.io`), and
-:meth:`Embeddings.reweight` makes new vectors from its counts (:mod:`cooc.weighting`).
+neighbours (``most_similar(positive=, negative=)``), word-pair and analogy evaluation, word2vec files
+both ways, export to gensim. :func:`cooc.pretrain` builds it from text (:mod:`cooc.pretrain`),
+:func:`load` from a model file (:mod:`cooc.io`), :func:`load_word2vec_format` from word2vec or GloVe
+vectors.
+
+A model records its :class:`Recipe` (how its counts and vectors were made): :meth:`Embeddings.reweight`
+makes new vectors from its counts, :meth:`Embeddings.update` adds the counts of more text (counted by
+:mod:`cooc.counting` under the same recipe), :func:`merge` sums models made the same way, and
+:meth:`Embeddings.restrict_vocab` keeps fewer words; each follows the recipe exactly or refuses.
+
+What ``min_count`` means for a model made of several texts: the recipe's ``min_count`` (and
+``max_vocab_size``) applies to each counted text, before windowing, as in :func:`cooc.pretrain`;
+``update`` and ``merge`` keep every word of every part. ``update(..., min_count=k)`` and
+``restrict_vocab(min_count=k)`` then drop words by their summed frequencies, after counting, with
+their rows and columns: that is not the same as removing them before windowing (their neighbours do
+not become adjacent), and the recipe says so (``pruned=True``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import logging
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +36,227 @@ import scipy.sparse as sp
 
 from . import _backend, io, neighbors
 from ._parallel import check_n_jobs, map_ordered
-from ._validate import check_weighting, is_sparse
+from ._validate import DISTANCES, WEIGHTINGS, check_positive, check_weighting, is_sparse, parse_size
+from .counting import check_vocabulary, count_corpus, sum_on_union, take_words
 from .io import ModelFileError
 from .text import STOPWORDS
 from .weighting import vectors_from_counts
 
-__all__ = ["Embeddings", "is_sparse", "load"]
+__all__ = ["Embeddings", "Recipe", "is_sparse", "load", "load_word2vec_format", "merge", "vocabulary_digest"]
 
 logger = logging.getLogger(__name__)
 
 # Attributes that the model file stores in members of their own (see cooc.io); any other public
 # attribute with a JSON form is saved in the file's settings and set again by :func:`load`.
-_KNOWN_ATTRIBUTES = frozenset({"index_to_key", "vectors", "counts", "stopwords", "frequencies", "window"})
+_KNOWN_ATTRIBUTES = frozenset({"index_to_key", "vectors", "counts", "stopwords", "frequencies", "window",
+                               "recipe"})
+
+
+# -- the recipe --------------------------------------------------------------------------------------
+
+# The fields of a recipe that say how the counts were made, then how the vectors were made from them.
+_COUNTING_FIELDS = ("tokenizer", "lowercase", "stopwords", "window", "distance", "min_count",
+                    "max_vocab_size", "vocabulary")
+_WEIGHTING_FIELDS = ("weighting", "cds", "shift", "dim", "p", "seed", "add_context")
+_RECIPE_FIELDS = _COUNTING_FIELDS + _WEIGHTING_FIELDS + ("pruned",)
+
+
+def vocabulary_digest(words: Iterable[str]) -> str:
+    """A short, exact fingerprint of a set of words (the ``vocabulary`` field of a :class:`Recipe`):
+    ``"sha256:<hex>:<count>"`` of the sorted words, UTF-8, one per line."""
+    ordered = sorted(set(words))
+    h = hashlib.sha256()
+    for w in ordered:
+        h.update(w.encode("utf-8", "surrogatepass") + b"\n")
+    return f"sha256:{h.hexdigest()}:{len(ordered)}"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a model was made: every option of :func:`cooc.pretrain` that shapes its counts and vectors.
+
+    Saved in the model file's settings and restored by :func:`load`. :meth:`Embeddings.reweight`,
+    :meth:`Embeddings.update`, :func:`merge` and :meth:`Embeddings.restrict_vocab` follow it exactly or
+    refuse with a ValueError naming the field; they never change it silently.
+
+    A field can be *unknown* (listed in ``unknown``; its value is then None): a model built by hand, or
+    read from a file written before recipes were saved, knows only its ``window`` and ``stopwords``.
+    An operation that needs an unknown field refuses, naming it; :meth:`assume` fills it in when you
+    know it.
+
+    Attributes
+    ----------
+    tokenizer : str
+        ``"builtin"``: :func:`cooc.tokenize` (maximal runs of letters); ``"custom"`` for anything else.
+    lowercase : bool
+        Text is lowercased before tokenizing (the built-in tokenizer always does).
+    stopwords : tuple of str or None
+        Removed before counting (sorted); None keeps every token.
+    window : int
+    distance : {"uniform", "harmonic", "linear"}
+    min_count, max_vocab_size : int, int or None
+        Applied to each counted text (each :func:`cooc.pretrain` or :meth:`Embeddings.update` call),
+        before windowing.
+    vocabulary : str or None
+        :func:`vocabulary_digest` of the ``vocabulary=`` given to :func:`cooc.pretrain`, None when none was.
+    weighting : {"count", "ppmi", "sppmi"}
+    cds, shift : float or None
+        Context smoothing and the effective SPPMI ``k``; None for ``weighting="count"``.
+    dim : int or None
+    p, seed, add_context : float, int, bool, or None
+        The SVD's options; None when ``dim`` is None.
+    pruned : bool
+        Rows and columns were dropped after counting (:meth:`Embeddings.restrict_vocab`, or
+        :meth:`Embeddings.update` with ``min_count``): the counts are then not those of a single
+        :func:`cooc.pretrain` call, whose rules remove words *before* windowing.
+    unknown : frozenset of str
+        The fields this model does not know.
+    """
+
+    tokenizer: str | None = None
+    lowercase: bool | None = None
+    stopwords: tuple[str, ...] | None = None
+    window: int | None = None
+    distance: str | None = None
+    min_count: int | None = None
+    max_vocab_size: int | None = None
+    vocabulary: str | None = None
+    weighting: str | None = None
+    cds: float | None = None
+    shift: float | None = None
+    dim: int | None = None
+    p: float | None = None
+    seed: int | None = None
+    add_context: bool | None = None
+    pruned: bool | None = False
+    unknown: frozenset[str] = frozenset()
+
+    @classmethod
+    def unknown_recipe(cls, window: int | None, stopwords: Iterable[str] | None) -> Recipe:
+        """The recipe of a model that records only its window (None: unknown too) and stopwords."""
+        unknown = set(_RECIPE_FIELDS) - {"stopwords"}
+        if window is not None:
+            unknown.discard("window")
+        return cls(stopwords=None if stopwords is None else tuple(sorted(stopwords)),
+                   window=window, pruned=None, unknown=frozenset(unknown))
+
+    @classmethod
+    def weighting_fields(
+        cls, weighting: str, cds: float, shift: float | None, dim: int | None, p: float, seed: int,
+        add_context: bool,
+    ) -> dict[str, Any]:
+        """The weighting fields for these (checked) options, with the ones that do not apply as None."""
+        ppmi = weighting in ("ppmi", "sppmi")
+        k = None if not ppmi else float(shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0))
+        svd = dim is not None
+        return {"weighting": weighting, "cds": float(cds) if ppmi else None, "shift": k,
+                "dim": int(dim) if dim is not None else None, "p": float(p) if svd else None,
+                "seed": int(seed) if svd else None, "add_context": bool(add_context) if svd else None}
+
+    def weighting_options(self) -> dict[str, Any]:
+        """The options of :func:`cooc.weighting.vectors_from_counts` this recipe names (known fields)."""
+        return {"weighting": self.weighting, "cds": 0.75 if self.cds is None else self.cds,
+                "shift": self.shift, "dim": self.dim, "p": 0.5 if self.p is None else self.p,
+                "seed": 0 if self.seed is None else self.seed,
+                "add_context": bool(self.add_context)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The known fields as JSON data (what the model file stores)."""
+        out: dict[str, Any] = {}
+        for name in _RECIPE_FIELDS:
+            if name not in self.unknown:
+                value = getattr(self, name)
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Recipe:
+        """A recipe from :meth:`to_dict`'s form; missing fields are unknown. ValueError naming a bad field."""
+        if not isinstance(data, dict):
+            raise ValueError(f"recipe must be a JSON object, not {type(data).__name__}")
+        extra = sorted(set(data) - set(_RECIPE_FIELDS))
+        if extra:
+            raise ValueError(f"recipe has unknown field(s) {', '.join(map(repr, extra))} (a newer cooc?)")
+        values: dict[str, Any] = {}
+        for name in _RECIPE_FIELDS:
+            if name in data:
+                values[name] = _recipe_value(name, data[name])
+        unknown = frozenset(set(_RECIPE_FIELDS) - set(values))
+        values.update({name: None for name in unknown})
+        return cls(unknown=unknown, **values)
+
+    def assume(self, **fields: Any) -> Recipe:
+        """This recipe with some fields set and known, e.g. ``emb.recipe = emb.recipe.assume(distance="uniform")``
+        for a model from an older file that you know was counted with uniform weights."""
+        bad = sorted(set(fields) - set(_RECIPE_FIELDS))
+        if bad:
+            raise TypeError(f"a recipe has no field {bad[0]!r}; its fields are {', '.join(_RECIPE_FIELDS)}")
+        checked = {name: _recipe_value(name, value) for name, value in fields.items()}
+        return replace(self, unknown=self.unknown - set(fields), **checked)
+
+    def require(self, names: Iterable[str], action: str) -> None:
+        """ValueError naming the first of ``names`` this recipe does not know."""
+        for name in names:
+            if name in self.unknown:
+                raise ValueError(
+                    f"{action}: this model's recipe does not record {name!r} (a model built by hand or "
+                    f"read from a file written before cooc saved recipes), so {action} cannot follow it; "
+                    f"if you know it, set it: emb.recipe = emb.recipe.assume({name}=...)"
+                )
+
+    def first_difference(self, other: Recipe) -> str | None:
+        """The first field (``pruned`` aside) in which two recipes differ, an unknown field included."""
+        for name in _RECIPE_FIELDS:
+            if name == "pruned":
+                continue
+            if (name in self.unknown) != (name in other.unknown) or getattr(self, name) != getattr(other, name):
+                return name
+        return None
+
+
+def _recipe_value(name: str, value: Any) -> Any:
+    """A recipe field's value, checked (ValueError naming the field)."""
+    def bad(expected: str) -> ValueError:
+        return ValueError(f"recipe field {name!r} must be {expected}, got {value!r}")
+
+    if name in ("lowercase", "add_context", "pruned"):
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise bad("true, false or null")
+        return None if value is None else bool(value)
+    if name in ("window", "min_count", "max_vocab_size", "dim", "seed"):
+        if value is None and name in ("max_vocab_size", "dim", "seed"):
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise bad("an integer" + (" or null" if name in ("max_vocab_size", "dim", "seed") else ""))
+        if name != "seed" and value < 1:
+            raise bad("an integer >= 1")
+        return int(value)
+    if name in ("cds", "shift", "p"):
+        if value is None:
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise bad("a number or null")
+        if not math.isfinite(float(value)):
+            raise bad("a finite number")
+        return float(value)
+    if name == "stopwords":
+        if value is None:
+            return None
+        if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)) or not all(
+            isinstance(s, str) for s in value
+        ):
+            raise bad("a list of str or null")
+        return tuple(sorted(set(value)))
+    choices = {"tokenizer": ("builtin", "custom"), "distance": DISTANCES, "weighting": WEIGHTINGS}
+    if name in choices:
+        if value not in choices[name]:
+            raise bad("one of " + ", ".join(map(repr, choices[name])))
+        return value
+    if name == "vocabulary":
+        if value is not None and not (isinstance(value, str) and value.startswith("sha256:")):
+            raise bad("a vocabulary digest ('sha256:...') or null")
+        return value
+    raise ValueError(f"a recipe has no field {name!r}")  # pragma: no cover - callers check the name
 
 
 class Embeddings:
@@ -51,12 +276,19 @@ class Embeddings:
         Corpus frequency of each word.
     window : int, optional
         Co-occurrence window the model was built with.
+    recipe : Recipe, optional
+        How the model was made (:func:`cooc.pretrain` records it); by default a recipe that knows
+        only ``window`` and ``stopwords``. Its ``window`` and ``stopwords``, when known, must agree
+        with the arguments.
 
     Attributes
     ----------
     index_to_key : list of str
     key_to_index : dict of str to int
     vectors, counts, stopwords, frequencies, window : as given
+    recipe : Recipe
+        Saved with the model; :meth:`reweight`, :meth:`update`, :func:`merge` and
+        :meth:`restrict_vocab` follow it or refuse.
     """
 
     def __init__(
@@ -68,6 +300,7 @@ class Embeddings:
         stopwords: Iterable[str] | None = STOPWORDS,
         frequencies: Any = None,
         window: int | None = None,
+        recipe: Recipe | None = None,
         _distinct: bool = False,
     ) -> None:
         self.index_to_key: list[str] = list(index_to_key)
@@ -89,12 +322,49 @@ class Embeddings:
             )
         self.vectors: Any = vectors  # scipy.sparse CSR or a dense ndarray
         self.counts = counts
-        self.stopwords: frozenset[str] | None = None if stopwords is None else frozenset(stopwords)
+        self._stopwords: frozenset[str] | None = None if stopwords is None else frozenset(stopwords)
         self.frequencies = None if frequencies is None else np.asarray(frequencies, dtype=np.int64)
-        self.window = window
+        self._window = window
+        if recipe is None:
+            recipe = Recipe.unknown_recipe(window, self.stopwords)
+        elif not isinstance(recipe, Recipe):
+            raise TypeError(f"recipe must be a cooc.Recipe or None, not {type(recipe).__name__}")
+        else:
+            if "window" not in recipe.unknown and recipe.window != window:
+                raise ValueError(f"window is {window!r} but the recipe's window is {recipe.window!r}")
+            stop = None if self.stopwords is None else tuple(sorted(self.stopwords))
+            if "stopwords" not in recipe.unknown and recipe.stopwords != stop:
+                raise ValueError("stopwords differ from the recipe's stopwords")
+        self.recipe: Recipe = recipe
         self._csr: sp.csr_matrix | None = None
         self._dense: neighbors.DenseIndex | None = None
         self._t: neighbors.TransposeIndex | None = None
+
+    @property
+    def window(self) -> int | None:
+        """The co-occurrence window (the recipe's); setting it sets the recipe's (None: unknown)."""
+        return self._window
+
+    @window.setter
+    def window(self, value: int | None) -> None:
+        try:
+            self.recipe = self.recipe.assume(window=value)
+        except ValueError:  # None, or a value that save() refuses: the recipe no longer knows it
+            self.recipe = replace(self.recipe, window=None, unknown=self.recipe.unknown | {"window"})
+        self._window = value
+
+    @property
+    def stopwords(self) -> frozenset[str] | None:
+        """The stopwords removed when the model was built (the recipe's); documents are tokenized the
+        same way. Setting them sets the recipe's."""
+        return self._stopwords
+
+    @stopwords.setter
+    def stopwords(self, value: Iterable[str] | None) -> None:
+        if isinstance(value, str):
+            raise TypeError("stopwords must be a collection of words, not a single str")
+        self.recipe = self.recipe.assume(stopwords=None if value is None else list(value))
+        self._stopwords = None if value is None else frozenset(value)
 
     @property
     def key_to_index(self) -> dict[str, int]:
@@ -169,16 +439,29 @@ class Embeddings:
             self._csr = m
         return self._csr
 
-    def most_similar(self, word: str | np.ndarray, topn: int = 5, n_jobs: int = 1) -> list[tuple[str, float]]:
-        """The ``topn`` words nearest to ``word`` by cosine similarity.
+    def most_similar(
+        self,
+        positive: str | np.ndarray | Sequence[str | np.ndarray] | None = None,
+        negative: str | np.ndarray | Sequence[str | np.ndarray] | None = None,
+        topn: int = 5,
+        n_jobs: int = 1,
+    ) -> list[tuple[str, float]]:
+        """The ``topn`` words nearest to a word, a vector, or a combination of them, by cosine similarity.
 
-        Ties in similarity are broken by vocabulary order; the word itself is left out. A vector may be
-        given instead of a word, in which case no word is left out.
+        One word: its nearest neighbours, the word itself left out. One vector: the words nearest to
+        it, none left out. Lists ``positive`` and ``negative`` (gensim's ``KeyedVectors.most_similar``,
+        the 3CosAdd analogy ``positive=["king", "woman"], negative=["man"]``): every word's vector is
+        divided by its norm, the query is the mean of the positive ones minus the negative ones, and
+        the words of the query are left out of the answer. Ties in similarity are broken by
+        vocabulary order.
 
         Parameters
         ----------
-        word : str or array of shape (vector_size,)
-        topn : int
+        positive : str, array of shape (vector_size,), or a list of them
+        negative : str, array, or a list of them, optional
+            (An integer here is read as ``topn``: the older call ``most_similar(word, 3)``.)
+        topn : int, default 5
+            (gensim's default is 10.)
         n_jobs : int, default 1
             Threads for one query of sparse vectors (its rows are cut into ranges); -1 uses every core.
             The result does not depend on it.
@@ -188,13 +471,60 @@ class Embeddings:
         list of (str, float)
             Best first.
 
+        Raises
+        ------
+        KeyError
+            A word not in the vocabulary.
+        ValueError
+            No word or vector given, a vector of the wrong shape, or a query whose vectors cancel out.
+
         Examples
         --------
         >>> from cooc import pretrain
         >>> emb = pretrain(["good food", "good wine", "bad food"])
         >>> [(w, round(s, 3)) for w, s in emb.most_similar("wine", topn=2)]
         [('food', 0.707), ('bad', 0.0)]
+        >>> [w for w, _ in emb.most_similar(positive=["wine", "bad"], negative=["good"], topn=1)]
+        ['food']
         """
+        if isinstance(negative, (int, np.integer)) and not isinstance(negative, (bool, np.bool_)):
+            negative, topn = None, int(negative)  # the older call most_similar(word, topn)
+        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
+            raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
+        if negative is None and (isinstance(positive, str) or isinstance(positive, np.ndarray)):
+            return self._nearest(positive, int(topn), n_jobs)
+        pos, neg = _as_query_list(positive, "positive"), _as_query_list(negative, "negative")
+        if not pos and not neg:
+            raise ValueError("most_similar needs at least one word or vector in positive or negative")
+        query = np.zeros(self.vector_size, dtype=np.float64)
+        exclude: set[int] = set()
+        for items, sign in ((pos, 1.0), (neg, -1.0)):
+            for item in items:
+                if isinstance(item, str):
+                    exclude.add(self.get_index(item))
+                    vec = self.get_vector(item)
+                    norm = float(np.linalg.norm(vec))
+                    if norm > 0:
+                        vec = vec / norm
+                else:
+                    vec = self._query_vector(item)
+                query += sign * vec
+        norm = float(np.linalg.norm(query))
+        if norm == 0.0:
+            raise ValueError("the query vector is zero: the positive and negative vectors cancel out (or are zero)")
+        found = self._nearest(query / norm, int(topn) + len(exclude), n_jobs)
+        return [(w, s) for w, s in found if self.key_to_index[w] not in exclude][: int(topn)]
+
+    def _query_vector(self, vector: Any) -> np.ndarray:
+        query = np.asarray(vector, dtype=np.float64)
+        if query.shape != (self.vector_size,):
+            raise ValueError(f"query vector must have shape ({self.vector_size},), got {query.shape}")
+        if not np.isfinite(query).all():
+            raise ValueError("query vector holds inf or nan")
+        return query
+
+    def _nearest(self, word: str | np.ndarray, topn: int, n_jobs: int) -> list[tuple[str, float]]:
+        """The neighbours of one word (itself left out) or one vector."""
         query: Any = None
         if isinstance(word, str):
             exclude = self.get_index(word)  # the sparse path reads the word's row in place
@@ -202,11 +532,7 @@ class Embeddings:
                 query = self[word]
         else:
             exclude = -1
-            query = np.asarray(word, dtype=np.float64)
-            if query.shape != (self.vector_size,):
-                raise ValueError(f"query vector must have shape ({self.vector_size},), got {query.shape}")
-        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
-            raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
+            query = self._query_vector(word)
         jobs = check_n_jobs(n_jobs)
         if is_sparse(self.vectors):
             if exclude >= 0:  # the model's own row: checked once, with the index
@@ -244,7 +570,7 @@ class Embeddings:
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
         if not is_sparse(self.vectors):
-            return [r for _, r in map_ordered(lambda w: self.most_similar(w, topn), list(words), jobs)]
+            return [r for _, r in map_ordered(lambda w: self._nearest(w, topn, 1), list(words), jobs)]
         rows, sims, found = self._transpose().query_rows(np.asarray(ids, dtype=np.int64), int(topn), jobs)
         keys = self.index_to_key
         return [
@@ -267,18 +593,22 @@ class Embeddings:
         """The same counts with other vectors, without counting the corpus again.
 
         ``pretrain(corpus, weighting=..., dim=...)`` equals ``pretrain(corpus).reweight(weighting=...,
-        dim=...)``, vector for vector; the options are :func:`pretrain`'s. Distance weighting
-        (``distance=``) needs the corpus itself and is not offered here.
+        dim=...)``, vector for vector; the options are :func:`pretrain`'s. The counts are the
+        uniform-window counts, so a model made with ``distance="harmonic"`` or ``"linear"`` is refused
+        (its weighted counts are not kept: pretrain the corpus again with the new weighting), and so is
+        one whose recipe does not record its distance.
 
         Returns
         -------
         Embeddings
-            The same vocabulary, counts, frequencies, stopwords and window; new ``vectors``.
+            The same vocabulary, counts, frequencies, stopwords and window; new ``vectors``; the recipe
+            with the new weighting.
 
         Raises
         ------
         ValueError
-            If the model has no counts (e.g. read from a word2vec file), or for a bad option.
+            If the model has no counts (e.g. read from a word2vec file), was made with a non-uniform
+            ``distance`` (or its recipe does not say), or for a bad option.
 
         Examples
         --------
@@ -287,14 +617,404 @@ class Embeddings:
         >>> ppmi = emb.reweight("ppmi")
         >>> ppmi.index_to_key == emb.index_to_key and (ppmi.counts != emb.counts).nnz == 0
         True
+        >>> ppmi.recipe.weighting
+        'ppmi'
         """
         if self.counts is None:
             raise ValueError("this model has no counts to reweight (it was not made by cooc.pretrain)")
         check_weighting(weighting, cds, shift, "uniform", dim, p, add_context, seed)
+        jobs = check_n_jobs(n_jobs)
+        self._check_uniform("reweight")
         counts = sp.csr_matrix(self.counts)
-        vectors = vectors_from_counts(counts, weighting, cds, shift, dim, p, seed, add_context, check_n_jobs(n_jobs))
+        vectors = vectors_from_counts(counts, weighting, cds, shift, dim, p, seed, add_context, jobs)
+        fields = Recipe.weighting_fields(weighting, cds, shift, dim, p, seed, add_context)
+        recipe = replace(self.recipe, unknown=self.recipe.unknown - set(fields), **fields)
         return Embeddings(self.index_to_key, vectors, self.counts, stopwords=self.stopwords,
-                          frequencies=self.frequencies, window=self.window, _distinct=True)
+                          frequencies=self.frequencies, window=self.window, recipe=recipe, _distinct=True)
+
+    def _check_uniform(self, action: str) -> None:
+        """Vectors are made from the stored counts only when the recipe's distance is "uniform"."""
+        self.recipe.require(["distance"], action)
+        if self.recipe.distance != "uniform":
+            raise ValueError(
+                f"{action}: this model was made with distance={self.recipe.distance!r}, whose weighted counts "
+                "are not kept (the stored counts are uniform-window counts); pretrain the text again"
+            )
+
+    def _from_counts(
+        self, words: list[str], counts: sp.csr_matrix, frequencies: Any, recipe: Recipe, jobs: int,
+    ) -> Embeddings:
+        """A model of the same kind as this one on other counts: vectors by the recipe's weighting."""
+        opts = recipe.weighting_options()
+        dim = opts["dim"]
+        if dim is not None:
+            dim = min(int(dim), len(words))
+        vectors = vectors_from_counts(counts, opts["weighting"], opts["cds"], opts["shift"], dim, opts["p"],
+                                      opts["seed"], opts["add_context"], jobs)
+        return Embeddings(words, vectors, counts, stopwords=self.stopwords, frequencies=frequencies,
+                          window=self.window, recipe=recipe, _distinct=True)
+
+    def _check_rebuildable(self, action: str, fields: Sequence[str]) -> None:
+        if self.counts is None:
+            raise ValueError(f"{action}: this model has no counts (it was not made by cooc.pretrain)")
+        self.recipe.require(fields, action)
+        self._check_uniform(action)
+        if self.recipe.tokenizer != "builtin":
+            raise ValueError(f"{action}: this model's tokenizer is {self.recipe.tokenizer!r}, not cooc's "
+                             "built-in one, which is the only one cooc can count new text with")
+
+    def restrict_vocab(
+        self,
+        words: Iterable[str] | None = None,
+        *,
+        min_count: int | None = None,
+        max_vocab_size: int | None = None,
+        n_jobs: int = 1,
+    ) -> Embeddings:
+        """A model of fewer words: their rows *and columns* of the counts, and vectors made from those.
+
+        The rules, in order: keep the ``words`` (those in the vocabulary; the others are ignored);
+        then the words seen at least ``min_count`` times; then the ``max_vocab_size`` most frequent
+        (ties broken by word order). The vectors are recomputed from the kept counts by the recipe's
+        weighting, and the recipe records ``pruned=True``.
+
+        This drops words *after* counting, which is not what ``pretrain(min_count=...)`` does: there,
+        rare words are removed *before* windowing, so their neighbours become adjacent and count as
+        co-occurring. ``pretrain(corpus).restrict_vocab(min_count=5)`` therefore has fewer counts than
+        ``pretrain(corpus, min_count=5)``.
+
+        Parameters
+        ----------
+        words : iterable of str, optional
+        min_count : int, optional
+            Needs the model's frequencies.
+        max_vocab_size : int, optional
+            Needs the model's frequencies.
+        n_jobs : int, default 1
+
+        Returns
+        -------
+        Embeddings
+
+        Raises
+        ------
+        ValueError
+            No counts, a recipe that does not say how to make the vectors, a bad option, or no word left.
+
+        Examples
+        --------
+        >>> from cooc import pretrain
+        >>> emb = pretrain(["good food", "good wine", "bad food"])
+        >>> small = emb.restrict_vocab(min_count=2)
+        >>> small.index_to_key, small.counts.toarray().tolist()
+        (['food', 'good'], [[0, 1], [1, 0]])
+        """
+        jobs = check_n_jobs(n_jobs)
+        action = "restrict_vocab"
+        if self.counts is None:
+            raise ValueError(f"{action}: this model has no counts (it was not made by cooc.pretrain)")
+        self.recipe.require(_WEIGHTING_FIELDS, action)
+        self._check_uniform(action)
+        min_count = check_positive("min_count", min_count, allow_none=True)
+        max_vocab_size = check_positive("max_vocab_size", max_vocab_size, allow_none=True)
+        keep = np.ones(len(self), dtype=bool)
+        if words is not None:
+            wanted = check_vocabulary(words)
+            assert wanted is not None
+            keep[:] = False
+            index = self.key_to_index
+            keep[[index[w] for w in wanted if w in index]] = True
+        if min_count is not None or max_vocab_size is not None:
+            if self.frequencies is None:
+                raise ValueError(f"{action}: min_count and max_vocab_size need the model's frequencies, "
+                                 "which it does not have")
+            freq = self.frequencies
+            if min_count is not None:
+                keep &= freq >= min_count
+            if max_vocab_size is not None and int(keep.sum()) > max_vocab_size:
+                cand = np.flatnonzero(keep)
+                top = cand[np.lexsort((cand, -freq[cand]))[:max_vocab_size]]
+                keep[:] = False
+                keep[top] = True
+        ids = np.flatnonzero(keep)
+        if ids.size == 0:
+            raise ValueError(f"{action}: no word of the vocabulary is left")
+        counts = take_words(self.counts, ids)
+        kept = [self.index_to_key[i] for i in ids.tolist()]
+        freq_kept = None if self.frequencies is None else self.frequencies[ids]
+        recipe = replace(self.recipe, pruned=True, unknown=self.recipe.unknown - {"pruned"})
+        return self._from_counts(kept, counts, freq_kept, recipe, jobs)
+
+    def update(
+        self,
+        sentences: Any,
+        *,
+        vocabulary: Iterable[str] | None = None,
+        min_count: int | None = None,
+        n_jobs: int = 1,
+        memory_limit: int | str | None = None,
+        tmp_dir: str | os.PathLike[str] | None = None,
+        chunk_chars: int = 1 << 20,
+        progress: Callable[[int], None] | None = None,
+    ) -> Embeddings:
+        """A new model: this one's counts plus those of more text (domain adaptation).
+
+        The new text is counted exactly as :func:`cooc.pretrain` counted this model's, by the recipe
+        (tokenizer, stopwords, window, and its ``min_count`` / ``max_vocab_size`` applied to the new
+        text alone, before windowing); the counts and frequencies are added on the union of the two
+        vocabularies; the vectors are made from the sums by the recipe's weighting (and ``dim``). With
+        ``min_count=1``, ``pretrain(a).update(b)`` equals ``pretrain(a + b)``: vocabulary, counts and
+        vectors. This model is not changed.
+
+        Parameters
+        ----------
+        sentences
+            As for :func:`cooc.pretrain`.
+        vocabulary : collection of str, optional
+            Required when the model was pretrained with ``vocabulary=``: the same words (checked by
+            their digest); refused otherwise.
+        min_count : int, optional
+            After summing, drop the words seen fewer times in all the text so far, with their rows and
+            columns of counts (:meth:`restrict_vocab`): this is *not* the recipe's ``min_count``,
+            which removes words before windowing. By default every word of both is kept.
+        n_jobs, memory_limit, tmp_dir, chunk_chars, progress
+            As for :func:`cooc.pretrain`.
+
+        Returns
+        -------
+        Embeddings
+
+        Raises
+        ------
+        ValueError
+            This model has no counts, a recipe that does not record how it was counted (naming the
+            field), a non-uniform ``distance``, a ``vocabulary`` that differs from the recipe's, or a
+            bad option.
+
+        Examples
+        --------
+        >>> from cooc import pretrain
+        >>> a, b = ["good food", "bad food"], ["good wine"]
+        >>> both = pretrain(a).update(b)
+        >>> both.index_to_key, (both.counts != pretrain(a + b).counts).nnz
+        (['bad', 'food', 'good', 'wine'], 0)
+        """
+        action = "update"
+        self._check_rebuildable(action, _COUNTING_FIELDS + _WEIGHTING_FIELDS)
+        jobs = check_n_jobs(n_jobs)
+        min_count = check_positive("min_count", min_count, allow_none=True)
+        chunk_chars = check_positive("chunk_chars", chunk_chars)  # type: ignore[assignment]
+        budget = None if memory_limit is None else parse_size("memory_limit", memory_limit, minimum=1 << 20)
+        words = check_vocabulary(vocabulary)
+        recipe = self.recipe
+        if recipe.vocabulary is None and words is not None:
+            raise ValueError("vocabulary: this model was pretrained without vocabulary=, so update "
+                             "counts every word of the new text; leave vocabulary out")
+        if recipe.vocabulary is not None:
+            if words is None:
+                raise ValueError("vocabulary: this model was pretrained with vocabulary=; give the same "
+                                 "words to update")
+            if vocabulary_digest(words) != recipe.vocabulary:
+                raise ValueError("vocabulary: these words differ from the vocabulary this model was "
+                                 f"pretrained with ({len(words)} words; the recipe's digest is {recipe.vocabulary})")
+        assert recipe.window is not None and recipe.min_count is not None
+        stop = None if recipe.stopwords is None else frozenset(recipe.stopwords)
+        new = count_corpus(sentences, recipe.window, stop, recipe.min_count, recipe.max_vocab_size, words,
+                           n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir, chunk_chars=chunk_chars,
+                           progress=progress)
+        union, counts, freq = sum_on_union([(self.index_to_key, self.counts, self.frequencies),
+                                            (new.vocab.words, new.counts, new.vocab.frequencies)])
+        logger.info("updated with %d sentences, %d tokens: V %d -> %d", new.n_sentences, new.n_tokens,
+                    len(self), len(union))
+        out = self._from_counts(union, counts, freq, recipe, jobs)
+        if min_count is not None:
+            return out.restrict_vocab(min_count=min_count, n_jobs=jobs)
+        return out
+
+    def evaluate_word_analogies(
+        self,
+        analogies: str | os.PathLike[str],
+        restrict_vocab: int | None = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+        *,
+        encoding: str | None = None,
+    ) -> tuple[float, list[dict[str, Any]]]:
+        """Accuracy on analogy questions ``a b c d`` ("a is to b as c is to d"), as gensim computes it.
+
+        gensim's ``KeyedVectors.evaluate_word_analogies``, answer for answer: only the first
+        ``restrict_vocab`` words of ``index_to_key`` are used (cooc's vocabulary is in alphabetical
+        order, gensim's usually by frequency: pass None to use every word); for a question whose four
+        words are among them, the prediction is the first of the 5 nearest words to the 3CosAdd query
+        ``b - a + c`` (unit vectors; :meth:`most_similar`) that is not ``a``, ``b`` or ``c``; with
+        ``case_insensitive`` the words are compared in upper case (and a word with several cases
+        stands for the first of them in the vocabulary).
+
+        Parameters
+        ----------
+        analogies : path
+            The questions-words format: ``: section`` lines, then one question of 4 words per line.
+        restrict_vocab : int or None, default 300000
+        case_insensitive : bool, default True
+        dummy4unknown : bool, default False
+            Count questions with a word outside the vocabulary as wrong (else they are left out).
+        encoding : str, optional
+            Of the file (UTF-8 by default).
+
+        Returns
+        -------
+        score : float
+            Correct answers over questions answered (0.0 when none was).
+        sections : list of dict
+            One per section, then ``"Total accuracy"``: ``{"section": str, "correct": [(a, b, c, d)],
+            "incorrect": [...]}``.
+
+        Raises
+        ------
+        ValueError
+            Naming the file and the line: a question before any section, a line that is not 4 words;
+            or a file with no question.
+        """
+        if restrict_vocab is not None and (
+            isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, (int, np.integer)) or restrict_vocab < 1
+        ):
+            raise ValueError(f"restrict_vocab must be a positive integer or None, got {restrict_vocab!r}")
+        for name, flag in (("case_insensitive", case_insensitive), ("dummy4unknown", dummy4unknown)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, not {flag!r}")
+        text = io.read_text(analogies, encoding)
+        n_ok = len(self) if restrict_vocab is None else min(int(restrict_vocab), len(self))
+
+        def norm(w: str) -> str:
+            return w.upper() if case_insensitive else w
+
+        ok_vocab: dict[str, int] = {}
+        for i in range(n_ok - 1, -1, -1):  # the first word of a case wins, as in gensim
+            ok_vocab[norm(self.index_to_key[i])] = i
+        sections: list[dict[str, Any]] = []
+        section: dict[str, Any] | None = None
+        questions: list[tuple[dict[str, Any], tuple[str, str, str, str]]] = []
+        n_questions = oov = 0
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.startswith(": "):
+                section = {"section": line[2:].strip(), "correct": [], "incorrect": []}
+                sections.append(section)
+                continue
+            if not line.strip():
+                continue
+            if section is None:
+                raise ValueError(f"{analogies}: line {lineno}: a question before any ': section' line")
+            parts = line.split()
+            if len(parts) != 4:
+                raise ValueError(f"{analogies}: line {lineno}: expected 4 words (a b c d), got {len(parts)}: {line!r}")
+            a, b, c, expected = (norm(x) for x in parts)
+            n_questions += 1
+            if a not in ok_vocab or b not in ok_vocab or c not in ok_vocab or expected not in ok_vocab:
+                oov += 1
+                if dummy4unknown:
+                    section["incorrect"].append((a, b, c, expected))
+                continue
+            questions.append((section, (a, b, c, expected)))
+        if n_questions == 0:
+            raise ValueError(f"{analogies}: no analogy questions found")
+        self._answer_analogies(questions, ok_vocab, n_ok, norm)
+        total = {
+            "section": "Total accuracy",
+            "correct": [q for s in sections for q in s["correct"]],
+            "incorrect": [q for s in sections for q in s["incorrect"]],
+        }
+        answered = len(total["correct"]) + len(total["incorrect"])
+        score = len(total["correct"]) / answered if answered else 0.0
+        logger.info("%s: %.1f%% of %d analogies correct, %.1f%% of the questions out of vocabulary",
+                    analogies, 100 * score, answered, 100.0 * oov / n_questions)
+        sections.append(total)
+        return score, sections
+
+    def _answer_analogies(
+        self, questions: list[tuple[dict[str, Any], tuple[str, str, str, str]]], ok_vocab: dict[str, int],
+        n_ok: int, norm: Callable[[str], str],
+    ) -> None:
+        """Answer each question (3CosAdd over the first ``n_ok`` unit vectors, the best 5 that are not a
+        query word), appending it to its section's "correct" or "incorrect" list."""
+        if not questions:
+            return
+        sparse = is_sparse(self.vectors)
+        rows: Any = self._rows_csr()[:n_ok] if sparse else np.asarray(self.vectors[:n_ok], dtype=np.float64)
+        norms = (np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel()) if sparse
+                 else np.linalg.norm(rows, axis=1))
+        inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        unit: Any = sp.csr_matrix(sp.diags(inv) @ rows) if sparse else rows * inv[:, None]
+        batch = max(1, min(256, (1 << 22) // max(n_ok, 1)))
+        keys = self.index_to_key
+        for start in range(0, len(questions), batch):
+            chunk = questions[start:start + batch]
+            ids = np.array([[ok_vocab[a], ok_vocab[b], ok_vocab[c]] for _, (a, b, c, _) in chunk], dtype=np.int64)
+            if sparse:
+                def vec(i: np.ndarray) -> np.ndarray:
+                    return np.asarray(unit[i].toarray())
+            else:
+                def vec(i: np.ndarray) -> np.ndarray:
+                    return np.asarray(unit[i])
+            q = (vec(ids[:, 1]) + vec(ids[:, 2]) - vec(ids[:, 0])) / 3.0
+            qn = np.linalg.norm(q, axis=1, keepdims=True)
+            q = np.divide(q, qn, out=np.zeros_like(q), where=qn > 0)
+            sims = np.asarray(unit @ q.T)  # (n_ok, len(chunk))
+            want = min(n_ok, 5 + 3)
+            for j, (section, (a, b, c, expected)) in enumerate(chunk):
+                col = sims[:, j]
+                top = np.argpartition(-col, want - 1)[:want] if want < n_ok else np.arange(n_ok)
+                # best first; equal similarities by vocabulary order (a cut tie is resolved the same way)
+                edge = col[top].min()
+                top = np.union1d(top, np.flatnonzero(col == edge))
+                top = top[np.lexsort((top, -col[top]))]
+                skip = set(ids[j].tolist())
+                best = [int(t) for t in top if int(t) not in skip][:5]
+                predicted = None
+                ignore = {a, b, c}
+                for t in best:
+                    predicted = norm(keys[t])
+                    if predicted in ok_vocab and predicted not in ignore:
+                        break
+                key = "correct" if predicted == expected else "incorrect"
+                section[key].append((a, b, c, expected))
+
+    def to_gensim(self, *, force: bool = False) -> Any:
+        """The vectors as a gensim ``KeyedVectors`` (float32, same words in the same order; the
+        frequencies, when known, as the ``"count"`` attribute). Needs gensim (``pip install 'cooc[gensim]'``).
+
+        Sparse vectors are densified: above :data:`cooc.io.WORD2VEC_MAX_DENSIFIED_VALUES` values (a
+        V x V model of 10,000 words) they are refused unless ``force=True``.
+
+        Raises
+        ------
+        ImportError
+            gensim is not installed.
+        ValueError
+            Sparse vectors above the cap, without ``force``.
+        """
+        try:
+            models = importlib.import_module("gensim.models")
+        except ImportError as exc:
+            raise ImportError(f"to_gensim needs gensim, which is not installed ({exc}); "
+                              "pip install 'cooc[gensim]'") from exc
+        n, dim = (int(k) for k in self.vectors.shape)
+        if is_sparse(self.vectors):
+            if n * dim > io.WORD2VEC_MAX_DENSIFIED_VALUES and not force:
+                raise ValueError(
+                    f"to_gensim densifies the {n} sparse vectors of dimension {dim}: {n * dim:,} values "
+                    f"(about {n * dim * 4 / 1e9:.1f} GB of float32), above the cap of "
+                    f"{io.WORD2VEC_MAX_DENSIFIED_VALUES:,}; pass force=True, or reduce the model first "
+                    "(reweight(..., dim=300) or restrict_vocab)"
+                )
+            dense = self.vectors.toarray().astype(np.float32)
+        else:
+            dense = np.asarray(self.vectors, dtype=np.float32)
+        kv = models.KeyedVectors(dim, count=0, dtype=np.float32)
+        kv.add_vectors(list(self.index_to_key), dense)
+        if self.frequencies is not None:
+            kv.allocate_vecattrs(attrs=["count"], types=[np.int64])
+            kv.expandos["count"][:] = self.frequencies
+        return kv
 
     # -- files -----------------------------------------------------------------------------------
 
@@ -337,7 +1057,7 @@ class Embeddings:
         attributes = {k: v for k, v in sorted(vars(self).items())
                       if not k.startswith("_") and k not in _KNOWN_ATTRIBUTES}
         data = io.ModelData(self.index_to_key, self.vectors, self.counts, self.frequencies, self.window,
-                            self.stopwords, attributes)
+                            self.stopwords, attributes, self.recipe.to_dict())
         return io.write_model(path, data, compress=compress)
 
     def save_word2vec_format(
@@ -445,8 +1165,9 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
     -------
     Embeddings
         With the saved vocabulary, vectors (sparse CSR float64 or dense float64 as saved), counts
-        (CSR, int64 data), frequencies, window, stopwords and other saved attributes (as JSON values:
-        a tuple comes back as a list).
+        (CSR, int64 data), frequencies, window, stopwords, recipe (:class:`Recipe`; a file written
+        before recipes were saved gives one that knows only the window and stopwords) and other saved
+        attributes (as JSON values: a tuple comes back as a list).
 
     Raises
     ------
@@ -462,8 +1183,9 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
     """
     data = io.read_model(path)
     try:
+        recipe = None if data.recipe is None else Recipe.from_dict(data.recipe)
         emb = Embeddings(data.words, data.vectors, data.counts, stopwords=data.stopwords,
-                         frequencies=data.frequencies, window=data.window)
+                         frequencies=data.frequencies, window=data.window, recipe=recipe)
     except (ValueError, TypeError) as exc:
         raise ModelFileError(Path(os.fspath(path)), f"inconsistent model: {exc}") from exc
     for name, value in data.attributes.items():
@@ -478,3 +1200,134 @@ def load(path: str | os.PathLike[str]) -> Embeddings:
         else:
             logger.warning("ignoring saved attribute %r: it would shadow part of Embeddings", name)
     return emb
+
+
+def _as_query_list(items: Any, name: str) -> list[str | np.ndarray]:
+    """``positive`` / ``negative`` of :meth:`Embeddings.most_similar` as a list of words and vectors."""
+    if items is None:
+        return []
+    if isinstance(items, (str, np.ndarray)):
+        return [items]
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{name} must be a word, a vector or a list of them, not {type(items).__name__}")
+    out: list[str | np.ndarray] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, (np.ndarray, list, tuple)):
+            out.append(np.asarray(item, dtype=np.float64))
+        else:
+            raise TypeError(f"{name} must hold words (str) or vectors, found {type(item).__name__}: {item!r}")
+    return out
+
+
+def merge(*models: Embeddings, n_jobs: int = 1) -> Embeddings:
+    """One model from several made the same way: their counts and frequencies summed on the union of
+    their vocabularies, and vectors made from the sums by their (common) recipe.
+
+    With ``min_count=1``, ``merge(pretrain(a), pretrain(b))`` equals ``pretrain(a + b)``: vocabulary,
+    counts and vectors. Each model's ``min_count`` and ``max_vocab_size`` were applied to its own text
+    (before windowing); the merged model keeps every word of every model.
+
+    Parameters
+    ----------
+    *models : Embeddings
+        At least two, with counts, and recipes that agree in every field (``pruned`` aside) and are
+        fully known.
+    n_jobs : int, default 1
+        Threads for making the vectors.
+
+    Returns
+    -------
+    Embeddings
+
+    Raises
+    ------
+    TypeError
+        Something other than Embeddings.
+    ValueError
+        Fewer than two models, a model without counts, recipes that differ (naming the field and the
+        two values) or do not record a field, or a non-uniform ``distance``.
+
+    Examples
+    --------
+    >>> from cooc import pretrain
+    >>> from cooc.embeddings import merge
+    >>> m = merge(pretrain(["good food"]), pretrain(["good wine"]))
+    >>> m.index_to_key, m.frequencies.tolist()
+    (['food', 'good', 'wine'], [1, 2, 1])
+    """
+    if len(models) < 2:
+        raise ValueError(f"merge needs at least two models, got {len(models)}")
+    for i, m in enumerate(models):
+        if not isinstance(m, Embeddings):
+            raise TypeError(f"model {i + 1} must be a cooc.Embeddings, not {type(m).__name__}")
+    jobs = check_n_jobs(n_jobs)
+    first = models[0]
+    for i, m in enumerate(models):
+        m._check_rebuildable(f"merge (model {i + 1})", _COUNTING_FIELDS + _WEIGHTING_FIELDS)
+    for i, m in enumerate(models[1:], 2):
+        field_name = first.recipe.first_difference(m.recipe)
+        if field_name is not None:
+            raise ValueError(
+                f"merge: models 1 and {i} were made differently: {field_name} is "
+                f"{_show(getattr(first.recipe, field_name))} and {_show(getattr(m.recipe, field_name))}"
+            )
+    union, counts, freq = sum_on_union([(m.index_to_key, m.counts, m.frequencies) for m in models])
+    pruned = any(bool(m.recipe.pruned) for m in models)
+    recipe = replace(first.recipe, pruned=pruned, unknown=first.recipe.unknown - {"pruned"})
+    return first._from_counts(union, counts, freq, recipe, jobs)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def load_word2vec_format(
+    path: str | os.PathLike[str],
+    binary: bool = False,
+    *,
+    encoding: str = "utf-8",
+    limit: int | None = None,
+    stopwords: Iterable[str] | None = STOPWORDS,
+) -> Embeddings:
+    """Read word vectors in the word2vec text or binary format, or GloVe's text format (no header line:
+    detected), as gensim's ``KeyedVectors.load_word2vec_format`` does.
+
+    Parameters
+    ----------
+    path : str or path-like
+    binary : bool, default False
+    encoding : str, default "utf-8"
+    limit : int or None
+        Read only the first ``limit`` vectors.
+    stopwords : iterable of str or None
+        Removed from documents tokenized for these vectors (:func:`cooc.document_vector`); the
+        reference's stopwords by default.
+
+    Returns
+    -------
+    Embeddings
+        Dense float64 vectors in the file's order, no counts; a recipe that records only the stopwords.
+
+    Raises
+    ------
+    ValueError
+        A malformed file, naming it and the line (text) or the vector (binary); see
+        :func:`cooc.io.read_word2vec`.
+
+    Examples
+    --------
+    >>> import os, tempfile, cooc
+    >>> from cooc.embeddings import load_word2vec_format
+    >>> emb = cooc.pretrain(["good food", "good wine"]).reweight(dim=2)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = emb.save_word2vec_format(os.path.join(d, "v.txt"))
+    ...     load_word2vec_format(p).index_to_key
+    ['food', 'good', 'wine']
+    """
+    if isinstance(stopwords, str):
+        raise TypeError("stopwords must be a collection of words, not a single str")
+    words, vectors = io.read_word2vec(path, binary, encoding=encoding, limit=limit)
+    return Embeddings(words, vectors, stopwords=stopwords, _distinct=True)

@@ -93,6 +93,7 @@ __all__ = [
     "ModelFileError",
     "read_model",
     "read_text",
+    "read_word2vec",
     "write_model",
     "write_word2vec",
 ]
@@ -140,6 +141,9 @@ class ModelData:
     stopwords : collection of str, or None
     attributes : dict of str to JSON data
         Other settings, stored in the file's JSON settings.
+    recipe : dict of str to JSON data, or None
+        How the model was made (``cooc.Recipe.to_dict``), stored as the settings' ``recipe``; None
+        when the file has none (written before recipes were saved).
     """
 
     words: Sequence[str]
@@ -149,6 +153,7 @@ class ModelData:
     window: int | None = None
     stopwords: Any = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    recipe: dict[str, Any] | None = None
 
 
 class ModelFileError(ValueError):
@@ -494,6 +499,11 @@ def _model_arrays(model: ModelData) -> dict[str, np.ndarray]:
         if plain is not None or value is None:
             attributes[name] = plain
     meta["attributes"] = attributes
+    if model.recipe is not None:
+        recipe = _json_attribute("recipe", model.recipe)
+        if not isinstance(recipe, dict):
+            raise ValueError(f"recipe must be a JSON object to be saved, got {model.recipe!r}")
+        meta["recipe"] = recipe
 
     text = json.dumps(meta, ensure_ascii=True, allow_nan=False, separators=(",", ":"), sort_keys=True)
     arrays["meta"] = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
@@ -884,6 +894,9 @@ def _read_model(r: _Reader) -> ModelData:
     attributes = meta.get("attributes", {})
     if not isinstance(attributes, dict):
         raise _Refused("corrupt settings: attributes is not a JSON object")
+    recipe = meta.get("recipe")
+    if recipe is not None and not isinstance(recipe, dict):
+        raise _Refused("corrupt settings: recipe is not a JSON object")
 
     # Every header is checked before any array is read: shapes must agree with the vocabulary size
     # and with each other, and each declared size with the archive's (see _Reader.header).
@@ -932,7 +945,7 @@ def _read_model(r: _Reader) -> ModelData:
     if extra:
         logger.warning("ignoring members not part of a cooc model: %s", ", ".join(extra[:10]))
 
-    return ModelData(words, vectors, counts, frequencies, window, stopwords, attributes)
+    return ModelData(words, vectors, counts, frequencies, window, stopwords, attributes, recipe)
 
 
 def _check_values(words: list[str], counts: Any, vectors: Any, frequencies: Any, vec_member: str) -> None:
@@ -1148,6 +1161,158 @@ def write_word2vec(
     )
     return Path(os.fspath(path))
 
+
+def read_word2vec(
+    path: str | os.PathLike[str], binary: bool = False, *, encoding: str = "utf-8", limit: int | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Read word vectors in the word2vec C format (text or binary) or GloVe's text format.
+
+    Text: an optional header line ``"V dim"`` (GloVe files have none: then every line is a word and
+    its values, and ``dim`` is read from the first line), then one line per word: the word and
+    ``dim`` numbers separated by spaces. Binary: the header, then per word the word, a space, ``dim``
+    little-endian float32 values and an optional newline.
+
+    Parameters
+    ----------
+    path : str or path-like
+    binary : bool, default False
+    encoding : str, default "utf-8"
+        Of the words (and, for text files, the numbers).
+    limit : int or None
+        Read only the first ``limit`` vectors.
+
+    Returns
+    -------
+    words : list of str
+    vectors : float64 ndarray, shape (len(words), dim)
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the line (text) or the vector (binary): a malformed header or line, a
+        value that is not a finite number, a line of the wrong length, a repeated word, fewer vectors
+        than the header announces, a truncated file.
+    """
+    if not isinstance(binary, (bool, np.bool_)):
+        raise TypeError(f"binary must be a bool, not {type(binary).__name__}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0):
+        raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+    p = Path(os.fspath(path))
+    if p.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a word2vec file", str(p))
+    if binary:
+        return _read_word2vec_binary(p, p.read_bytes(), encoding, limit)
+    lines = read_text(p, encoding).splitlines()
+    if not lines or not lines[0].strip():
+        raise ValueError(f"{p}: line 1: empty; expected a header 'V dim' or a word and its values")
+    first = lines[0].split()
+    header = len(first) == 2 and all(f.isdigit() for f in first)
+    if header:
+        n_declared, dim = int(first[0]), int(first[1])
+        if dim < 1:
+            raise ValueError(f"{p}: line 1: the header declares dimension {dim}; it must be at least 1")
+        body = lines[1:]
+        start = 2
+    else:
+        n_declared, dim = -1, len(first) - 1
+        if dim < 1:
+            raise ValueError(f"{p}: line 1: expected a word and its values, got {lines[0]!r}")
+        body = lines
+        start = 1
+    n_lines = sum(1 for line in body if line.strip())
+    want = n_declared if n_declared >= 0 else n_lines
+    if limit is not None:
+        want = min(want, limit)
+    words: list[str] = []
+    seen: dict[str, int] = {}
+    vectors = np.empty((min(want, n_lines), dim), dtype=np.float64)  # never more than the file holds
+    lineno = start - 1
+    for lineno, line in enumerate(body, start):
+        if not line.strip():  # blank lines are skipped
+            continue
+        if len(words) == want:
+            if limit is not None and len(words) == limit:
+                break
+            raise ValueError(f"{p}: line {lineno}: more vectors than the {n_declared} the header declares")
+        parts = line.rstrip().split(" ")
+        if len(parts) != dim + 1:
+            raise ValueError(
+                f"{p}: line {lineno}: expected a word and {dim} values ({dim + 1} fields separated by "
+                f"spaces), got {len(parts)} fields"
+            )
+        word = parts[0]
+        if not word:
+            raise ValueError(f"{p}: line {lineno}: the line starts with a space: no word")
+        try:
+            row = np.array(parts[1:], dtype=np.float64)
+        except ValueError:
+            bad = next(x for x in parts[1:] if not _is_float(x))
+            raise ValueError(f"{p}: line {lineno}: {bad!r} is not a number") from None
+        if not np.isfinite(row).all():
+            raise ValueError(f"{p}: line {lineno}: a value is not finite (inf or nan)")
+        if word in seen:
+            raise ValueError(f"{p}: line {lineno}: the word {word!r} repeats line {seen[word]}")
+        seen[word] = lineno
+        vectors[len(words)] = row
+        words.append(word)
+    if len(words) < want:
+        raise ValueError(
+            f"{p}: line {lineno + 1}: the file ends after {len(words)} vector(s); the header declares {n_declared}"
+        )
+    return words, vectors
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_word2vec_binary(p: Path, raw: bytes, encoding: str, limit: int | None) -> tuple[list[str], np.ndarray]:
+    end = raw.find(b"\n")
+    head = raw[: end if end >= 0 else len(raw)].split()
+    if len(head) != 2 or not all(h.isdigit() for h in head):
+        raise ValueError(f"{p}: line 1: expected a header 'V dim' (two whole numbers), got {raw[:40]!r}")
+    n_declared, dim = int(head[0]), int(head[1])
+    if dim < 1:
+        raise ValueError(f"{p}: line 1: the header declares dimension {dim}; it must be at least 1")
+    want = n_declared if limit is None else min(n_declared, limit)
+    row_bytes = 4 * dim
+    if (len(raw) - end - 1) < want * (row_bytes + 2):
+        raise ValueError(
+            f"{p}: the file is {len(raw)} bytes, too short for the {n_declared} vectors of dimension "
+            f"{dim} its header declares (truncated?)"
+        )
+    words: list[str] = []
+    seen: dict[str, int] = {}
+    vectors = np.empty((want, dim), dtype=np.float64)
+    pos = end + 1
+    for i in range(want):
+        while raw[pos:pos + 1] == b"\n":
+            pos += 1
+        space = raw.find(b" ", pos, pos + 100_000)
+        if space < 0 or space + 1 + row_bytes > len(raw):
+            raise ValueError(f"{p}: vector {i + 1} of {n_declared}: truncated (the file ends inside it)")
+        try:
+            word = raw[pos:space].decode(encoding)
+        except UnicodeDecodeError:
+            raise ValueError(f"{p}: vector {i + 1}: the word {raw[pos:space]!r} is not valid {encoding}") from None
+        if not word:
+            raise ValueError(f"{p}: vector {i + 1}: empty word")
+        row = np.frombuffer(raw, dtype="<f4", count=dim, offset=space + 1)
+        if not np.isfinite(row).all():
+            raise ValueError(f"{p}: vector {i + 1} ({word!r}): a value is not finite (inf or nan)")
+        if word in seen:
+            raise ValueError(f"{p}: vector {i + 1}: the word {word!r} repeats vector {seen[word]}")
+        seen[word] = i + 1
+        vectors[i] = row
+        words.append(word)
+        pos = space + 1 + row_bytes
+    if limit is None and raw[pos:].strip(b"\n"):
+        raise ValueError(f"{p}: {len(raw) - pos} bytes after the {n_declared} vectors the header declares")
+    return words, vectors
 
 
 # -- text files ------------------------------------------------------------------------------------

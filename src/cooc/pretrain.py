@@ -21,9 +21,8 @@ import scipy.sparse as sp
 from . import _backend
 from ._parallel import check_n_jobs
 from ._validate import check_positive, check_weighting, check_window, parse_size
-from .corpus import LineCorpus, iter_chunks
-from .counting import count_pairs, select_vocabulary, tokenize_chunks
-from .embeddings import Embeddings
+from .counting import check_vocabulary, count_corpus, count_pairs
+from .embeddings import Embeddings, Recipe, vocabulary_digest
 from .text import STOPWORDS
 from .weighting import distance_weighted_counts, unit_rows, vectors_from_counts
 
@@ -39,6 +38,7 @@ def pretrain(
     stopwords: Iterable[str] | None = STOPWORDS,
     min_count: int = 1,
     max_vocab_size: int | None = None,
+    vocabulary: Iterable[str] | None = None,
     memory_limit: int | str | None = None,
     n_jobs: int = 1,
     tmp_dir: str | os.PathLike[str] | None = None,
@@ -75,6 +75,11 @@ def pretrain(
         (as in gensim and GloVe).
     max_vocab_size : int or None
         Keep only this many most frequent words (ties broken by word order), also before windowing.
+    vocabulary : collection of str or None
+        Count only these words: every other token is removed before windowing (after stopwords, before
+        ``min_count`` and ``max_vocab_size``). Words of it that the corpus lacks get no row. The
+        recipe records the words' digest (:func:`cooc.vocabulary_digest`), so that
+        :meth:`Embeddings.update` can check it is given the same words.
     memory_limit : int, str or None
         Working-memory budget for counting, e.g. ``"2GB"`` (the finished matrix is not included).
         Above it, partial counts are spilled to ``tmp_dir`` and merged; results are identical.
@@ -114,13 +119,14 @@ def pretrain(
     Returns
     -------
     Embeddings
-        Vocabulary sorted alphabetically, ``counts`` (CSR, int64) and ``vectors`` (CSR, float64).
+        Vocabulary sorted alphabetically, ``counts`` (CSR, int64) and ``vectors`` (CSR, float64), and
+        the ``recipe`` (:class:`cooc.Recipe`) of every option above that shapes them.
 
     Raises
     ------
     ValueError
         For an empty corpus (nothing left after tokenizing and removing stopwords), an exhausted
-        generator, or a bad parameter.
+        generator, a ``vocabulary`` none of whose words occurs, or a bad parameter.
 
     Examples
     --------
@@ -141,20 +147,13 @@ def pretrain(
     if isinstance(stopwords, str):
         raise TypeError("stopwords must be a collection of words, not a single str")
 
+    words = check_vocabulary(vocabulary)
+
     t0 = time.perf_counter()
-    if isinstance(sentences, LineCorpus):  # progress in bytes read, compressed or not
-        chunks = sentences.iter_chunks(chunk_chars, progress=progress)
-        progress = None
-    else:
-        chunks = iter_chunks(sentences, chunk_chars)
-    tokens = tokenize_chunks(chunks, n_jobs=jobs, progress=progress)
-    vocab, ids, offsets = select_vocabulary(tokens, stop, min_count, max_vocab_size)
+    counted = count_corpus(sentences, window, stop, min_count, max_vocab_size, words, n_jobs=jobs,
+                           memory_limit=budget, tmp_dir=tmp_dir, chunk_chars=chunk_chars, progress=progress)
+    vocab, counts, ids, offsets = counted.vocab, counted.counts, counted.ids, counted.offsets
     n = len(vocab)
-    indptr, indices, data = count_pairs(
-        ids, offsets, n, window, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir
-    )
-    counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
-    counts.has_sorted_indices = True   # the counting kernels sort every row
     weighted: Any = counts
     if distance != "uniform":
         def count(d: int) -> tuple[np.ndarray, ...]:
@@ -165,12 +164,18 @@ def pretrain(
     logger.info(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",
-        tokens.n_sentences, tokens.n_tokens, ids.size, n, data.size, window,
+        counted.n_sentences, counted.n_tokens, ids.size, n, counts.nnz, window,
         time.perf_counter() - t0, _backend.BACKEND,
+    )
+    recipe = Recipe(
+        tokenizer="builtin", lowercase=True, stopwords=None if stop is None else tuple(sorted(stop)),
+        window=window, distance=distance, min_count=min_count, max_vocab_size=max_vocab_size,
+        vocabulary=None if words is None else vocabulary_digest(words), pruned=False,
+        **Recipe.weighting_fields(weighting, cds, shift, dim, p, seed, add_context),
     )
     return Embeddings(
         vocab.words, vectors, counts, stopwords=stop, frequencies=vocab.frequencies, window=window,
-        _distinct=True,
+        recipe=recipe, _distinct=True,
     )
 
 
