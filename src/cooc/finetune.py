@@ -12,17 +12,24 @@ validation split; everything is seeded.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import zipfile
+import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .classify import _mean_rows
-from .embeddings import Embeddings, is_sparse
+from .embeddings import Embeddings, is_sparse, load
+from .io import _atomic_write
 from .vectorize import ClassifierMixin, _labels, _texts, _TextEstimator, check_is_fitted, mean_vectors, word_ids
 
-__all__ = ["FineTunedClassifier", "NearestCentroid"]
+__all__ = ["FineTunedClassifier", "NearestCentroid", "load_classifier", "save_classifier"]
 
 logger = logging.getLogger(__name__)
 
@@ -395,3 +402,198 @@ class FineTunedClassifier(_Classifier):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Softmax probabilities, shape (n_texts, n_classes), rows summing to 1."""
         return _softmax(self._scores(X))
+
+
+# -- saving and loading a fitted classifier ----------------------------------------------------------
+
+_FORMAT = "cooc-classifier"
+_KINDS: dict[str, type[_Classifier]] = {"NearestCentroid": NearestCentroid,
+                                        "FineTunedClassifier": FineTunedClassifier}
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_classifier(clf: Any, path: str | os.PathLike[str], model_path: str | os.PathLike[str]) -> Path:
+    """Write a fitted :class:`NearestCentroid` or :class:`FineTunedClassifier` to ``path``.
+
+    The file is a pickle-free ``.npz``: the fitted arrays plus a JSON ``meta`` member (the kind, the
+    parameters, the classes, and the model file's path and SHA-256). It does not hold the word vectors:
+    :func:`load_classifier` reads them from the model file, and refuses a model file whose checksum
+    differs from the one the classifier was fitted with.
+
+    Parameters
+    ----------
+    clf : NearestCentroid or FineTunedClassifier
+        Fitted on the model stored at ``model_path``.
+    path : str or path-like
+        The file to write (atomically; no ``.npz`` is appended).
+    model_path : str or path-like
+        The model file (``Embeddings.save``) whose vectors ``clf`` uses.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile, cooc
+    >>> emb = cooc.pretrain(["good movie", "great movie", "bad film", "awful film"])
+    >>> clf = NearestCentroid(emb).fit(["good", "bad"], ["pos", "neg"])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     m = emb.save(os.path.join(d, "model.npz"))
+    ...     c = save_classifier(clf, os.path.join(d, "clf.npz"), m)
+    ...     load_classifier(c).predict(["great", "awful"]).tolist()
+    ['pos', 'neg']
+    """
+    kind = type(clf).__name__
+    if kind not in _KINDS or not isinstance(clf, _KINDS[kind]):
+        raise TypeError(f"clf must be a NearestCentroid or a FineTunedClassifier, not {type(clf).__name__}")
+    fit: Any = clf
+    fitted = "centroids_" if kind == "NearestCentroid" else "coef_"
+    check_is_fitted(fit, fitted)
+    model = Path(model_path)
+    if not model.is_file():
+        raise FileNotFoundError(f"model_path {model}: no such file")
+    emb = fit._check_embeddings()
+    width = getattr(fit, fitted).shape[1]
+    if emb.vector_size != width:
+        raise ValueError(f"the classifier's embeddings have vector_size {emb.vector_size}, its fitted arrays {width}")
+    target = Path(path)
+    params = {k: v for k, v in fit.get_params(deep=False).items() if k != "embeddings"}
+    classes = fit.classes_.tolist()
+    meta: dict[str, Any] = {
+        "format": _FORMAT, "format_version": 1, "kind": kind, "params": params, "classes": classes,
+        "model": {"path": str(model.resolve()),
+                  "relative": os.path.relpath(model.resolve(), target.resolve().parent),
+                  "sha256": file_sha256(model), "vector_size": int(emb.vector_size), "words": len(emb)},
+    }
+    arrays: dict[str, np.ndarray] = {}
+    if kind == "NearestCentroid":
+        arrays["centroids"] = np.asarray(fit.centroids_, dtype=np.float64)
+    else:
+        arrays["coef"] = np.asarray(fit.coef_, dtype=np.float64)
+        arrays["intercept"] = np.asarray(fit.intercept_, dtype=np.float64)
+        arrays["tuned_vectors"] = np.asarray(fit.tuned_vectors_, dtype=np.float64)
+        meta["tuned_words"] = list(fit.tuned_words_)
+        meta["n_epochs"] = int(fit.n_epochs_)
+        meta["best_epoch"] = int(fit.best_epoch_)
+    try:
+        text = json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the classifier's classes and parameters must be JSON values ({exc})") from None
+    arrays["meta"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+    def write(fh: Any) -> None:
+        savez: Any = np.savez
+        savez(fh, **arrays)
+
+    if target.is_dir():
+        raise IsADirectoryError(f"path {target} is a directory")
+    _atomic_write(target, write)
+    return target
+
+
+def _problem(path: Path, what: str) -> ValueError:
+    return ValueError(f"{path}: not a cooc classifier file ({what})")
+
+
+def load_classifier(path: str | os.PathLike[str], model: str | os.PathLike[str] | None = None) -> Any:
+    """Read a classifier written by :func:`save_classifier`, with the word vectors of its model file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The classifier file.
+    model : str, path-like or None
+        The model file; by default the path recorded in the classifier (absolute, then relative to
+        the classifier file's directory).
+
+    Returns
+    -------
+    NearestCentroid or FineTunedClassifier
+        Fitted, ready to ``predict``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The model file is not found (the message names both files).
+    ValueError
+        The classifier file is not one, or the model file's SHA-256 differs from the recorded one (the
+        model changed since the classifier was fitted).
+    """
+    src = Path(path)
+    try:
+        npz = np.load(src, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise FileNotFoundError(f"classifier {src}: no such file") from None
+        raise _problem(src, str(exc)) from None
+    with npz:
+        try:
+            meta = json.loads(bytes(npz["meta"]).decode("utf-8"))
+            if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+                raise _problem(src, "no classifier metadata")
+            kind = meta["kind"]
+            if kind not in _KINDS:
+                raise _problem(src, f"unknown kind {kind!r}")
+            arrays = {k: np.asarray(npz[k], dtype=np.float64) for k in npz.files if k != "meta"}
+            rec = meta["model"]
+            classes = np.asarray(meta["classes"])
+        except (KeyError, TypeError, ValueError, UnicodeError, OSError, EOFError, zipfile.BadZipFile,
+                zlib.error) as exc:
+            if isinstance(exc, ValueError) and str(exc).startswith(str(src)):
+                raise
+            raise _problem(src, f"{type(exc).__name__}: {exc}") from None
+    if model is not None:
+        model_file = Path(model)
+        if not model_file.is_file():
+            raise FileNotFoundError(f"model {model_file} (given for classifier {src}): no such file")
+    else:
+        candidates = [Path(rec["path"]), src.resolve().parent / rec["relative"]]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise FileNotFoundError(f"classifier {src} needs its model {rec['path']}, which is not there; "
+                                    "give the model file's new place (model= / --model PATH)")
+        model_file = found
+    digest = file_sha256(model_file)
+    if digest != rec["sha256"]:
+        raise ValueError(f"model {model_file} is not the model classifier {src} was fitted on "
+                         f"(SHA-256 {digest[:12]}... instead of {rec['sha256'][:12]}...); fit it again on "
+                         "this model, or give the original with model= / --model PATH")
+    emb = load(model_file)
+    cls: Any = _KINDS[kind]
+    clf: Any = cls(emb, **meta["params"])
+    clf.classes_ = classes
+    n_cls = classes.size
+    shape = (n_cls, emb.vector_size)
+
+    def array(name: str, expected: tuple[int, ...]) -> np.ndarray:
+        a = arrays.get(name)
+        if a is None or a.shape != expected or not np.all(np.isfinite(a)):
+            raise _problem(src, f"member {name!r} missing, not finite, or not of shape {expected}")
+        return a
+
+    if kind == "NearestCentroid":
+        clf.centroids_ = array("centroids", shape)
+    else:
+        clf.coef_ = array("coef", shape)
+        clf.intercept_ = array("intercept", (n_cls,))
+        words = list(meta.get("tuned_words", []))
+        clf.tuned_vectors_ = array("tuned_vectors", (len(words), emb.vector_size))
+        clf.tuned_words_ = words
+        index = emb.key_to_index
+        missing = [w for w in words if w not in index]
+        if missing:
+            raise _problem(src, f"fine-tuned word {missing[0]!r} is not in model {model_file}")
+        clf._local = {index[w]: i for i, w in enumerate(words)}
+        clf.n_epochs_ = int(meta.get("n_epochs", 0))
+        clf.best_epoch_ = int(meta.get("best_epoch", 0))
+    return clf

@@ -10,6 +10,8 @@ One module per command group, each registering its subcommands and handlers:
   (:mod:`cooc.cli.evaluate`).
 - ``cooc update MODEL CORPUS... -o OUT`` and ``cooc merge A B ... -o OUT``: domain adaptation of saved
   models (:mod:`cooc.cli.adapt`).
+- ``cooc classifier train|predict|evaluate ...``: a saved text classifier on a model
+  (:mod:`cooc.cli.classifier`).
 - ``cooc bench [...]``: benchmark comparisons (:mod:`cooc.cli.bench`; see ``cooc bench --help``).
 """
 
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__, _backend
-from . import adapt, bench, demo, evaluate, pretrain
+from . import adapt, bench, classifier, demo, evaluate, pretrain
 from ._common import CliError, OneLineHandler, Parser
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_parsers(sub)
     bench.add_parser(sub)
     evaluate.add_parser(sub)
+    classifier.add_parser(sub)
     return parser
 
 

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = [
     "CliError",
@@ -21,6 +21,7 @@ __all__ = [
     "check_encoding",
     "check_not_an_input",
     "jobs",
+    "on_terminal",
     "option_names",
     "options_checked",
     "positive_int",
@@ -123,24 +124,105 @@ def jobs(text: str) -> int:
     return positive_int(text)
 
 
-class Progress:
-    """A tqdm bar on stderr when tqdm is installed and not ``quiet``; otherwise nothing."""
+def on_terminal(stream: Any = None) -> bool:
+    """Whether ``stream`` (``sys.stderr`` by default) is a terminal."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
 
-    def __init__(self, total: int | None, quiet: bool) -> None:
-        self.bar = None
-        if quiet:
+
+class Progress:
+    """The progress of a long command on stderr, on a terminal only.
+
+    On a terminal (``sys.stderr.isatty()``) and not ``quiet``: a tqdm bar per stage when tqdm is
+    installed (the ``progress`` extra), else one plain line per stage. Redirected to a file, or with
+    ``quiet``: nothing, so a log file holds no carriage returns. Stages come from :meth:`stage` and,
+    inside :meth:`stages_from_log`, from the ``cooc`` logger's INFO messages (what the library reports
+    as it goes).
+    """
+
+    def __init__(self, total: int | None = None, quiet: bool = False, *, command: str = "pretrain",
+                 desc: str = "reading", unit: str = "B") -> None:
+        self.command = command
+        self.active = not quiet and on_terminal()
+        self.bar: Any = None
+        self._tqdm: Any = None
+        if self.active:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+            else:
+                self._tqdm = tqdm
+        if desc:
+            self.stage(desc, total, unit)
+
+    def stage(self, desc: str, total: int | None = None, unit: str = "it") -> None:
+        """Start the stage ``desc``: a new bar (of ``total`` steps, if known), or one line."""
+        if not self.active:
             return
-        try:
-            from tqdm import tqdm
-        except ImportError:
+        self._close_bar()
+        if self._tqdm is not None:
+            self.bar = self._tqdm(total=total, unit=unit, unit_scale=unit == "B", desc=desc, file=sys.stderr,
+                                  leave=False, dynamic_ncols=True)
+        else:
+            print(f"cooc {self.command}: {desc}", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        """A line of progress (e.g. an intermediate result) on a terminal, above the bar if any."""
+        if not self.active:
             return
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, desc="tokenizing", file=sys.stderr,
-                        leave=False)
+        if self.bar is not None:
+            self.bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr, flush=True)
 
     def __call__(self, n: int) -> None:
         if self.bar is not None:
             self.bar.update(n)
 
-    def close(self) -> None:
+    def _close_bar(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+    def close(self) -> None:
+        """End the last stage (the bar disappears)."""
+        self._close_bar()
+
+    @contextmanager
+    def stages_from_log(self) -> Iterator[None]:
+        """While inside, each INFO message of the ``cooc`` logger starts a stage."""
+        if not self.active:
+            yield
+            return
+        log = logging.getLogger("cooc")
+        handler = _StageHandler(self)
+        level = log.level
+        log.addHandler(handler)
+        if not log.isEnabledFor(logging.INFO):
+            log.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            log.removeHandler(handler)
+            log.setLevel(level)
+
+
+class _StageHandler(logging.Handler):
+    """INFO records of the ``cooc`` logger as stages of a :class:`Progress` (warnings and errors are the
+    :class:`OneLineHandler`'s)."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno != logging.INFO:
+            return
+        try:
+            self.progress.stage(" ".join(record.getMessage().split()))
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)

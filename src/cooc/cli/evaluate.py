@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,28 +13,49 @@ from .. import charts
 from ..corpus import LineCorpus
 from ..embeddings import load
 from ..evaluate import build_representations, compare_classifiers, read_labelled
-from ._common import positive_int
+from ._common import Progress, positive_int
 
 __all__ = ["add_parser"]
 
 
 def _cmd_similarity(args: argparse.Namespace) -> int:
     emb = load(args.model)
+    rows = []
     for path in args.pairs:
-        (pr, _), (sr, _), oov = emb.evaluate_word_pairs(path, encoding=args.encoding)
-        print(f"{path}\tpearson {pr:.4f}\tspearman {sr:.4f}\toov {oov:.1f}%")
+        (pr, pp), (sr, sp), oov = emb.evaluate_word_pairs(path, encoding=args.encoding)
+        if args.json:
+            rows.append({"file": path, "pearson": _finite(pr), "pearson_pvalue": _finite(pp),
+                         "spearman": _finite(sr), "spearman_pvalue": _finite(sp), "oov_percent": _finite(oov)})
+        else:
+            print(f"{path}\tpearson {pr:.4f}\tspearman {sr:.4f}\toov {oov:.1f}%")
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
     return 0
+
+
+def _finite(x: float) -> float | None:
+    """A float for JSON: None for NaN or an infinity (e.g. a correlation of too few pairs)."""
+    value = float(x)
+    return value if math.isfinite(value) else None
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     texts, labels = read_labelled(args.labelled, encoding=args.encoding)
     corpus = LineCorpus(args.corpus, encoding=args.corpus_encoding)
-    models = build_representations(corpus, window=args.window, min_count=args.min_count, dim=args.dim)
-    print(f"corpus: V={len(models['count'])}; labelled: {len(texts)} texts, "
-          f"{len(set(labels))} classes; {args.folds}-fold CV x {args.seeds} seeds", file=sys.stderr)
-    res = compare_classifiers(models, texts, labels, folds=args.folds, seeds=args.seeds,
-                              finetune=not args.no_finetune,
-                              progress=None if args.quiet else (lambda s: print(s, file=sys.stderr)))
+    progress = Progress(quiet=args.quiet, command="evaluate classify", desc="")
+    with progress.stages_from_log():
+        progress.stage("counting and weighting the corpus")
+        models = build_representations(corpus, window=args.window, min_count=args.min_count, dim=args.dim)
+    if not args.quiet:
+        print(f"corpus: V={len(models['count'])}; labelled: {len(texts)} texts, "
+              f"{len(set(labels))} classes; {args.folds}-fold CV x {args.seeds} seeds", file=sys.stderr)
+    progress.stage("cross-validation")
+    try:
+        res = compare_classifiers(models, texts, labels, folds=args.folds, seeds=args.seeds,
+                                  finetune=not args.no_finetune, progress=progress.note)
+    finally:
+        progress.close()
     width = max(len(n) for n in res)
     for name, r in res.items():
         print(f"{name:<{width}}  {100 * r['mean']:5.1f}% +- {100 * r['ci95']:.1f}")
@@ -75,6 +97,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     s.add_argument("model", metavar="MODEL.npz")
     s.add_argument("pairs", nargs="+", metavar="PAIRS", help="WordSim353 / SimLex-999 style files")
     s.add_argument("--encoding", default=None, help="encoding of the pair files (default utf-8)")
+    s.add_argument("--json", action="store_true",
+                   help="a JSON document on stdout: one {file, pearson, spearman, oov_percent, ...} per file")
     s.set_defaults(func=_cmd_similarity)
     c = sub.add_parser("classify", help="cross-validated accuracy: random vs pretrained vs fine-tuned vs TF-IDF")
     c.add_argument("--corpus", required=True, nargs="+", metavar="C", help="unlabelled text, one sentence per line")
@@ -89,6 +113,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--no-finetune", action="store_true", help="skip the (slower) fine-tuned classifier")
     c.add_argument("--json", default=None, metavar="OUT")
     c.add_argument("--plot", default=None, metavar="OUT.png")
-    c.add_argument("-q", "--quiet", action="store_true")
+    c.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress (shown only on a terminal) and no summary line on stderr")
     c.set_defaults(func=_cmd_classify)
     return p

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import sys
 import time
@@ -107,11 +108,12 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     progress = Progress(corpus.total_bytes, args.quiet)
     t0 = time.perf_counter()
     try:
-        emb = pretrain(
-            corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
-            memory_limit=args.memory_limit, n_jobs=args.jobs, stopwords=stopwords, progress=progress,
-            tmp_dir=args.tmp_dir, **weighting,
-        )
+        with progress.stages_from_log():
+            emb = pretrain(
+                corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
+                memory_limit=args.memory_limit, n_jobs=args.jobs, stopwords=stopwords, progress=progress,
+                tmp_dir=args.tmp_dir, **weighting,
+            )
     except UnicodeError as exc:
         raise CliError(_decoding_message(exc, args)) from None
     except (ValueError, TypeError) as exc:  # e.g. "pass errors='replace'": name the options
@@ -200,8 +202,13 @@ def _cmd_neighbors(args: argparse.Namespace) -> int:
         if word not in answers:
             print(f"cooc neighbors: error: word {word!r} is not in the vocabulary", file=sys.stderr)
             status = 2
-            continue
-        print(f"{word}\t" + "\t".join(f"{w} {s:.4f}" for w, s in answers[word]))
+        elif not args.json:
+            print(f"{word}\t" + "\t".join(f"{w} {s:.4f}" for w, s in answers[word]))
+    if args.json:  # {word: [{"word": neighbour, "similarity": cosine}, ...]} for the known words, in order
+        doc = {word: [{"word": w, "similarity": float(s)} for w, s in answers[word]]
+               for word in dict.fromkeys(args.words) if word in answers}
+        json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
+        print()
     return status
 
 
@@ -240,7 +247,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--encoding", default="utf-8", help="text encoding of the corpus (default utf-8)")
     p.add_argument("--errors", default="strict", choices=["strict", "replace", "ignore"],
                    help="what to do with undecodable bytes (default: stop with an error)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress (shown only on a terminal: a tqdm bar per stage with cooc[progress])")
     p.set_defaults(func=_cmd_pretrain)
 
     p = sub.add_parser("neighbors", help="nearest neighbours of words in a model file")
@@ -249,4 +257,6 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("-k", type=positive_int, default=10, help="how many neighbours (default 10)")
     p.add_argument("-j", "--jobs", type=positive_int, default=1,
                    help="threads answering the queries (default 1; results do not depend on it)")
+    p.add_argument("--json", action="store_true",
+                   help="a JSON document on stdout: {word: [{word, similarity}, ...]}")
     p.set_defaults(func=_cmd_neighbors)
