@@ -25,7 +25,7 @@ from .pretrain import pretrain, random_embeddings
 from .text import STOPWORDS, preprocess, tokenize
 
 if TYPE_CHECKING:
-    from .finetune import FineTunedClassifier, NearestCentroid
+    from .finetune import FineTunedClassifier, NearestCentroid, load_classifier, save_classifier
     from .vectorize import DocumentVectorizer
 
 try:
@@ -48,18 +48,21 @@ __all__ = [
     "classify",
     "document_vector",
     "load",
+    "load_classifier",
     "load_word2vec_format",
     "merge",
     "preprocess",
     "pretrain",
     "random_embeddings",
+    "save_classifier",
     "tokenize",
 ]
 
 
 # The estimators inherit scikit-learn's base classes where it is installed; importing scikit-learn
 # costs about a second, so they are imported on first use.
-_ESTIMATORS = {"DocumentVectorizer": "vectorize", "FineTunedClassifier": "finetune", "NearestCentroid": "finetune"}
+_ESTIMATORS = {"DocumentVectorizer": "vectorize", "FineTunedClassifier": "finetune", "NearestCentroid": "finetune",
+               "load_classifier": "finetune", "save_classifier": "finetune"}
 
 
 def __getattr__(name: str) -> Any:

@@ -547,6 +547,7 @@ def count_corpus(
         tokens = tokenize_chunks(chunks, n_jobs=n_jobs, progress=progress)
     vocab, ids, offsets = select_vocabulary(tokens, stopwords, min_count, max_vocab_size, vocabulary)
     n = len(vocab)
+    logger.info("counting co-occurrences: %d tokens, V=%d", ids.size, n)
     indptr, indices, data = count_pairs(
         ids, offsets, n, window, n_jobs=n_jobs, memory_limit=memory_limit, tmp_dir=tmp_dir
     )

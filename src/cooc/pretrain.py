@@ -173,7 +173,9 @@ def pretrain(
         def count(d: int) -> tuple[np.ndarray, ...]:
             return count_pairs(ids, offsets, n, d, n_jobs=jobs, memory_limit=budget, tmp_dir=tmp_dir)
 
+        logger.info("counting windows 1..%d for %s distance weights", window, distance)
         weighted = distance_weighted_counts(ids, offsets, n, window, distance, counts=counts, count=count)
+    logger.info("weighting: %s%s", weighting, "" if dim is None else f", SVD to {dim} dimensions")
     vectors = vectors_from_counts(weighted, weighting, cds, shift, dim, p, seed, add_context, jobs)
     logger.info(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
