@@ -132,6 +132,19 @@ def _check_exclude(exclude: Any, n_rows: int) -> int:
     return int(exclude)
 
 
+def _check_excludes(exclude: Any, n_queries: int, n_rows: int) -> np.ndarray:
+    ex = np.asarray(exclude)
+    if ex.ndim == 0:
+        ex = np.full(n_queries, _check_exclude(exclude, n_rows), dtype=np.int64)
+    if ex.shape != (n_queries,):
+        raise ValueError(f"exclude must hold one entry per query ({n_queries}), got shape {ex.shape}")
+    if ex.size and not np.issubdtype(ex.dtype, np.integer):
+        raise TypeError(f"exclude must hold integers, got dtype {ex.dtype}")
+    if ex.size and (int(ex.min()) < -1 or int(ex.max()) >= n_rows):
+        raise ValueError(f"exclude must hold -1 or row indices in [0, {n_rows})")
+    return np.ascontiguousarray(ex, dtype=np.int64)
+
+
 def _int_array(name: str, arr: Any, dtype: type[np.integer]) -> np.ndarray:
     a = np.asarray(arr)
     if a.ndim != 1:

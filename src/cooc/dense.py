@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ._backend import _check_excludes, _check_int
+
 __all__ = ["DenseIndex", "error_bound"]
 
 # Scores kept in memory at once by :meth:`DenseIndex.query_many` (and rows converted at once when
@@ -293,30 +295,6 @@ def _check_dtype(dtype: Any) -> type[np.floating[Any]]:
     if dt == np.float64:
         return np.float64
     raise ValueError(f"dtype must be np.float32 or np.float64, got {dt}")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_excludes(exclude: Any, n_queries: int, n_rows: int) -> np.ndarray:
-    ex = np.asarray(exclude)
-    if ex.ndim == 0:
-        e = _check_int("exclude", exclude if not isinstance(exclude, np.ndarray) else ex.item(), -1)
-        if e >= n_rows:
-            raise ValueError(f"exclude must be -1 or a row index in [0, {n_rows}), got {e}")
-        return np.full(n_queries, e, dtype=np.int64)
-    if ex.shape != (n_queries,):
-        raise ValueError(f"exclude must hold one entry per query ({n_queries}), got shape {ex.shape}")
-    if ex.size and not np.issubdtype(ex.dtype, np.integer):
-        raise TypeError(f"exclude must hold integers, got dtype {ex.dtype}")
-    if ex.size and (int(ex.min()) < -1 or int(ex.max()) >= n_rows):
-        raise ValueError(f"exclude must hold -1 or row indices in [0, {n_rows})")
-    return ex.astype(np.int64)
 
 
 def _real_array(name: str, arr: Any, ndim: int, check_finite: bool = True) -> np.ndarray:

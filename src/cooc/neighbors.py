@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _backend, _parallel
-from ._backend import _check_csr, _check_exclude, _check_int, _float_array, _int_array, row_norms
+from ._backend import _check_csr, _check_excludes, _check_int, _float_array, _int_array, row_norms
 
 __all__ = ["TransposeIndex", "topk_cosine_sparse_many"]
 
@@ -34,19 +34,6 @@ def _check_queries(q_indptr: Any, q_indices: Any, q_data: Any, n_cols: int) -> t
         if np.any((np.diff(qi) <= 0) & ~starts[1:]):
             raise ValueError("q_indices must be sorted and distinct within each query")
     return qp, qi, qd
-
-
-def _check_excludes(exclude: Any, n_queries: int, n_rows: int) -> np.ndarray:
-    ex = np.asarray(exclude)
-    if ex.ndim == 0:
-        ex = np.full(n_queries, _check_exclude(exclude, n_rows), dtype=np.int64)
-    if ex.shape != (n_queries,):
-        raise ValueError(f"exclude must hold one entry per query ({n_queries}), got shape {ex.shape}")
-    if ex.size and not np.issubdtype(ex.dtype, np.integer):
-        raise TypeError(f"exclude must hold integers, got dtype {ex.dtype}")
-    if ex.size and (int(ex.min()) < -1 or int(ex.max()) >= n_rows):
-        raise ValueError(f"exclude must hold -1 or row indices in [0, {n_rows})")
-    return np.ascontiguousarray(ex, dtype=np.int64)
 
 
 def topk_cosine_sparse_many(
