@@ -1002,7 +1002,7 @@ def read_model(path: str | os.PathLike[str], *, max_inflated_bytes: int | str | 
     Returns
     -------
     ModelData
-        The saved vocabulary, vectors (sparse CSR float64 or dense float64 as saved), counts (CSR,
+        The saved vocabulary, vectors (sparse CSR float64, or dense float32 or float64 as saved), counts (CSR,
         int64 data), frequencies, window, stopwords (a list) and other saved attributes (as JSON
         values: a tuple comes back as a list).
 
