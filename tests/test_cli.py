@@ -116,3 +116,23 @@ def test_demo_in_process_writes_stdout_only(capsys):
     assert status == 0
     assert out == EXPECTED
     assert err == ""
+
+
+def test_every_cli_option_has_help_text():
+    """Every argument of every command says what it is for (``cooc CMD --help``)."""
+    import argparse
+
+    from cooc.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{prefix} {name}")
+            elif not action.help and not isinstance(action, argparse._VersionAction):
+                missing.append(f"{prefix} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "cooc")
+    assert not missing, missing

@@ -140,8 +140,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_train)
 
     r = sub.add_parser("predict", help="label texts with a saved classifier")
-    r.add_argument("classifier", metavar="CLF.npz")
-    r.add_argument("texts", nargs="*", metavar="TEXT")
+    r.add_argument("classifier", metavar="CLF.npz", help="a classifier file written by cooc classifier train")
+    r.add_argument("texts", nargs="*", metavar="TEXT", help="texts to label (or --input)")
     r.add_argument("--input", default=None, metavar="FILE", help="texts, one per line (- for standard input)")
     r.add_argument("--model", default=None, metavar="PATH", help="the model file, if moved since training")
     r.add_argument("--json", action="store_true", help="a JSON document: label and probabilities per text")
@@ -149,7 +149,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_predict)
 
     e = sub.add_parser("evaluate", help="accuracy of a saved classifier on labelled texts")
-    e.add_argument("classifier", metavar="CLF.npz")
+    e.add_argument("classifier", metavar="CLF.npz", help="a classifier file written by cooc classifier train")
     e.add_argument("labelled", metavar="LABELLED.tsv", help="one 'label<TAB>text' per line")
     e.add_argument("--model", default=None, metavar="PATH", help="the model file, if moved since training")
     e.add_argument("--json", action="store_true", help="a JSON document on stdout")

@@ -94,7 +94,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="evaluate_command", metavar="WHAT")
     sub.required = True
     s = sub.add_parser("similarity", help="Pearson / Spearman / OOV of a model on word-pair files")
-    s.add_argument("model", metavar="MODEL.npz")
+    s.add_argument("model", metavar="MODEL.npz", help="a model file written by cooc pretrain")
     s.add_argument("pairs", nargs="+", metavar="PAIRS", help="WordSim353 / SimLex-999 style files")
     s.add_argument("--encoding", default=None, help="encoding of the pair files (default utf-8)")
     s.add_argument("--json", action="store_true",
@@ -103,16 +103,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c = sub.add_parser("classify", help="cross-validated accuracy: random vs pretrained vs fine-tuned vs TF-IDF")
     c.add_argument("--corpus", required=True, nargs="+", metavar="C", help="unlabelled text, one sentence per line")
     c.add_argument("--labelled", required=True, metavar="L", help="fastText '__label__x text' or 'label<TAB>text'")
-    c.add_argument("--folds", type=positive_int, default=10)
-    c.add_argument("--seeds", type=positive_int, default=10)
-    c.add_argument("--window", type=positive_int, default=3)
-    c.add_argument("--min-count", type=positive_int, default=5)
-    c.add_argument("--dim", type=positive_int, default=300)
+    c.add_argument("--folds", type=positive_int, default=10, help="cross-validation folds (default 10)")
+    c.add_argument("--seeds", type=positive_int, default=10,
+                   help="repetitions with other random folds and vectors (default 10)")
+    c.add_argument("--window", type=positive_int, default=3, help="co-occurrence window (default 3)")
+    c.add_argument("--min-count", type=positive_int, default=5,
+                   help="words seen fewer times are dropped before counting (default 5)")
+    c.add_argument("--dim", type=positive_int, default=300, help="dimensions of the SVD vectors (default 300)")
     c.add_argument("--encoding", default=None, help="encoding of the labelled file (default utf-8)")
-    c.add_argument("--corpus-encoding", default="utf-8")
+    c.add_argument("--corpus-encoding", default="utf-8", help="text encoding of --corpus (default utf-8)")
     c.add_argument("--no-finetune", action="store_true", help="skip the (slower) fine-tuned classifier")
-    c.add_argument("--json", default=None, metavar="OUT")
-    c.add_argument("--plot", default=None, metavar="OUT.png")
+    c.add_argument("--json", default=None, metavar="OUT", help="also write every score to this JSON file")
+    c.add_argument("--plot", default=None, metavar="OUT.png",
+                   help="a chart of the accuracies with their intervals (needs cooc[plot])")
     c.add_argument("-q", "--quiet", action="store_true",
                    help="no progress (shown only on a terminal) and no summary line on stderr")
     c.set_defaults(func=_cmd_classify)

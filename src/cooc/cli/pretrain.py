@@ -252,8 +252,8 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=_cmd_pretrain)
 
     p = sub.add_parser("neighbors", help="nearest neighbours of words in a model file")
-    p.add_argument("model", metavar="MODEL.npz")
-    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("model", metavar="MODEL.npz", help="a model file written by cooc pretrain")
+    p.add_argument("words", nargs="+", metavar="WORD", help="one or more words of the model's vocabulary")
     p.add_argument("-k", type=positive_int, default=10, help="how many neighbours (default 10)")
     p.add_argument("-j", "--jobs", type=positive_int, default=1,
                    help="threads answering the queries (default 1; results do not depend on it)")
