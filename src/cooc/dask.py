@@ -895,15 +895,18 @@ class _Cluster:
         if isinstance(exc, distributed.KilledWorker):
             key = exc.task[0] if isinstance(exc.task, tuple) else str(exc.task)
             where = self.labels.get(str(key), stage)
+            more_blocks = "cut the counts into more row blocks (a lower memory_limit=, or a larger n_blocks=)"
+            smaller = "count smaller pieces (a lower memory_limit= or partition_size=)"
             if where.startswith("summing"):
-                advice = ("cut the counts into more row blocks (a lower memory_limit=, --memory-limit, "
-                          "or a larger n_blocks=), give each worker more memory, or add workers")
-            else:
-                advice = ("count smaller pieces (a lower memory_limit=, --memory-limit, or "
-                          "partition_size=) or give each worker more memory")
+                advice = more_blocks
+            elif where.startswith("counting partition"):
+                advice = smaller
+            else:  # a task of no named stage (Dask gives up on every task the dead worker held)
+                advice = f"{smaller}, {more_blocks}"
             return ClusterError(
-                f"{where} failed: the worker running it died {exc.allowed_failures + 1} time(s) "
-                f"(most often out of memory; {self.memory()}); {advice}"
+                f"{where} failed: a worker holding it died {exc.allowed_failures + 1} time(s), Dask's "
+                f"limit (most often out of memory; {self.memory()}); {advice}, give each worker "
+                "more memory, or add workers"
             )
         if isinstance(exc, (CommClosedError, concurrent.futures.CancelledError)):
             return ClusterError(
