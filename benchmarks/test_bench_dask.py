@@ -131,3 +131,37 @@ def test_dask_local_cluster(benchmark, corpus_path, single, workers):
         peak_rss_mb_per_worker=sorted(round(v, 1) for v in rss.values()),
         client_peak_rss_mb=round(_peak_rss_mb(), 1),
     )
+
+
+@pytest.mark.parametrize("n_blocks", [1, 8])
+def test_dask_row_blocks_peak_memory(benchmark, corpus_path, single, n_blocks):
+    """Peak resident memory of each of 2 worker processes when the counts are summed as one block
+    (one tree over whole matrices) or as 8 row blocks (8 trees, one block per summing task).
+    8 partitions, so that every tree has partial sums to add."""
+    benchmark.group = f"{GROUP}-row-blocks"
+    _, ref = single
+    size = corpus_path.stat().st_size
+    partition_size = max(1 << 12, size // 8 + 1)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, worker_dashboard_address=None)
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        base = client.run(_peak_rss_mb)
+        emb = benchmark.pedantic(cd.pretrain, args=(str(corpus_path),),
+                                 kwargs={"stopwords": None, "client": client, "n_blocks": n_blocks,
+                                         "partition_size": partition_size, "split_every": 2},
+                                 rounds=1, iterations=1)
+        rss = client.run(_peak_rss_mb)
+    finally:
+        client.close()
+        cluster.close()
+    assert emb.index_to_key == ref.index_to_key
+    assert np.array_equal(emb.counts.data, ref.counts.data)
+    assert np.array_equal(emb.counts.indices, ref.counts.indices)
+    benchmark.extra_info.update(
+        tokens=N, workers=2, n_blocks=n_blocks, partitions=-(-size // partition_size),
+        nnz=int(emb.counts.nnz), matrix_mb=round(emb.counts.nnz * 12 / 1e6, 1),
+        peak_rss_mb_per_worker=sorted(round(v, 1) for v in rss.values()),
+        max_worker_peak_rss_mb=round(max(rss.values()), 1),
+        worker_rss_at_start_mb=sorted(round(v, 1) for v in base.values()),
+    )

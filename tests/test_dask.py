@@ -378,3 +378,198 @@ def test_merge_and_update_of_cluster_models_equal_single_machine(client, corpus)
     assert_same_model(a.update(cooc.LineCorpus(rest)), ref)
     # a cluster model and a single-machine model were made the same way
     assert_same_model(merge(a, cooc.pretrain(cooc.LineCorpus(rest))), ref)
+
+
+# ------------------------------------------------------------------------------------------------
+# row blocks: each block summed in its own tree
+
+
+def _blocks_used(caplog) -> int:
+    found = [r.args[0] for r in caplog.records if "row block(s)" in r.getMessage()]
+    assert found, "no row-block message was logged"
+    return int(found[-1])
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 5, "V+3"])
+@pytest.mark.parametrize("params", [{"min_count": 3}, {"vocabulary": ["waa", "wab", "wba", "café", "the"],
+                                                        "stopwords": None}], ids=["min3", "vocabulary"])
+def test_row_blocks_equal_single_machine(client, corpus, caplog, params, n_blocks):
+    files = corpus if n_blocks != "V+3" else corpus[2:3]  # one block per word: keep the graph small
+    ref = cooc.pretrain(cooc.LineCorpus(files), **params)
+    blocks = len(ref) + 3 if n_blocks == "V+3" else n_blocks
+    caplog.set_level("INFO", logger="cooc.dask")
+    got = cd.pretrain([str(p) for p in files], client=client, partition_size="8kB", n_blocks=blocks,
+                      **params)
+    assert_same_model(got, ref)
+    assert _blocks_used(caplog) == min(blocks, len(ref))  # more blocks than words: one word each
+
+
+def test_memory_limit_chooses_more_blocks(client, corpus, caplog):
+    caplog.set_level("INFO", logger="cooc.dask")
+    ref = cooc.pretrain(cooc.LineCorpus(corpus))
+    assert_same_model(cd.pretrain(corpus, client=client), ref)
+    default = _blocks_used(caplog)
+    assert default == 2  # the fixture's workers have ample memory: one block per worker
+    assert_same_model(cd.pretrain(corpus, client=client, memory_limit="1MB"), ref)
+    freq = ref.frequencies
+    expected = cd._auto_blocks(cd.estimated_nnz(freq, 3), 1 << 20, 2, cd.DEFAULT_SPLIT_EVERY)
+    assert _blocks_used(caplog) == min(expected, len(ref)) > default
+    assert cd.estimated_nnz(freq, 3) >= ref.counts.nnz  # an upper bound
+
+
+def test_block_bounds():
+    rng = np.random.default_rng(0)
+    freq = rng.zipf(1.5, size=1000)
+    for b in (1, 2, 7, 64, 999, 1000, 5000):
+        bounds = cd.block_bounds(freq, 3, b)
+        assert bounds.dtype == np.int64 and bounds[0] == 0 and bounds[-1] == 1000
+        assert len(bounds) == min(b, 1000) + 1 and np.all(np.diff(bounds) >= 1)
+    # about equal weights when no single row dominates
+    flat = np.full(1200, 4)
+    sizes = np.diff(cd.block_bounds(flat, 2, 8))
+    assert sizes.min() >= 149 and sizes.max() <= 151
+    with pytest.raises(ValueError, match="non-empty"):
+        cd.block_bounds([], 3, 2)
+
+
+def test_a_sum_task_receives_one_block_only(corpus, monkeypatch):
+    """The graph of pass 2, run in this process: every call of the summing function gets parts of
+    one block, and each tree's root is its block's rows of the single-machine counts."""
+    ref = cooc.pretrain(cooc.LineCorpus(corpus), min_count=2)
+    fs, parts = cd._plan_files([str(p) for p in corpus], 4000, "utf-8", None)
+    reader = cd._Reader(fs, "utf-8", "strict", 4096)
+    bag = db.from_sequence(parts, npartitions=len(parts))
+    seen = []
+    real = cd._sum_block
+
+    def recording(items):
+        seen.append(sorted({b for b, _ in items}))
+        return real(items)
+
+    monkeypatch.setattr(cd, "_sum_block", recording)
+    bounds = cd.block_bounds(ref.frequencies, 3, 6)
+    roots, labels = cd._block_sums(bag, reader, cd._Index(ref.index_to_key), 3, 1 << 20, bounds, 3, "t")
+    results = dask.compute(*roots, scheduler="sync")
+    assert len(parts) > 9 and len(seen) >= 6 * 4  # several levels of sums per block
+    assert all(len(ids) == 1 for ids in seen)
+    for b, (got_b, (indptr, indices, data)) in enumerate(results):
+        assert got_b == b
+        rows = ref.counts[bounds[b]:bounds[b + 1]]
+        np.testing.assert_array_equal(indptr, rows.indptr)
+        np.testing.assert_array_equal(indices, rows.indices)
+        np.testing.assert_array_equal(data, rows.data)
+    assert any(v.startswith("summing row block 6 of 6") for v in labels.values())
+    # the summing function refuses parts of two blocks
+    one = (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64))
+    with pytest.raises(RuntimeError, match=r"row blocks \[0, 1\]"):
+        real([(0, one), (1, one)])
+
+
+def test_split_rows_copies_the_blocks():
+    csr = (np.array([0, 2, 3, 3, 5]), np.array([0, 3, 1, 0, 2], np.int32), np.arange(5, dtype=np.int64))
+    blocks = cd._split_rows(csr, np.array([0, 1, 3, 4]))
+    assert [b for b, _ in blocks] == [0, 1, 2]
+    assert [p.tolist() for _, (p, _, _) in blocks] == [[0, 2], [0, 1, 1], [0, 2]]
+    assert [d.tolist() for _, (_, _, d) in blocks] == [[0, 1], [2], [3, 4]]
+    assert all(d.base is None and i.base is None for _, (_, i, d) in blocks)
+
+
+def test_bad_n_blocks(client, corpus):
+    with pytest.raises(ValueError, match="n_blocks"):
+        cd.pretrain(str(corpus[0]), client=client, n_blocks=0)
+    with pytest.raises((TypeError, ValueError), match="n_blocks"):
+        cd.pretrain(str(corpus[0]), client=client, n_blocks="2")
+
+
+# ------------------------------------------------------------------------------------------------
+# failures of the cluster: one clear exception naming the stage
+
+
+class FailingReader(cd._Reader):
+    """Reads every part once; the second read of a part after its first bytes fails with EIO (so the
+    vocabulary pass succeeds and the counting pass fails)."""
+
+    def __init__(self, fs, marker_dir: str) -> None:
+        super().__init__(fs, "utf-8", "strict", 4096)
+        object.__setattr__(self, "marker_dir", marker_dir)
+
+    def _block_text(self, part):
+        if part.start > 0:
+            marker = os.path.join(self.marker_dir, str(part.start))
+            if os.path.exists(marker):
+                import errno
+                raise OSError(errno.EIO, "Input/output error", part.path)
+            open(marker, "w").close()
+        return super()._block_text(part)
+
+
+def test_unreadable_part_names_the_stage_and_file(client, corpus, tmp_path):
+    fs, parts = cd._plan_files([str(corpus[0])], 8000, "utf-8", None)
+    assert len(parts) > 2
+    bag = db.from_sequence(parts, npartitions=len(parts))
+    reader = FailingReader(fs, str(tmp_path))
+    with pytest.raises(OSError) as info:
+        cd._run(client, bag, reader, "a.txt", 3, None, 1, None, 1 << 20, 8)
+    msg = str(info.value)
+    assert info.value.errno == 5 and info.value.filename == str(corpus[0])
+    assert msg.startswith("[Errno 5] counting pass (2 row block(s) of a.txt): reading bytes ")
+    assert "Input/output error" in msg and not isinstance(info.value, cd.ClusterError)
+
+
+class KillAlways(distributed.WorkerPlugin):
+    """Kills its worker process whenever a task whose key contains ``prefix`` starts executing."""
+
+    name = "cooc-test-kill-always"
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def transition(self, key, start, finish, **kwargs):
+        name = key[0] if isinstance(key, tuple) else str(key)
+        if finish == "executing" and self.prefix in name:
+            os._exit(1)
+
+
+def test_killed_worker_is_a_cluster_error_naming_block_and_memory(corpus):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, memory_limit="1GiB",
+            dashboard_address=None, worker_dashboard_address=None,
+        )
+    c = distributed.Client(cluster, set_as_default=False)
+    try:
+        c.register_plugin(KillAlways("cooc-sum-"))
+        with pytest.raises(cd.ClusterError) as info:
+            cd.pretrain(corpus, client=c, partition_size="8kB", n_blocks=3)
+    finally:
+        c.close()
+        cluster.close()
+    msg = str(info.value)
+    # Dask gives up on one of the tasks the dead worker held: a sum, or another of the counting pass
+    import re
+    assert re.match(r"(summing row block [123] of 3|counting partition \d+ of \d+|counting pass \(3 row "
+                    r"block\(s\) of .*\)) failed: a worker holding it died 1 time\(s\)", msg), msg
+    assert "2 worker(s), memory limit 1.00 GiB each" in msg
+    assert ("n_blocks" in msg) != msg.startswith("counting partition")  # the advice fits the stage
+    assert isinstance(info.value, RuntimeError) and "\n" not in msg
+
+
+def test_lost_scheduler_and_timeouts_are_cluster_errors():
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+
+    cluster = cd._Cluster("tcp://10.0.0.1:8786", [(2 << 30, 1), (2 << 30, 1)])
+    for exc in (CommClosedError("in <TCP>: Stream is closed"), FutureCancelledError("k", "lost")):
+        err = cluster.failure(exc, "counting pass (4 row block(s) of x)")
+        assert isinstance(err, cd.ClusterError)
+        assert str(err).startswith("counting pass (4 row block(s) of x) failed: lost the connection "
+                                   "to the Dask scheduler tcp://10.0.0.1:8786")
+    err = cluster.failure(TimeoutError("no answer in 30 s"), "vocabulary pass")
+    assert isinstance(err, cd.ClusterError) and "timed out" in str(err)
+    err = cluster.failure(PermissionError(13, "Permission denied", "/c.txt"), "vocabulary pass")
+    assert type(err) is PermissionError and err.filename == "/c.txt"
+    assert str(err) == "[Errno 13] vocabulary pass: Permission denied: '/c.txt'"
+    assert cluster.failure(ValueError("bad"), "x") is None
+    assert cluster.memory() == "2 worker(s), memory limit 2.00 GiB each, up to 1 thread(s) each"
+    assert cluster.per_thread == 2 << 30
+    assert cd._Cluster("", [(0, 2)]).per_thread is None

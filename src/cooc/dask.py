@@ -4,16 +4,35 @@
 Needs the optional extra ``cooc[dask]`` (``dask[distributed]``). This module imports without it; its
 functions raise :class:`ImportError` naming the extra when they are called.
 
-Two passes over the corpus, each a Dask graph of one task per partition and a tree reduction:
+Two passes over the corpus:
 
 1. **vocabulary**: every partition's words are counted (:func:`cooc.counting.partition_word_counts`)
    and the counts are summed in a tree; one task then applies the rules of :func:`cooc.pretrain`
    (stopwords removed, then ``min_count``, then the ``max_vocab_size`` most frequent words, ties
    broken by word order; the final vocabulary sorted) and only the kept words come back;
-2. **counting**: the index ``word -> id`` is sent to every worker once (``Client.scatter`` with
-   ``broadcast=True``); every partition is counted under it (:func:`cooc.counting.partition_counts`,
-   exact int64 CSR parts) and the partial matrices are summed exactly with the compiled ``csr_add``
-   kernel in a tree (``dask.bag.Bag.reduction`` with ``split_every``).
+2. **counting, by row blocks**: the index ``word -> id`` is built once by a task and replicated to
+   every worker; every partition is counted under it (:func:`cooc.counting.partition_counts`, exact
+   int64 CSR parts) and its rows are cut into ``B`` blocks, ranges of word ids chosen from the
+   vocabulary's frequencies so that blocks have about equal expected non-zeros
+   (:func:`block_bounds`). Each block is summed separately with the compiled ``csr_add`` kernel, in
+   its own tree of ``split_every``-way sums. A summing task thus holds one block's partial sums,
+   never the whole matrix, and the ``B`` trees spread over the workers. ``B`` is ``n_blocks`` or,
+   by default, chosen so that ``split_every + 1`` partial sums of a block fit the per-task budget
+   (``memory_limit``, else the workers' own memory limit per thread), and at least one per worker.
+
+The graph is built with :mod:`dask.delayed` (one ``nout=B`` counting task per partition of the bag,
+then ``B`` explicit trees): a per-block ``Bag.reduction`` would re-read every partition once per
+block, and ``Bag.foldby`` merges every key's accumulator in one final task, the whole matrix again.
+Every block travels as ``(block id, CSR)`` and a sum refuses to mix blocks.
+
+The client then fetches the blocks one at a time into preallocated arrays (the sizes are known
+first), so it holds the whole matrix once plus one block. The whole matrix in the client is still
+needed by the in-memory model this returns; a model sharded on disk is not part of this module.
+
+When the cluster fails (a worker dies, most often out of memory, so Dask gives up on a task with
+``KilledWorker``; the scheduler is lost; a file becomes unreadable), :func:`pretrain` raises
+:class:`ClusterError` (or an :class:`OSError` for a file) naming the stage, the memory each worker
+had and what to change.
 
 Rows are then L2-normalized as in :func:`cooc.pretrain`: the vocabulary, the integer counts and the
 vectors are identical to the single-machine result on the same corpus, whatever the partitioning,
@@ -66,7 +85,7 @@ from .embeddings import Embeddings, Recipe, vocabulary_digest
 from .text import STOPWORDS
 from .weighting import l2_rows
 
-__all__ = ["counting_bytes_per_char", "pretrain", "require_dask"]
+__all__ = ["ClusterError", "block_bounds", "counting_bytes_per_char", "pretrain", "require_dask"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +101,16 @@ _SPLITTABLE = ("utf-8", "utf-8-sig", "ascii", "latin-1")
 _SPLITTABLE_PREFIXES = ("iso8859-", "cp125", "mac-", "koi8-")
 
 _EXTRA = "cooc[dask]"
+#: Bytes of one non-zero of a CSR block: an int32 column index and an int64 count.
+BYTES_PER_NONZERO = 12
 
 #: CSR parts of a square matrix of counts: int64 indptr, int32 indices, int64 data.
 CSR = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+class ClusterError(RuntimeError):
+    """A run on the Dask cluster failed: a worker died (most often out of memory), or the scheduler
+    was lost. The message names the stage, the memory each worker had and what to change."""
 
 
 def require_dask() -> Any:
@@ -142,10 +168,13 @@ class _Reader:
 
     def _file_chunks(self, parts: Iterable[_FilePart]) -> Iterator[str]:
         for part in parts:
-            if part.length is None:
-                yield from _chunk_stream(self._stream_pieces(part.path), self.chunk_chars)
-            else:
-                yield from _chunk_stream((self._block_text(part),), self.chunk_chars)
+            try:
+                if part.length is None:
+                    yield from _chunk_stream(self._stream_pieces(part.path), self.chunk_chars)
+                else:
+                    yield from _chunk_stream((self._block_text(part),), self.chunk_chars)
+            except OSError as e:
+                raise _part_error(e, part) from e
 
     def _open(self, path: str) -> Any:
         try:
@@ -196,6 +225,15 @@ class _Reader:
             finally:
                 if stream is not raw:
                     stream.close()
+
+
+def _part_error(exc: OSError, part: _FilePart) -> OSError:
+    """``exc`` with the part of the file that was being read (same errno, so the same subclass)."""
+    where = "the whole file" if part.length is None else f"bytes {part.start}-{part.start + part.length}"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno is None:
+        return OSError(f"reading {where} of {part.path!r}: {reason}")
+    return OSError(exc.errno, f"reading {where}: {reason}", exc.filename or part.path)
 
 
 def _check_plain(path: str, head: bytes) -> None:
@@ -365,6 +403,101 @@ def _sum_csr(parts: Iterable[CSR]) -> CSR:
     return level[0]
 
 
+#: One row block of some partitions' counts: its number and its CSR parts (rows of the block only).
+Block = tuple[int, CSR]
+
+
+def _split_rows(csr: CSR, bounds: np.ndarray) -> tuple[Block, ...]:
+    """Cut a matrix into the row blocks ``[bounds[b], bounds[b + 1])`` (copies: no block keeps the
+    whole matrix alive)."""
+    indptr, indices, data = csr
+    out = []
+    for b in range(len(bounds) - 1):
+        lo, hi = int(bounds[b]), int(bounds[b + 1])
+        a, z = int(indptr[lo]), int(indptr[hi])
+        out.append((b, (indptr[lo:hi + 1] - a, indices[a:z].copy(), data[a:z].copy())))
+    return tuple(out)
+
+
+def _count_blocks(
+    partition: Iterable[Any], reader: _Reader, index: _Index, window: int, group_chars: int,
+    bounds: np.ndarray,
+) -> tuple[Block, ...]:
+    """Pass 2 for one partition: its exact counts cut into the row blocks of ``bounds``."""
+    [total] = _count_partition(partition, reader, index, window, group_chars)
+    return _split_rows(total, bounds)
+
+
+def _sum_block(parts: Sequence[Block]) -> Block:
+    """Exact sum of partial counts of one row block; parts of different blocks are an error."""
+    ids = {b for b, _ in parts}
+    if len(ids) != 1:
+        raise RuntimeError(f"cooc.dask: a sum task received parts of row blocks {sorted(ids)}")
+    return parts[0][0], _sum_csr([csr for _, csr in parts])
+
+
+def _nnz(block: Block) -> int:
+    return int(block[1][2].size)
+
+
+def block_bounds(frequencies: Any, window: int, n_blocks: int) -> np.ndarray:
+    """Row boundaries of ``n_blocks`` ranges of word ids with about equal expected non-zeros.
+
+    A word of frequency ``f`` has at most ``min(2 * window * f, V)`` distinct neighbours: that bound
+    is the weight of its row. The cuts split the cumulative weight evenly; every block has at least
+    one row (``n_blocks`` is clamped to ``V``).
+
+    Parameters
+    ----------
+    frequencies : array of int, shape (V,)
+        Word frequencies, in the order of the ids.
+    window : int
+        Window half-width.
+    n_blocks : int
+        Blocks wanted, at least 1.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (B + 1,)
+        ``0 = bounds[0] < bounds[1] < ... < bounds[B] = V`` with ``B = min(n_blocks, V)``.
+
+    Examples
+    --------
+    >>> block_bounds([1, 1, 1, 1], 1, 2).tolist()
+    [0, 2, 4]
+    >>> block_bounds([5, 1], 1, 9).tolist()
+    [0, 1, 2]
+    """
+    freq = np.asarray(frequencies, dtype=np.int64)
+    n = int(freq.size)
+    if n == 0:
+        raise ValueError("block_bounds needs a non-empty vocabulary")
+    b = max(1, min(int(n_blocks), n))
+    cum = np.cumsum(np.minimum(2 * window * freq, n).astype(np.float64))
+    targets = cum[-1] * np.arange(1, b) / b
+    cuts = np.searchsorted(cum, targets, side="left").astype(np.int64) + 1
+    # strictly increasing, inside (0, n): shift to c - i, clip, make non-decreasing, shift back
+    i = np.arange(1, b, dtype=np.int64)
+    cuts = np.maximum.accumulate(np.clip(cuts - i, 0, n - b)) + i
+    return np.concatenate(([0], cuts, [n])).astype(np.int64)
+
+
+def estimated_nnz(frequencies: Any, window: int) -> int:
+    """An upper bound of the non-zeros of the counts: the sum of the rows' weights of
+    :func:`block_bounds`."""
+    freq = np.asarray(frequencies, dtype=np.int64)
+    return int(np.minimum(2 * window * freq, freq.size).sum())
+
+
+def _auto_blocks(nnz: int, budget: int | None, n_workers: int, split_every: int) -> int:
+    """Blocks such that ``split_every + 1`` partial sums of one block fit ``budget`` bytes, and at
+    least one per worker."""
+    if budget is None:
+        return max(1, n_workers)
+    per_block = max(1, budget // (split_every + 1))
+    return max(1, n_workers, -(-nnz * BYTES_PER_NONZERO // per_block))
+
+
 # ------------------------------------------------------------------------------------------------
 # planning (on the client)
 
@@ -461,6 +594,7 @@ def pretrain(
     encoding: str = "utf-8",
     errors: str = "strict",
     storage_options: dict[str, Any] | None = None,
+    n_blocks: int | None = None,
 ) -> Embeddings:
     """Count windowed co-occurrences on a Dask cluster: the same model as :func:`cooc.pretrain`.
 
@@ -484,10 +618,11 @@ def pretrain(
         As in :func:`cooc.pretrain`.
     memory_limit : int, str or None
         Working-memory budget of one counting task (one worker thread), e.g. ``"2GB"``: text is
-        counted in groups small enough for it (see :func:`counting_bytes_per_char`). It does not
-        cover the partial matrices of the reduction, whose size tends to the final matrix's. A worker
-        with ``T`` threads needs about ``T * memory_limit`` plus room for ``split_every + 1`` partial
-        matrices; set the Dask workers' own ``memory_limit`` accordingly.
+        counted in groups small enough for it (see :func:`counting_bytes_per_char`), and the
+        counts are cut into enough row blocks that a summing task's ``split_every + 1`` partial sums
+        of one block fit it (see ``n_blocks``). A worker with ``T`` threads needs about
+        ``T * memory_limit`` plus the blocks it keeps until the client fetches them; set the Dask
+        workers' own ``memory_limit`` accordingly.
     client : distributed.Client, str or None
         The cluster: a Client, a scheduler address (a Client is opened and closed for this call), or
         None for the current default Client.
@@ -495,13 +630,18 @@ def pretrain(
         Bytes of a plain file per partition (and characters counted per group), e.g. ``"64MB"``. By
         default 64 MiB, or less if ``memory_limit`` requires it.
     split_every : int, default 8
-        Partial results summed per reduction task (the fan-in of the tree). The task at the root holds
-        up to ``split_every`` partial matrices, each up to the size of the final one, and their sum:
-        a smaller fan-in needs less memory per worker, a larger one fewer transfers.
+        Partial results summed per reduction task (the fan-in of the tree). A summing task holds up to
+        ``split_every`` partial sums of one row block, each up to the size of the final block, and
+        their sum: a smaller fan-in needs less memory per task, a larger one fewer transfers.
     encoding, errors : str
         Decoding of the files, as in :class:`cooc.LineCorpus`.
     storage_options : dict or None
         Passed to fsspec (credentials, endpoints) for URLs.
+    n_blocks : int or None
+        Row blocks the counts are summed in (clamped to the vocabulary size). By default enough
+        blocks that ``split_every + 1`` partial sums of one block fit ``memory_limit`` (or, without
+        it, the smallest worker memory limit per thread) at 12 bytes per expected non-zero, and at
+        least one per worker. More blocks lower the peak memory of a summing task.
 
     Returns
     -------
@@ -518,6 +658,12 @@ def pretrain(
         For an empty corpus (nothing left after tokenizing and removing stopwords), a bad parameter,
         no Dask client, or the file errors of :class:`cooc.LineCorpus` (raised by the task that
         reads the file).
+    OSError
+        When a worker cannot read a file: the message names the stage and the part of the file.
+    ClusterError
+        When a worker died running a task (``KilledWorker``, most often out of memory) or the
+        scheduler was lost: the message names the stage (e.g. "summing row block 3 of 8"), the
+        memory each worker had and what to change.
     """
     require_dask()
     import dask.bag as db
@@ -526,6 +672,7 @@ def pretrain(
     min_count = check_positive("min_count", min_count)  # type: ignore[assignment]
     max_vocab_size = check_positive("max_vocab_size", max_vocab_size, allow_none=True)
     split_every = check_positive("split_every", split_every)  # type: ignore[assignment]
+    n_blocks = check_positive("n_blocks", n_blocks, allow_none=True)
     if split_every < 2:
         raise ValueError(f"split_every must be at least 2, got {split_every}")
     if isinstance(stopwords, str):
@@ -560,7 +707,7 @@ def pretrain(
     client, owned = _get_client(client)
     try:
         return _run(client, bag, reader, what, window, stop, min_count, max_vocab_size, group_chars,
-                    split_every, vocab_words)
+                    split_every, vocab_words, budget, n_blocks)
     finally:
         if owned:
             client.close()
@@ -578,39 +725,71 @@ def _run(
     group_chars: int,
     split_every: int,
     vocabulary: frozenset[str] | None = None,
+    budget: int | None = None,
+    n_blocks: int | None = None,
 ) -> Embeddings:
     from functools import partial
 
     if bag.npartitions == 0:
         raise ValueError("empty corpus: the bag has no partitions")
     t0 = time.perf_counter()
+    cluster = _Cluster.of(client)
     # pass 1: words per partition, summed in a tree; the rules applied in one task
-    merged = bag.reduction(
-        partial(_vocab_partition, reader=reader), _merge_vocab, split_every=split_every,
-        name="cooc-vocabulary",
-    )
-    merged_f = client.compute(merged)
-    selected_f = client.submit(_select, merged_f, stop, min_count, max_vocab_size, vocabulary)
-    joined, frequencies = selected_f.result()
-    del merged_f, selected_f
+    with cluster.stage(f"vocabulary pass over {what}"):
+        merged = bag.reduction(
+            partial(_vocab_partition, reader=reader), _merge_vocab, split_every=split_every,
+            name="cooc-vocabulary",
+        )
+        merged_f = client.compute(merged)
+        selected_f = client.submit(_select, merged_f, stop, min_count, max_vocab_size, vocabulary)
+        joined, frequencies = selected_f.result()
+        del merged_f, selected_f
     words = _split_words(joined)
     n = len(words)
     t1 = time.perf_counter()
     logger.info("cooc.dask: vocabulary of %d words from %s in %.2f s", n, what, t1 - t0)
 
+    nnz_bound = estimated_nnz(frequencies, window)
+    if n_blocks is None:
+        n_blocks = _auto_blocks(nnz_bound, budget if budget is not None else cluster.per_thread,
+                                cluster.n_workers, split_every)
+    bounds = block_bounds(frequencies, window, n_blocks)
+    n_blocks = len(bounds) - 1
+    logger.info("cooc.dask: %d row block(s) (at most %d non-zeros expected), %s", n_blocks, nnz_bound,
+                cluster.memory())
+
     # pass 2: the index built once by a task (so Dask can rebuild it if the worker holding it dies,
-    # which scattered data cannot be) and fetched once by each worker; counts per partition, summed
-    # in a tree
-    index_f = client.submit(_index_from_joined, joined, pure=False, key=f"cooc-index-{os.getpid()}-{t0}")
-    client.replicate([index_f])
+    # which scattered data cannot be) and fetched once by each worker; counts per partition cut into
+    # row blocks, each block summed in its own tree
+    token = f"{os.getpid()}-{t0}"
+    index_f = client.submit(_index_from_joined, joined, pure=False, key=f"cooc-index-{token}")
+    counted = f"counting pass ({n_blocks} row block(s) of {what})"
     try:
-        partials = bag.map_partitions(
-            _count_partition, reader, index_f, window, group_chars, token="cooc-count"
-        )
-        total = partials.reduction(
-            _sum_csr, _sum_csr, split_every=split_every, name=f"cooc-sum-{index_f.key}"
-        )
-        indptr, indices, data = client.compute(total).result()
+        with cluster.stage(counted):
+            client.replicate([index_f])
+            roots, labels = _block_sums(bag, reader, index_f, window, group_chars, bounds, split_every, token)
+            cluster.labels.update(labels)
+            futures = client.compute(roots)
+            sizes = client.gather([client.submit(_nnz, f, pure=False) for f in futures])
+        # the blocks one at a time into the final arrays: the client holds the matrix once
+        total = int(sum(sizes))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        indices = np.empty(total, dtype=np.int32)
+        data = np.empty(total, dtype=np.int64)
+        at = 0
+        for b, f in enumerate(futures):
+            with cluster.stage(f"fetching row block {b + 1} of {n_blocks}"):
+                got_b, (p, ind, dat) = f.result()
+            if got_b != b:
+                raise RuntimeError(f"cooc.dask: row block {b} came back as block {got_b}")
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
+            indptr[lo + 1:hi + 1] = p[1:] + at
+            indices[at:at + ind.size] = ind
+            data[at:at + dat.size] = dat
+            at += ind.size
+            f.release()
+            del p, ind, dat
+        futures = []
     finally:
         # release, not cancel: Client.cancel makes the scheduler broadcast "cancelled-keys" to every
         # client, and a client connecting at that moment fails its handshake inside distributed
@@ -629,3 +808,135 @@ def _run(
     )
     return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window,
                       recipe=recipe)
+
+
+def _block_sums(
+    bag: Any, reader: _Reader, index: Any, window: int, group_chars: int, bounds: np.ndarray,
+    split_every: int, token: str,
+) -> tuple[list[Any], dict[str, str]]:
+    """The graph of pass 2: one ``dask.delayed`` result ``(b, CSR)`` per row block, and the stage
+    each named task belongs to (for error messages)."""
+    from dask.delayed import delayed
+
+    parts = bag.to_delayed(optimize_graph=False)
+    n_parts, n_blocks = len(parts), len(bounds) - 1
+    labels: dict[str, str] = {}
+    counted = []
+    for i, part in enumerate(parts):
+        key = f"cooc-count-{token}-{i}"
+        labels[key] = f"counting partition {i + 1} of {n_parts}"
+        counted.append(delayed(_count_blocks, pure=True, nout=n_blocks)(
+            part, reader, index, window, group_chars, bounds, dask_key_name=key))
+    roots = []
+    for b in range(n_blocks):
+        level = [c[b] for c in counted]
+        depth = 0
+        while len(level) > 1:
+            nxt = []
+            for j in range(0, len(level), split_every):
+                key = f"cooc-sum-{token}-{b}-{depth}-{j}"
+                labels[key] = f"summing row block {b + 1} of {n_blocks}"
+                nxt.append(delayed(_sum_block, pure=True)(level[j:j + split_every], dask_key_name=key))
+            level, depth = nxt, depth + 1
+        roots.append(level[0])
+    return roots, labels
+
+
+def _gib(n: float) -> str:
+    return f"{n / (1 << 30):.2f} GiB"
+
+
+class _Cluster:
+    """What the client knows of the cluster at the start of a run (for the number of blocks and the
+    error messages, which must not depend on a scheduler that may be gone)."""
+
+    def __init__(self, address: str, workers: list[tuple[int, int]]) -> None:
+        self.address = address
+        self.workers = workers  # (memory_limit in bytes, 0 = none; threads) per worker
+        self.labels: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, client: Any) -> _Cluster:
+        try:
+            info = client.scheduler_info(n_workers=-1)
+        except TypeError:  # older distributed: every worker is listed
+            info = client.scheduler_info()
+        workers = [(int(w.get("memory_limit") or 0), int(w.get("nthreads") or 1))
+                   for w in info.get("workers", {}).values()]
+        return cls(str(info.get("address", "")), workers)
+
+    @property
+    def n_workers(self) -> int:
+        return len(self.workers)
+
+    @property
+    def per_thread(self) -> int | None:
+        """The smallest worker memory limit per thread, or None if no worker has a limit."""
+        limits = [m // max(t, 1) for m, t in self.workers if m > 0]
+        return min(limits) if limits else None
+
+    def memory(self) -> str:
+        """E.g. ``"2 worker(s), memory limit 1.00 GiB each, 1 thread(s) each"``."""
+        if not self.workers:
+            return "no workers"
+        lo, hi = min(m for m, _ in self.workers), max(m for m, _ in self.workers)
+        limit = ("no memory limit" if hi == 0 else f"memory limit {_gib(lo)} each" if lo == hi
+                 else f"memory limits {_gib(lo)} to {_gib(hi)}")
+        threads = max(t for _, t in self.workers)
+        return f"{self.n_workers} worker(s), {limit}, up to {threads} thread(s) each"
+
+    def failure(self, exc: BaseException, stage: str) -> BaseException | None:
+        """The cooc exception for a cluster failure during ``stage``, or None to let ``exc`` through."""
+        import concurrent.futures
+
+        import distributed
+        from distributed.comm.core import CommClosedError
+
+        if isinstance(exc, distributed.KilledWorker):
+            key = exc.task[0] if isinstance(exc.task, tuple) else str(exc.task)
+            where = self.labels.get(str(key), stage)
+            more_blocks = "cut the counts into more row blocks (a lower memory_limit=, or a larger n_blocks=)"
+            smaller = "count smaller pieces (a lower memory_limit= or partition_size=)"
+            if where.startswith("summing"):
+                advice = more_blocks
+            elif where.startswith("counting partition"):
+                advice = smaller
+            else:  # a task of no named stage (Dask gives up on every task the dead worker held)
+                advice = f"{smaller}, {more_blocks}"
+            return ClusterError(
+                f"{where} failed: a worker holding it died {exc.allowed_failures + 1} time(s), Dask's "
+                f"limit (most often out of memory; {self.memory()}); {advice}, give each worker "
+                "more memory, or add workers"
+            )
+        if isinstance(exc, (CommClosedError, concurrent.futures.CancelledError)):
+            return ClusterError(
+                f"{stage} failed: lost the connection to the Dask scheduler {self.address} "
+                f"({type(exc).__name__}: {exc}); check that the scheduler is running and reachable, "
+                "then run again"
+            )
+        if isinstance(exc, TimeoutError):
+            return ClusterError(
+                f"{stage} failed: timed out ({exc}); the Dask scheduler {self.address} or the "
+                "storage the workers read did not answer"
+            )
+        if isinstance(exc, OSError) and not isinstance(exc, ClusterError):
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            if exc.errno is None:
+                return OSError(f"{stage}: {reason}")
+            return OSError(exc.errno, f"{stage}: {reason}", exc.filename)
+        return None
+
+    def stage(self, stage: str) -> Any:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def guard() -> Iterator[None]:
+            try:
+                yield
+            except Exception as exc:
+                mapped = self.failure(exc, stage)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+
+        return guard()
