@@ -170,6 +170,8 @@ def pretrain_on_dask(args: argparse.Namespace) -> int:
             memory_limit=args.memory_limit, stopwords=stopwords, encoding=args.encoding,
             errors=args.errors, client=client,
         )
+    except cooc_dask.ClusterError as exc:
+        raise CliError(str(exc)) from None
     finally:
         client.close()
         if cluster is not None:
