@@ -97,7 +97,7 @@ def accuracy_chart(runs: Mapping[str, Sequence[float]], path: str | Path, *, cha
             va="bottom", fontsize=9)
     ax.set_ylim(0, 105)
     ax.set_ylabel("accuracy on held-out sentences (%)")
-    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
+    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     return _save(fig, plt, Path(path))

@@ -141,7 +141,7 @@ def run(out: TextIO, charts_dir: str | Path | None = None) -> dict[str, Any]:
         path = accuracy_chart(
             runs, Path(charts_dir) / "random_vs_pretrained_accuracy.png",
             title="Sentiment on held-out sentences: random vs pretrained vectors",
-            subtitle=f"1 labelled sentence per class, the other {len(pool) - 2} held out; "
+            subtitle=f"1 labelled sentence per class, {len(pool) - 2} held out; "
                      f"{CHART_DRAWS} draws, 95% interval",
         )
         say(f"  [Saved chart: {path}]")
