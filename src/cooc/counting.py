@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import collections
 import contextlib
+import ctypes
 import itertools
 import logging
 import os
@@ -68,6 +69,8 @@ BYTES_PER_PAIR = 48
 BYTES_PER_NONZERO = 12
 #: At most this many runs' blocks of rows are held at once while merging.
 MAX_OPEN_RUNS = 32
+#: At most this many stored cells of the runs are read per block of rows while merging.
+MERGE_BLOCK = 1 << 20
 
 # ------------------------------------------------------------------------------------------------
 # 1. tokenizing
@@ -383,8 +386,10 @@ class _Runs:
 
     def _merge_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert self.budget is not None
-        # A block reads at most ``block`` stored cells over all runs (a block is at least one row).
-        block = max(1, self.budget // (4 * BYTES_PER_NONZERO))
+        # A block reads at most ``block`` stored cells over all runs (a block is at least one row):
+        # a quarter of the budget, and no more than MERGE_BLOCK (larger blocks are no faster, and the
+        # merge must not hold more than an unlimited count's kernel does beside its output).
+        block = max(1, min(self.budget // (4 * BYTES_PER_NONZERO), MERGE_BLOCK))
         bounds = _cut(self.row_nnz, block)
         indptr = np.zeros(self.n_words + 1, dtype=np.int64)
         out_dir = self._dir()
@@ -539,6 +544,7 @@ def count_pairs(
 
     if len(bounds) == 1:   # nothing to sum: no spill, whatever the budget
         part = count(bounds[0])
+        _trim_heap()
         if progress is not None:
             progress(int(offsets[-1] - offsets[0]))
         return part
@@ -552,6 +558,19 @@ def count_pairs(
         return runs.result()
     finally:
         runs.close()
+        _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Give the heap memory freed by tokenizing, the segments and the merge back to the system
+    before the next stages allocate (a lower peak for the whole pretrain). glibc keeps
+    freed blocks below its (growing) mmap threshold in the process, where the next stages would
+    count on top of them; elsewhere this does nothing."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return
+    trim(0)
 
 
 # ------------------------------------------------------------------------------------------------
