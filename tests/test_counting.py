@@ -335,3 +335,86 @@ def test_word_table_words_of_ids(backend):
     for bad in ([3], [-1]):
         with pytest.raises(IndexError, match="out of range"):
             table.words(bad)
+
+
+# -- a budget spills every partial matrix and merges the runs block of rows by block of rows ---------
+
+
+@pytest.fixture(scope="module")
+def big_ids():
+    """About 150k tokens of Zipf-distributed ids in sentences of 0-60 tokens, and one long sentence."""
+    rng = np.random.default_rng(11)
+    n_words = 3000
+    p = 1.0 / np.arange(1, n_words + 1)
+    p /= p.sum()
+    lengths = rng.integers(0, 61, size=5000)
+    lengths[2500] = 20000
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    ids = rng.choice(n_words, size=int(offsets[-1]), p=p).astype(np.int32)
+    return ids, offsets, n_words
+
+
+def spy_spills(monkeypatch):
+    spilled = []
+    original = counting._Runs._spill
+
+    def spy(self, part):
+        path = original(self, part)
+        spilled.append(path)
+        return path
+
+    monkeypatch.setattr(counting._Runs, "_spill", spy)
+    return spilled
+
+
+@pytest.mark.parametrize("limit", ["1MB", "2MB", "64MB"])
+def test_budget_counts_equal_unlimited_counts(backend, big_ids, tmp_path, monkeypatch, limit):
+    ids, offsets, n_words = big_ids
+    unlimited = counting.count_pairs(ids, offsets, n_words, 5)
+    spilled = spy_spills(monkeypatch)
+    limited = counting.count_pairs(ids, offsets, n_words, 5, memory_limit=parse_size("memory_limit", limit),
+                                   tmp_dir=tmp_path, n_jobs=2)
+    for a, b in zip(unlimited, limited):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    if limit == "64MB":
+        assert spilled == []   # one segment: nothing to spill
+    else:
+        assert len(spilled) > 5, "a small budget must count many segments, each spilled"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_merge_of_many_runs_in_tiny_blocks_is_exact(backend, big_ids, tmp_path, monkeypatch):
+    # blocks far smaller than one row of all runs together (a frequent word's row), and at most two
+    # runs' blocks held at once: every path of the block merge
+    ids, offsets, n_words = big_ids
+    ids, offsets = ids[: offsets[1200]], offsets[:1201]
+    unlimited = counting.count_pairs(ids, offsets, n_words, 3)
+    monkeypatch.setattr(counting, "BYTES_PER_NONZERO", 20000)
+    monkeypatch.setattr(counting, "MAX_OPEN_RUNS", 2)
+    spilled = spy_spills(monkeypatch)
+    limited = counting.count_pairs(ids, offsets, n_words, 3, memory_limit=200_000, tmp_dir=tmp_path)
+    assert len(spilled) > 10
+    for a, b in zip(unlimited, limited):
+        assert np.array_equal(a, b)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_budget_with_empty_rows_and_empty_segments(backend, tmp_path):
+    # words that never co-occur (one-token sentences, unused ids) leave empty rows in every run
+    ids = np.array([5, 5, 0, 7, 7, 7, 2, 9, 2], dtype=np.int32)
+    offsets = np.array([0, 1, 1, 2, 5, 6, 9], dtype=np.int64)
+    unlimited = counting.count_pairs(ids, offsets, 12, 2)
+    limited = counting.count_pairs(ids, offsets, 12, 2, memory_limit=1, tmp_dir=tmp_path)
+    for a, b in zip(unlimited, limited):
+        assert np.array_equal(a, b)
+
+
+def test_pretrain_with_a_1mb_budget_equals_unlimited(tmp_path, monkeypatch):
+    sentences = make_sentences(6000, 3000, seed=3)
+    spilled = spy_spills(monkeypatch)
+    limited = cooc.pretrain(sentences, stopwords=None, memory_limit="1MB", tmp_dir=tmp_path)
+    assert len(spilled) > 1
+    full = cooc.pretrain(sentences, stopwords=None)
+    assert limited.index_to_key == full.index_to_key
+    assert (limited.counts != full.counts).nnz == 0
+    assert np.array_equal(limited.vectors.data, full.vectors.data)

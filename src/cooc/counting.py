@@ -10,20 +10,25 @@ The flow is one direction:
    are removed before windowing.
 3. :func:`count_pairs` splits the corpus at sentence ends into segments sized to the memory budget,
    counts each segment with the compiled kernel (in threads), and sums the partial matrices exactly.
-   When the partial sums outgrow the budget they are spilled to a temporary directory as sorted runs
-   and merged at the end, a bounded number of files at a time. Temporary files are removed on success,
-   on error and on Ctrl-C.
+   Under a budget each partial matrix is spilled to a temporary directory as a sorted run, and the
+   runs are merged at the end one block of rows at a time (:class:`_Runs`), so the budget never
+   raises the peak above an unlimited count's. Temporary files are removed on success, on error and
+   on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import bisect
+import collections
 import contextlib
+import ctypes
 import itertools
 import logging
 import os
 import queue
+import struct
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +67,10 @@ logger = logging.getLogger(__name__)
 BYTES_PER_PAIR = 48
 #: Bytes per stored non-zero of a CSR matrix of counts (int32 index + int64 count).
 BYTES_PER_NONZERO = 12
-#: At most this many spilled runs are open at once while merging.
+#: At most this many runs' blocks of rows are held at once while merging.
 MAX_OPEN_RUNS = 32
+#: At most this many stored cells of the runs are read per block of rows while merging.
+MERGE_BLOCK = 1 << 20
 
 # ------------------------------------------------------------------------------------------------
 # 1. tokenizing
@@ -286,17 +293,21 @@ def segment_bounds(offsets: np.ndarray, window: int, max_pairs: int, min_segment
     sentence is its own segment), and into at least ``min_segments`` ranges when there are enough."""
     pairs = pairs_per_sentence(offsets, window)
     total = int(pairs.sum())
-    n_sent = pairs.size
-    target = max(1, min(max_pairs, -(-total // max(1, min_segments))))
-    cum = np.cumsum(pairs)
+    return _cut(pairs, max(1, min(max_pairs, -(-total // max(1, min_segments)))))
+
+
+def _cut(weights: np.ndarray, target: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of items whose weights sum to at most ``target`` (an item heavier than
+    that is a range of its own); ``[(0, 0)]`` for no items."""
+    cum = np.cumsum(weights)
+    n = weights.size
     bounds: list[tuple[int, int]] = []
     start = 0
     done = 0
-    while start < n_sent:
-        # the last sentence whose cumulative pairs stay within done + target
+    while start < n:
+        # the last item whose cumulative weight stays within done + target
         end = int(np.searchsorted(cum, done + target, side="right"))
-        end = max(end, start + 1)
-        end = min(end, n_sent)
+        end = min(max(end, start + 1), n)
         bounds.append((start, end))
         done = int(cum[end - 1])
         start = end
@@ -304,7 +315,16 @@ def segment_bounds(offsets: np.ndarray, window: int, max_pairs: int, min_segment
 
 
 class _Runs:
-    """Partial sums of counts: one in memory, the rest spilled to ``directory`` as sorted runs."""
+    """Partial sums of counts.
+
+    Without a budget they are summed in memory. With one, every partial matrix is spilled to
+    ``directory`` as a run (an uncompressed ``.npz``) as soon as it is counted, and :meth:`result`
+    merges the runs block of rows by block of rows: each block reads only those rows of every run
+    (plain reads at known offsets, no memory map), sums them exactly and appends the block to the
+    output files, which are read back once at the end. The merge holds the output's ``indptr`` and a
+    block's worth of runs (about ``budget`` bytes; a single row more only when one row of all runs
+    together is larger), never two whole matrices at once.
+    """
 
     def __init__(self, n_words: int, budget: int | None, tmp_dir: str | os.PathLike[str] | None) -> None:
         self.n_words = n_words
@@ -313,13 +333,15 @@ class _Runs:
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
         self.current: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.files: list[Path] = []
+        self.members: list[dict[str, tuple[int, np.dtype[Any]]]] = []
+        self.row_nnz = np.zeros(n_words, dtype=np.int64)   # stored cells per row, summed over runs
         self.n_spilled = 0
 
     def add(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        self.current = part if self.current is None else _backend.csr_add(*self.current, *part)
-        if self.budget is not None and self.current[1].size * BYTES_PER_NONZERO > self.budget // 2:
-            self._spill(self.current)
-            self.current = None
+        if self.budget is not None:
+            self._spill(part)
+        else:
+            self.current = part if self.current is None else _backend.csr_add(*self.current, *part)
 
     def _dir(self) -> Path:
         """The spill directory, created on first use: ``cooc-runs-<pid>@<host>-*`` in ``tmp_dir`` (the
@@ -340,35 +362,85 @@ class _Runs:
         self.n_spilled += 1
         try:
             np.savez(path, indptr=part[0], indices=part[1], data=part[2])
+            members = _npz_members(path)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
             raise _spill_error(exc, path.parent, "write spilled counts to") from exc
         self.files.append(path)
+        self.members.append(members)
+        self.row_nnz += np.diff(part[0])
         return path
 
-    def _merge_files(self, files: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        total: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        for path in files:
-            with np.load(path, allow_pickle=False) as z:
-                part = (z["indptr"], z["indices"], z["data"])
-            total = part if total is None else _backend.csr_add(*total, *part)
+    def _read_rows(self, run: int, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Rows ``[r0, r1)`` of spilled run ``run`` as a CSR block (None when they are empty)."""
+        members = self.members[run]
+        with open(self.files[run], "rb") as f:
+            ptr = _read_slice(f, members["indptr"], r0, r1 - r0 + 1)
+            lo, hi = int(ptr[0]), int(ptr[-1])
+            if hi == lo:
+                return None
+            indices = _read_slice(f, members["indices"], lo, hi - lo)
+            data = _read_slice(f, members["data"], lo, hi - lo)
+        return ptr - lo, indices, data
+
+    def _merge_runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        assert self.budget is not None
+        # A block reads at most ``block`` stored cells over all runs (a block is at least one row):
+        # a quarter of the budget, and no more than MERGE_BLOCK (larger blocks are no faster, and the
+        # merge must not hold more than an unlimited count's kernel does beside its output).
+        block = max(1, min(self.budget // (4 * BYTES_PER_NONZERO), MERGE_BLOCK))
+        bounds = _cut(self.row_nnz, block)
+        indptr = np.zeros(self.n_words + 1, dtype=np.int64)
+        out_dir = self._dir()
+        ind_path, dat_path = out_dir / "merged-indices.bin", out_dir / "merged-data.bin"
+        try:
+            with open(ind_path, "wb") as f_ind, open(dat_path, "wb") as f_dat:
+                for r0, r1 in bounds:
+                    merged = self._merge_block(r0, r1, block)
+                    if merged is None:
+                        continue
+                    merged[1].astype(np.int32, copy=False).tofile(f_ind)
+                    merged[2].astype(np.int64, copy=False).tofile(f_dat)
+                    indptr[r0 + 1:r1 + 1] = np.diff(merged[0])
+        except OSError as exc:
+            raise _spill_error(exc, out_dir, "write merged counts to") from exc
+        for path in self.files:
             path.unlink()
-        assert total is not None
+        self.files, self.members = [], []
+        np.cumsum(indptr, out=indptr)
+        nnz = int(indptr[-1])
+        indices = np.fromfile(ind_path, dtype=np.int32, count=nnz)
+        ind_path.unlink()
+        data = np.fromfile(dat_path, dtype=np.int64, count=nnz)
+        dat_path.unlink()
+        return indptr, indices, data
+
+    def _merge_block(self, r0: int, r1: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The exact sum of rows ``[r0, r1)`` over all runs, reading them a few runs at a time."""
+        total: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        held = 0
+        for run in range(len(self.files)):
+            part = self._read_rows(run, r0, r1)
+            if part is None:
+                continue
+            pending.append(part)
+            held += part[1].size
+            if held >= block or len(pending) >= MAX_OPEN_RUNS or run == len(self.files) - 1:
+                if total is not None:
+                    pending.append(total)
+                total = _tree_sum(pending)
+                pending, held = [], 0
+        if pending:
+            if total is not None:
+                pending.append(total)
+            total = _tree_sum(pending)
         return total
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.current is not None and self.files:
-            self._spill(self.current)
-            self.current = None
-        # Merge spilled runs a bounded number at a time, then the survivors.
-        while len(self.files) > MAX_OPEN_RUNS:
-            batch, self.files = self.files[:MAX_OPEN_RUNS], self.files[MAX_OPEN_RUNS:]
-            merged = self._merge_files(batch)
-            self._spill(merged)  # appended to self.files
         if self.files:
-            self.current = self._merge_files(self.files)
-            self.files = []
+            return self._merge_runs()
         if self.current is None:
             empty = np.zeros(self.n_words + 1, dtype=np.int64)
             return empty, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
@@ -397,6 +469,48 @@ def _spill_error(exc: OSError, directory: Path, what: str) -> OSError:
         f"(tmp_dir=... / --tmp-dir DIR)",
         str(directory),
     )
+
+
+def _tree_sum(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The exact sum of CSR blocks with the same rows, added pairwise (each cell is copied about
+    log2(len(parts)) times, not len(parts) times); ``parts`` is emptied as it goes."""
+    queue_ = collections.deque(parts)
+    parts.clear()
+    while len(queue_) > 1:
+        a, b = queue_.popleft(), queue_.popleft()
+        queue_.append(_backend.csr_add(*a, *b))
+        del a, b
+    return queue_.pop()
+
+
+def _npz_members(path: Path) -> dict[str, tuple[int, np.dtype[Any]]]:
+    """Where the data of each array of an uncompressed ``.npz`` starts in the file, and its dtype."""
+    out: dict[str, tuple[int, np.dtype[Any]]] = {}
+    with zipfile.ZipFile(path) as z, open(path, "rb") as f:
+        for info in z.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:  # pragma: no cover - np.savez stores
+                raise OSError(f"{path}: member {info.filename} is compressed")
+            f.seek(info.header_offset)
+            head = f.read(30)   # the local file header; name and extra field lengths end it
+            name_len, extra_len = struct.unpack("<HH", head[26:30])
+            f.seek(info.header_offset + 30 + name_len + extra_len)
+            version = np.lib.format.read_magic(f)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            _, fortran, dtype = read_header(f)
+            assert not fortran
+            out[info.filename.removesuffix(".npy")] = (f.tell(), np.dtype(dtype))
+    return out
+
+
+def _read_slice(f: Any, member: tuple[int, np.dtype[Any]], start: int, count: int) -> np.ndarray:
+    """``count`` items from item ``start`` of an array whose data begins at ``member[0]`` in ``f``."""
+    offset, dtype = member
+    f.seek(offset + start * dtype.itemsize)
+    out = np.fromfile(f, dtype=dtype, count=count)
+    if out.size != count:  # pragma: no cover - a run cut short on disk
+        raise OSError(f"{f.name}: spilled run is truncated")
+    return out
 
 
 def count_pairs(
@@ -428,6 +542,12 @@ def count_pairs(
         )
         return indptr, indices, data
 
+    if len(bounds) == 1:   # nothing to sum: no spill, whatever the budget
+        part = count(bounds[0])
+        _trim_heap()
+        if progress is not None:
+            progress(int(offsets[-1] - offsets[0]))
+        return part
     try:
         for b in bounds:
             runs.add(count(b))
@@ -438,6 +558,19 @@ def count_pairs(
         return runs.result()
     finally:
         runs.close()
+        _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Give the heap memory freed by tokenizing, the segments and the merge back to the system
+    before the next stages allocate (a lower peak for the whole pretrain). glibc keeps
+    freed blocks below its (growing) mmap threshold in the process, where the next stages would
+    count on top of them; elsewhere this does nothing."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return
+    trim(0)
 
 
 # ------------------------------------------------------------------------------------------------
