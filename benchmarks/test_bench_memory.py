@@ -72,7 +72,7 @@ def make_corpora(directory: Path) -> dict[str, Path]:
     return {"short-lines": short, "one-line": long_line, "repetitive": repetitive}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_corpora(tmp_path_factory.mktemp("memory-corpora"))
 
