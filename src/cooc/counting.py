@@ -544,7 +544,8 @@ def count_pairs(
 
     if len(bounds) == 1:   # nothing to sum: no spill, whatever the budget
         part = count(bounds[0])
-        _trim_heap()
+        if memory_limit:
+            _trim_heap()
         if progress is not None:
             progress(int(offsets[-1] - offsets[0]))
         return part
@@ -558,12 +559,14 @@ def count_pairs(
         return runs.result()
     finally:
         runs.close()
-        _trim_heap()
+        if memory_limit:
+            _trim_heap()
 
 
 def _trim_heap() -> None:
-    """Give the heap memory freed by tokenizing, the segments and the merge back to the system
-    before the next stages allocate (a lower peak for the whole pretrain). glibc keeps
+    """With a memory budget, give the heap memory freed by tokenizing, the segments and the merge back
+    to the system before the next stages allocate (a lower peak for the whole pretrain; it costs
+    about a tenth of a count's time, so runs without a budget skip it). glibc keeps
     freed blocks below its (growing) mmap threshold in the process, where the next stages would
     count on top of them; elsewhere this does nothing."""
     try:
