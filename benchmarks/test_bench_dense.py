@@ -1,17 +1,18 @@
-"""Top-10 neighbours of dense vectors: cooc.dense.DenseIndex against gensim and the exact float64 kernel.
+"""Top-10 neighbours of dense vectors: cooc.dense.DenseIndex against gensim.
 
 Random normal float32 vectors (d = 300), 100 query rows, each query leaving its own row out (as
-``most_similar(word)`` does). Three implementations answer the same 100 queries:
+``most_similar(word)`` does). Two implementations answer the same 100 queries:
 
 * ``new``: :class:`cooc.dense.DenseIndex` (float32 BLAS scores, exact float64 finish), one query at a
   time (``single``) or all 100 in one :meth:`~cooc.dense.DenseIndex.query_many` (``batch``);
 * ``gensim``: ``KeyedVectors.most_similar(word, topn=10)`` on the same vectors, one call per query in
-  both modes (gensim has no batch query); left out when gensim is not installed;
-* ``old``: the exact column-order float64 kernel (``DenseIndex`` of ``cooc._kernels`` or
-  ``cooc.neighbors``), one query at a time in both modes; left out when it is not there.
+  both modes (gensim has no batch query); left out when gensim is not installed.
+
+The column-order float64 kernel this index replaced is measured against it with
+``benchmarks/compare_builds.py`` under an older build.
 
 Each round answers all 100 queries; divide by 100 for the time per query. The ``new`` batch benchmark
-also records in ``extra_info`` how many of the 100 top-10 lists equal gensim's and the old kernel's.
+also records in ``extra_info`` how many of the 100 top-10 lists equal gensim's.
 
     python -m pytest benchmarks/test_bench_dense.py --benchmark-only --benchmark-columns=mean,min,rounds
     COOC_BENCH_SMOKE=1 python -m pytest benchmarks/test_bench_dense.py   # tiny sizes
@@ -33,18 +34,6 @@ N_QUERIES = 100
 TOPN = 10
 
 
-def _old_index_class():
-    """The exact float64 index of the compiled kernels, wherever it lives; None when gone."""
-    for module in ("cooc.neighbors", "cooc._kernels"):
-        try:
-            cls = getattr(__import__(module, fromlist=["DenseIndex"]), "DenseIndex", None)
-        except ImportError:
-            continue
-        if cls is not None and cls is not DenseIndex:
-            return cls
-    return None
-
-
 class Data:
     def __init__(self, n_rows: int) -> None:
         rng = np.random.default_rng(n_rows)
@@ -53,16 +42,7 @@ class Data:
         self.rows = np.sort(rng.choice(n_rows, N_QUERIES, replace=False)).astype(np.int64)
         self.keys = [f"w{i}" for i in range(n_rows)]
         self.new = DenseIndex(self.vectors)
-        self._old = None
         self._kv = None
-
-    def old(self):
-        cls = _old_index_class()
-        if cls is None:
-            pytest.skip("no exact float64 DenseIndex in this version")
-        if self._old is None:
-            self._old = cls(self.vectors)
-        return self._old
 
     def gensim(self):
         models = pytest.importorskip("gensim.models")
@@ -80,15 +60,11 @@ class Data:
 def data(request):
     d = Data(request.param)
     yield d
-    d._old = d._kv = None
+    d._kv = None
 
 
 def _rounds(data, impl):
-    if SMOKE:
-        return 1
-    if impl == "old":
-        return 1 if data.n_rows > 50_000 else 2
-    return 3
+    return 1 if SMOKE else 3
 
 
 def _run_new_single(data):
@@ -100,32 +76,27 @@ def _run_new_batch(data):
     return [rows[b, :n] for b, n in enumerate(found.tolist())]
 
 
-def _run_old(data):
-    index = data.old()
-    return [index.query(data.vectors[r].astype(np.float64), TOPN, int(r))[0] for r in data.rows]
-
-
 def _run_gensim(data):
     kv = data.gensim()
     return [[kv.key_to_index[w] for w, _ in kv.most_similar(data.keys[r], topn=TOPN)] for r in data.rows]
 
 
-@pytest.mark.parametrize("impl", ["new", "gensim", "old"])
+@pytest.mark.parametrize("impl", ["new", "gensim"])
 def test_single(benchmark, data, impl):
-    run = {"new": _run_new_single, "gensim": _run_gensim, "old": _run_old}[impl]
+    run = {"new": _run_new_single, "gensim": _run_gensim}[impl]
     benchmark.group = f"dense top-10, 100 single queries, V={data.n_rows}, d={DIM}"
     benchmark.extra_info.update(n_rows=data.n_rows, dim=DIM, queries=N_QUERIES)
-    run(data) if impl != "old" else data.old()  # build lazily outside the timing
+    run(data)  # build lazily outside the timing
     out = benchmark.pedantic(run, args=(data,), rounds=_rounds(data, impl), iterations=1)
     assert len(out) == N_QUERIES
 
 
-@pytest.mark.parametrize("impl", ["new", "gensim", "old"])
+@pytest.mark.parametrize("impl", ["new", "gensim"])
 def test_batch(benchmark, data, impl):
-    run = {"new": _run_new_batch, "gensim": _run_gensim, "old": _run_old}[impl]
+    run = {"new": _run_new_batch, "gensim": _run_gensim}[impl]
     benchmark.group = f"dense top-10, a batch of 100 queries, V={data.n_rows}, d={DIM}"
     benchmark.extra_info.update(n_rows=data.n_rows, dim=DIM, queries=N_QUERIES)
-    run(data) if impl != "old" else data.old()
+    run(data)
     out = benchmark.pedantic(run, args=(data,), rounds=_rounds(data, impl), iterations=1)
     assert len(out) == N_QUERIES
     if impl == "new":
@@ -139,7 +110,3 @@ def test_batch(benchmark, data, impl):
             same = sum(list(a) == list(b) for a, b in zip(out, ref))
             benchmark.extra_info["same_top10_as_gensim"] = same
             assert same >= 90, f"only {same} of {N_QUERIES} top-10 lists equal gensim's"
-        if _old_index_class() is not None:
-            same = sum(list(a) == list(b) for a, b in zip(out, _run_old(data)))
-            benchmark.extra_info["same_top10_as_old"] = same
-            assert same >= 90, f"only {same} of {N_QUERIES} top-10 lists equal the old kernel's"
