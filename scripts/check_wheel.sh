@@ -105,7 +105,7 @@ echo "cooc demo: identical to tests/data/expected_output.txt"
 
 step "the test suite against the installed wheel (a copy of tests/, COOC_REQUIRE_CYTHON=1)"
 cp -r "$ROOT/tests" "$TMP/run/tests"
-cp -r "$ROOT/docs" "$TMP/run/docs"       # the documentation's examples run as tests
+cp -r "$ROOT/docs" "$ROOT/examples" "$TMP/run/"   # the documentation and the example run as tests
 rm -rf "$TMP/run/docs/_build" "$TMP/run/docs/api/generated"
 cp "$ROOT/README.md" "$ROOT/pyproject.toml" "$TMP/run/"   # the README's example runs as a test
 find "$TMP/run/tests" -name __pycache__ -prune -exec rm -rf {} +
