@@ -78,7 +78,8 @@ def vectors_from_counts(
     n = weighted.shape[0]
     if weighting in ("ppmi", "sppmi"):
         k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
-        weighted = ppmi(weighted, cds=cds, shift=k)
+        # float32 values feed the SVD (its products are float32): half the memory of float64
+        weighted = _ppmi(_as_csr(weighted), cds, k, np.float64 if dim is None else np.float32)
     if dim is not None:
         k = min(int(dim), n)
         if k < int(dim):
@@ -139,14 +140,40 @@ def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
     shift = check_real("shift", shift, low=1.0, low_inclusive=True)
     if m.nnz and m.data.min() < 0:
         raise ValueError("counts must be non-negative")
-    data = np.asarray(m.data, dtype=np.float64)
+    return _ppmi(m, cds, shift, np.float64)
+
+
+#: Stored cells weighted per call of the PPMI kernel: its float64 copy of the counts and its output
+#: are this big, not the size of the matrix.
+_PPMI_BLOCK = 1 << 23
+
+
+def _ppmi(m: sp.csr_matrix, cds: float, shift: float, dtype: Any) -> sp.csr_matrix:
+    """:func:`ppmi` of checked counts, with values of ``dtype`` (float32 for an SVD: 8 bytes per stored
+    cell with its int32 index), weighted a block of rows at a time."""
     row_sums = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
     col_sums = np.asarray(m.sum(axis=0), dtype=np.float64).ravel()
     smoothed = np.power(col_sums, cds) if cds != 1.0 else col_sums
     z = float(smoothed.sum())
     col_probs = smoothed / z if z > 0 else smoothed
-    ptr, ind, val = _backend.ppmi_csr(m.indptr, m.indices, data, row_sums, col_probs, math.log(shift))
-    return sp.csr_matrix((val, ind, ptr), shape=m.shape)
+    n = m.shape[0]
+    sizes = np.zeros(n + 1, dtype=np.int64)
+    indices, values = [], []
+    for lo, hi in cuts(n, max(1, -(-m.nnz // _PPMI_BLOCK)), m.indptr):
+        a, b = int(m.indptr[lo]), int(m.indptr[hi])
+        ptr, ind, val = _backend.ppmi_csr(m.indptr[lo:hi + 1] - a, m.indices[a:b],
+                                          np.asarray(m.data[a:b], dtype=np.float64), row_sums[lo:hi],
+                                          col_probs, math.log(shift))
+        sizes[lo + 1:hi + 1] = np.diff(ptr)
+        indices.append(ind)
+        values.append(val.astype(dtype, copy=False))
+        del ptr, ind, val
+    indptr = np.cumsum(sizes)
+    out_ind = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32)
+    indices.clear()
+    out_val = np.concatenate(values) if values else np.zeros(0, dtype=dtype)
+    values.clear()
+    return sp.csr_matrix((out_val, out_ind, indptr), shape=m.shape)
 
 
 def distance_weights(window: int, distance: str) -> np.ndarray:
@@ -323,7 +350,7 @@ class _Team:
         multiplied by scipy or numpy.
         """
         if is_sparse(a) and a.dtype == np.float32:
-            ptr, ind, data = a.indptr.astype(np.int64), a.indices.astype(np.int32), a.data
+            ptr, ind, data = a.indptr.astype(np.int64), a.indices.astype(np.int32, copy=False), a.data
             return lambda y: _backend.csr_matmat(ptr, ind, data, np.ascontiguousarray(y, dtype=np.float32), self.jobs)
         if self.jobs == 1:
             return lambda y: np.asarray(a @ y)
@@ -453,7 +480,8 @@ def svd(
     signs = np.sign(u[idx, np.arange(u.shape[1])])
     signs[signs == 0] = 1.0
     weight = s ** p if p != 0.0 else np.ones_like(s)
-    out = np.ascontiguousarray(u * (signs * weight), dtype=np.float64)
+    u *= signs * weight   # in place: u is V x k
+    out = np.ascontiguousarray(u, dtype=np.float64)
     if add_context:
         assert v is not None
         out = unit_rows(out) + unit_rows(np.ascontiguousarray(v * (signs * weight), dtype=np.float64))
@@ -467,7 +495,7 @@ def _randomized(
     and with ``right`` its right singular vectors (else None)."""
     n, m = a.shape
     rng = np.random.default_rng(seed)
-    a = a.astype(dtype)
+    a = a.astype(dtype, copy=False)
     team = _Team(jobs)
     try:
         ops = team.operator(a), team.operator(a.T.tocsr() if is_sparse(a) else np.ascontiguousarray(a.T))
@@ -497,7 +525,10 @@ def _randomized(
         evals, evecs = np.linalg.eigh(team.gram(b, np.float64))
         order = np.argsort(evals)[::-1][:k]
         s = np.sqrt(np.clip(evals[order], 0.0, None))
+        if not right:
+            del b   # V x l: not needed for U
         u = team.matmul(q, np.ascontiguousarray(evecs[:, order]))
+        del q
         v = None
         if right:  # B^T = A^T Q = V S U_B^T, so V = B^T U_B / S (0 where S is 0)
             inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
