@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -418,3 +419,31 @@ def test_pretrain_with_a_1mb_budget_equals_unlimited(tmp_path, monkeypatch):
     assert limited.index_to_key == full.index_to_key
     assert (limited.counts != full.counts).nnz == 0
     assert np.array_equal(limited.vectors.data, full.vectors.data)
+
+
+def test_parked_counts_wait_on_disk_and_come_back(tmp_path):
+    from cooc.counting import parked
+
+    m = sp.random(50, 50, density=0.2, format="csr", random_state=0)
+    m.data = (m.data * 100).astype(np.int64) + 1
+    before = m.copy()
+    with parked(m, tmp_path) as same:
+        assert same is m
+        assert all(isinstance(getattr(m, k), np.memmap) for k in ("data", "indices", "indptr"))
+        assert (m != before).nnz == 0      # still readable while parked
+        assert list(tmp_path.iterdir()) == []   # the file is unlinked at once
+    assert not any(isinstance(getattr(m, k), np.memmap) for k in ("data", "indices", "indptr"))
+    assert m.data.dtype == np.int64 and (m != before).nnz == 0
+    with pytest.raises(RuntimeError, match="boom"):
+        with parked(m, tmp_path):
+            raise RuntimeError("boom")
+    assert not isinstance(m.data, np.memmap) and (m != before).nnz == 0
+
+
+def test_pretrain_under_a_budget_gives_the_same_svd_vectors(tmp_path):
+    lines = [" ".join(f"w{(i * 7 + j * j) % 97}" for j in range(12)) for i in range(400)]
+    free = cooc.pretrain(lines, weighting="ppmi", dim=8, n_jobs=1)
+    limited = cooc.pretrain(lines, weighting="ppmi", dim=8, n_jobs=1, memory_limit="2MB", tmp_dir=tmp_path)
+    assert np.array_equal(free.vectors, limited.vectors)
+    assert (free.counts != limited.counts).nnz == 0 and not isinstance(limited.counts.data, np.memmap)
+    assert list(tmp_path.iterdir()) == []

@@ -13,6 +13,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from . import _backend
 from ._parallel import check_n_jobs
 from ._validate import check_positive, check_weighting, check_window, parse_size
 from .corpus import is_pretokenized
-from .counting import check_vocabulary, count_corpus, count_pairs
+from .counting import check_vocabulary, count_corpus, count_pairs, parked
 from .embeddings import Embeddings, Recipe, vocabulary_digest
 from .text import STOPWORDS
 from .weighting import distance_weighted_counts, unit_rows, vectors_from_counts
@@ -175,12 +176,16 @@ def pretrain(
 
         logger.info("counting windows 1..%d for %s distance weights", window, distance)
         weighted = distance_weighted_counts(ids, offsets, n, window, distance, counts=counts, count=count)
+    n_kept = ids.size
+    del ids, offsets, counted.ids, counted.offsets   # 4 bytes a token: not needed by the weighting
     logger.info("weighting: %s%s", weighting, "" if dim is None else f", SVD to {dim} dimensions")
-    vectors = vectors_from_counts(weighted, weighting, cds, shift, dim, p, seed, add_context, jobs)
+    # under a budget, the counts wait on disk while the SVD runs (it reads only their weighted copy)
+    park = None if budget is None else partial(parked, counts, tmp_dir)
+    vectors = vectors_from_counts(weighted, weighting, cds, shift, dim, p, seed, add_context, jobs, park)
     logger.info(
         "pretrained on %d sentences, %d tokens (%d kept): V=%d, %d non-zeros, window %d, "
         "%.2f s, backend %s",
-        counted.n_sentences, counted.n_tokens, ids.size, n, counts.nnz, window,
+        counted.n_sentences, counted.n_tokens, n_kept, n, counts.nnz, window,
         time.perf_counter() - t0, _backend.BACKEND,
     )
     recipe = Recipe(

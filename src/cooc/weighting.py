@@ -16,6 +16,7 @@ deterministic step on that matrix:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Callable
@@ -70,12 +71,17 @@ def l2_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int, n
 
 def vectors_from_counts(
     weighted: sp.csr_matrix, weighting: str, cds: float, shift: float | None, dim: int | None, p: float,
-    seed: int, add_context: bool, jobs: int,
+    seed: int, add_context: bool, jobs: int, park: Callable[[], Any] | None = None,
 ) -> Any:
     """A model's vectors from its (possibly distance-weighted) counts, options already checked
     (:func:`cooc._validate.check_weighting`): L2-normalized rows of the counts, of their PPMI / SPPMI,
-    or of the SVD of either. The recipe of :func:`cooc.pretrain` and :meth:`cooc.Embeddings.reweight`."""
+    or of the SVD of either. The recipe of :func:`cooc.pretrain` and :meth:`cooc.Embeddings.reweight`.
+
+    ``park``, when given, is a context manager factory run around the SVD of a matrix derived from
+    the counts (PPMI, distance weights): :func:`cooc.counting.parked` there moves the counts out of
+    memory while the SVD, which does not read them, runs."""
     n = weighted.shape[0]
+    given = weighted
     if weighting in ("ppmi", "sppmi"):
         k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
         # float32 values feed the SVD (its products are float32): half the memory of float64
@@ -85,7 +91,8 @@ def vectors_from_counts(
         if k < int(dim):
             logger.warning("the vocabulary has %d words, fewer than the %d dimensions asked for: "
                            "the vectors have %d dimensions", n, int(dim), k)
-        vecs = unit_rows(svd(weighted, k, p=p, seed=int(seed), n_jobs=jobs, add_context=bool(add_context)))
+        with park() if park is not None and weighted is not given else contextlib.nullcontext():
+            vecs = unit_rows(svd(weighted, k, p=p, seed=int(seed), n_jobs=jobs, add_context=bool(add_context)))
         return np.ascontiguousarray(vecs, dtype=np.float32)   # dense vectors are stored as float32
     w = weighted
     if w.dtype != np.int64 and w.dtype != np.float64:
