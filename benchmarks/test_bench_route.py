@@ -9,7 +9,8 @@ weighting="ppmi", dim=300, n_jobs=1)``. BLAS is held to one thread for both (thr
 The corpus: a text file named by ``COOC_BENCH_ROUTE_CORPUS`` (one sentence or paragraph per line;
 real English, with quality measured on WordSim353 from gensim's test data when gensim is installed),
 else a generated Zipf corpus of ``COOC_BENCH_ROUTE_TOKENS`` tokens (default 1M; timing only). Goal:
-cooc at least 4x faster end to end, WordSim353 Spearman within 0.01 (means over ``SEEDS`` seeds).
+cooc at least 4x faster end to end, its WordSim353 Spearman at most 0.01 below the route's (means over
+``SEEDS`` seeds).
 
     COOC_BENCH_ROUTE_CORPUS=real.txt python -m pytest benchmarks/test_bench_route.py -s
     COOC_BENCH_ROUTE_TOKENS=50M python -m pytest benchmarks/test_bench_route.py -s
@@ -180,5 +181,5 @@ def test_route_goal_speed_and_quality(corpus):
     if ratio < 4.0:
         warnings.warn(f"route speed goal not reached: x{ratio:.1f} against numpy + scikit-learn (goal x4)",
                       stacklevel=1)
-    if pairs is not None:
-        assert abs(np.mean(r_cooc) - np.mean(r_base)) <= 0.01
+    if pairs is not None:   # equal quality: not worse than the route by more than 0.01
+        assert np.mean(r_cooc) >= np.mean(r_base) - 0.01

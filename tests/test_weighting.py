@@ -200,7 +200,8 @@ def test_svd_rank_deficient_matrix_gives_zero_components(backend):
     got = svd(sp.csr_matrix((u * s) @ u.T), 5, p=1.0)
     assert got.shape == (600, 5)
     assert _matches(got[:, :3], u * s, 1e-5)
-    assert not np.any(got[:, 3:])
+    # the components beyond the rank are zero up to float32 rounding of the products
+    assert np.abs(got[:, 3:]).max() <= 1e-6 * s[0]
 
 
 @pytest.mark.parametrize("shape", [(900, 620), (620, 900)])
