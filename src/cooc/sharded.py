@@ -100,8 +100,12 @@ def _is_url(path: Any) -> bool:
 
 
 def is_sharded(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` names a sharded model rather than a ``.npz`` file: a URL, or a directory."""
-    return _is_url(path) or Path(os.fspath(path)).is_dir()
+    """Whether ``path`` names a sharded model rather than a ``.npz`` file: a URL, or a directory that
+    holds the metadata file or any other part of a sharded model (a plain directory is not one)."""
+    if _is_url(path):
+        return True
+    p = Path(os.fspath(path))
+    return p.is_dir() and any((p / name).exists() for name in (META_NAME, VOCAB_NAME, DENSE_NAME, *MATRICES))
 
 
 class _Store:
