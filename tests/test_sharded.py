@@ -433,3 +433,64 @@ def test_dask_writes_the_blocks_the_client_commits(tmp_path, processes):
     finally:
         client.close()
         cluster.close()
+
+
+# -- CLI -----------------------------------------------------------------------------------------
+
+
+def run_cli(argv):
+    from cooc.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+def test_cli_pretrain_writes_a_sharded_model(tmp_path, capsys):
+    text = tmp_path / "corpus.txt"
+    text.write_text("\n".join(corpus(200)) + "\n", encoding="utf-8")
+    out = tmp_path / "model"
+    assert run_cli(["pretrain", str(text), "-o", str(out), "--shards", "3", "--window", "2", "-q"]) == 0
+    emb = cooc.load(out)
+    assert emb.counts.n_blocks == 3
+    assert_same_model(emb, cooc.pretrain(cooc.LineCorpus(text), window=2))
+    assert run_cli(["neighbors", str(out), "ax", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ax"][0]["word"] == emb.most_similar("ax", topn=1)[0][0]
+    # again onto the same directory: replaced
+    assert run_cli(["pretrain", str(text), "-o", str(out), "--shards", "2", "-q"]) == 0
+    assert cooc.load(out).counts.n_blocks == 2 and cooc.load(out).window == 3
+
+
+@pytest.mark.parametrize("make, args, message", [
+    (None, ["--shards", "0"], "--shards: expected a positive integer"),
+    (None, ["--shards", "x"], "--shards: expected a positive integer"),
+    ("file", ["--shards", "2"], "is a file; with --shards the model is a directory"),
+    ("dir", ["--shards", "2"], "does not hold a sharded model"),
+    ("noparent", ["--shards", "2"], "does not exist"),
+])
+def test_cli_bad_shards_options(tmp_path, capsys, make, args, message):
+    text = tmp_path / "corpus.txt"
+    text.write_text("ax by\n", encoding="utf-8")
+    out = tmp_path / "out"
+    if make == "file":
+        out.write_text("x")
+    elif make == "dir":
+        out.mkdir()
+        (out / "mine.txt").write_text("x")
+    elif make == "noparent":
+        out = tmp_path / "missing" / "out"
+    assert run_cli(["pretrain", str(text), "-o", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_update_reads_a_sharded_model(tmp_path):
+    text = tmp_path / "corpus.txt"
+    text.write_text("\n".join(corpus(100)) + "\n", encoding="utf-8")
+    more = tmp_path / "more.txt"
+    more.write_text("ax gamma\n", encoding="utf-8")
+    model = cooc.pretrain(cooc.LineCorpus(text), window=2)
+    src = model.save(tmp_path / "m", shards=2)
+    assert run_cli(["update", str(src), str(more), "-o", str(tmp_path / "u.npz"), "-q"]) == 0
+    assert_same_model(cooc.load(tmp_path / "u.npz"), model.update(cooc.LineCorpus(more)))
