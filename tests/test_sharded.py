@@ -142,6 +142,24 @@ def test_queries_equal_the_in_memory_model(tmp_path, backend, model, weighting):
         np.testing.assert_array_equal(shd.get_vector(w), mem.get_vector(w))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_signed_vectors_with_ties(tmp_path, backend, seed):
+    rng = np.random.default_rng(seed)
+    n, dim = 120, 40
+    m = sp.random(n, dim, density=0.08, random_state=seed, format="csr",
+                  data_rvs=lambda k: rng.integers(-3, 4, size=k).astype(float))
+    m.eliminate_zeros()
+    m = sp.vstack([m, m[:20], sp.csr_matrix((3, dim))], format="csr")   # duplicated and empty rows
+    words = [f"w{i:03d}" for i in range(m.shape[0])]
+    mem = cooc.Embeddings(words, m, stopwords=None)
+    shd = cooc.load(mem.save(tmp_path / "r", shards=int(rng.integers(2, 9))))
+    assert shd.counts is None and isinstance(shd.vectors, ShardedCSR)
+    for topn in (1, 5, 30, 200):
+        assert shd.most_similar_batch(words, topn=topn) == mem.most_similar_batch(words, topn=topn)
+    q = rng.integers(-2, 3, size=dim).astype(float)
+    assert shd.most_similar(q, topn=10) == mem.most_similar(q, topn=10)
+
+
 def test_ties_follow_vocabulary_order(tmp_path, model):
     shd = cooc.load(model.save(tmp_path / "m", shards=len(model)))   # one row per block
     got = shd.most_similar("gamma", topn=3)

@@ -33,7 +33,9 @@ the file.
 
 Memory: a query of sparse vectors reads the blocks one after the other (the operating system keeps the
 pages it has room for) and holds one block's scores, ``8 * rows_of_block * queries`` bytes, plus the
-row norms of the blocks seen (8 bytes per word).
+row norms of the blocks seen (8 bytes per word). Dense vectors are memory-mapped too, but the first
+neighbour query builds :class:`cooc.dense.DenseIndex`, a unit-row copy of the whole V x dim array in
+its dtype (float32 after an SVD): dense models must fit in memory once.
 """
 
 from __future__ import annotations
@@ -290,6 +292,9 @@ def write_block(
 class ShardWriter:
     """Writes a sharded model: blocks from any process (:func:`write_block`), then :meth:`commit`.
 
+    Use it as a context manager (or call :meth:`abort`): leaving it by an exception before
+    :meth:`commit` removes what was written.
+
     Parameters
     ----------
     path : str or path-like
@@ -304,9 +309,6 @@ class ShardWriter:
     ----------
     where : str
         What to pass to :func:`write_block`: the temporary directory, or the URL.
-
-    Use it as a context manager (or call :meth:`abort`): leaving it by an exception before
-    :meth:`commit` removes what was written.
 
     Examples
     --------
@@ -720,8 +722,9 @@ class ShardedCSR:
         raise ValueError(f"axis must be None, 0 or 1, got {axis!r}")
 
     def tocsr(self, *, max_bytes: int | None = None) -> sp.csr_matrix:
-        """The whole matrix in memory: ``12`` (counts) or ``12`` (vectors) bytes per non-zero plus 8 per
-        row. With ``max_bytes``, a :class:`ValueError` instead when it would need more."""
+        """The whole matrix in memory: 12 bytes per non-zero (an int32 column and an int64 count or
+        float64 value) plus 8 per row. With ``max_bytes``, a :class:`ValueError` instead when it would
+        need more; without it, a matrix larger than memory fails as NumPy does (``MemoryError``)."""
         need = self.nnz * (4 + self.dtype.itemsize) + 8 * (self.shape[0] + 1)
         if max_bytes is not None and need > max_bytes:
             raise ValueError(f"the whole {self.name} matrix needs {need:,} bytes, above max_bytes={max_bytes:,}")
@@ -934,7 +937,9 @@ def topk_rows(matrix: ShardedCSR, queries: sp.csr_matrix, k: int, exclude: Any
     ex = np.asarray(exclude, dtype=np.int64)
     k = min(int(k), matrix.shape[0])
     qn = _backend.row_norms(q.indptr.astype(np.int64), q.data)
-    qt = sp.csr_matrix(q.T)
+    longest = max((hi - lo for lo, hi in matrix.bounds), default=0)
+    step = max(1, SCORE_VALUES // max(longest, 1))
+    chunks = [(b0, min(n_q, b0 + step), sp.csr_matrix(q[b0:b0 + step].T)) for b0 in range(0, n_q, step)]
     best_rows = [np.zeros(0, dtype=np.int64) for _ in range(n_q)]
     best_sims = [np.zeros(0, dtype=np.float64) for _ in range(n_q)]
     for i, (lo, hi) in enumerate(matrix.bounds):
@@ -942,27 +947,16 @@ def topk_rows(matrix: ShardedCSR, queries: sp.csr_matrix, k: int, exclude: Any
             continue
         m = matrix.block(i)
         norms = matrix.row_norms(i)
-        step = max(1, SCORE_VALUES // (hi - lo))
-        for b0 in range(0, n_q, step):
-            b1 = min(n_q, b0 + step)
-            dots = np.asarray((m @ qt[:, b0:b1]).toarray(), dtype=np.float64)
+        for b0, b1, qt in chunks:
+            dots = np.asarray((m @ qt).toarray(), dtype=np.float64)   # each dot summed in column order
             denom = qn[None, b0:b1] * norms[:, None]   # as the kernels compute it: |q| * |r|
             sims = np.zeros_like(dots)
             np.divide(dots, denom, out=sims, where=denom != 0.0)
             for j in range(b1 - b0):
                 b = b0 + j
-                col = sims[:, j]
-                keep = np.ones(hi - lo, dtype=bool)
-                if lo <= ex[b] < hi:
-                    keep[ex[b] - lo] = False
-                cand = np.flatnonzero(keep)
-                if cand.size > k:
-                    top = cand[np.argpartition(-col[cand], k - 1)[:k]]
-                    edge = col[top].min()
-                    top = np.union1d(top, cand[col[cand] == edge])  # a tie cut at the edge: keep all
-                    cand = top
-                rows = np.concatenate([best_rows[b], cand + lo])
-                vals = np.concatenate([best_sims[b], col[cand]])
+                top = _block_top(sims[:, j], k, int(ex[b]) - lo if lo <= ex[b] < hi else -1)
+                rows = np.concatenate([best_rows[b], top + lo])
+                vals = np.concatenate([best_sims[b], sims[top, j]])
                 order = np.lexsort((rows, -vals))[:k]
                 best_rows[b], best_sims[b] = rows[order], vals[order]
     out_rows = np.zeros((n_q, k), dtype=np.int64)
@@ -973,3 +967,22 @@ def topk_rows(matrix: ShardedCSR, queries: sp.csr_matrix, k: int, exclude: Any
         out_rows[b, :f], out_sims[b, :f], found[b] = best_rows[b], best_sims[b], f
     return out_rows, out_sims, found
 
+
+
+def _block_top(col: np.ndarray, k: int, excluded: int) -> np.ndarray:
+    """The rows of one block that can be among the top ``k`` (ties to the lower row), ``excluded`` (or
+    -1) left out: at most ``k`` row numbers, in no particular order."""
+    n = col.size
+    if excluded >= 0:
+        col = col.copy()
+        col[excluded] = -np.inf   # finite scores always rank above it
+    kk = min(k, n - (excluded >= 0))
+    if kk <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if kk >= n - (excluded >= 0):
+        rows = np.arange(n, dtype=np.int64)
+        return rows[rows != excluded]
+    edge = col[np.argpartition(-col, kk - 1)[kk - 1]]   # the k-th largest score
+    above = np.flatnonzero(col > edge)
+    ties = np.flatnonzero(col == edge)[: kk - above.size]   # the lowest rows of the tie
+    return np.concatenate([above, ties]).astype(np.int64)
