@@ -980,8 +980,8 @@ def _block_top(col: np.ndarray, k: int, excluded: int) -> np.ndarray:
     if kk <= 0:
         return np.zeros(0, dtype=np.int64)
     if kk >= n - (excluded >= 0):
-        rows = np.arange(n, dtype=np.int64)
-        return rows[rows != excluded]
+        rows: np.ndarray = np.arange(n, dtype=np.int64)
+        return np.asarray(rows[rows != excluded], dtype=np.int64)
     edge = col[np.argpartition(-col, kk - 1)[kk - 1]]   # the k-th largest score
     above = np.flatnonzero(col > edge)
     ties = np.flatnonzero(col == edge)[: kk - above.size]   # the lowest rows of the tie
