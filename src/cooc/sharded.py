@@ -938,17 +938,23 @@ def topk_rows(matrix: ShardedCSR, queries: sp.csr_matrix, k: int, exclude: Any
     k = min(int(k), matrix.shape[0])
     qn = _backend.row_norms(q.indptr.astype(np.int64), q.data)
     longest = max((hi - lo for lo, hi in matrix.bounds), default=0)
-    step = max(1, SCORE_VALUES // max(longest, 1))
-    chunks = [(b0, min(n_q, b0 + step), sp.csr_matrix(q[b0:b0 + step].T)) for b0 in range(0, n_q, step)]
+    step = max(1, min(SCORE_VALUES // max(longest, 1), SCORE_VALUES // max(matrix.shape[1], 1)))
     best_rows = [np.zeros(0, dtype=np.int64) for _ in range(n_q)]
     best_sims = [np.zeros(0, dtype=np.float64) for _ in range(n_q)]
-    for i, (lo, hi) in enumerate(matrix.bounds):
-        if hi == lo or k == 0:
-            continue
-        m = matrix.block(i)
-        norms = matrix.row_norms(i)
-        for b0, b1, qt in chunks:
-            dots = np.asarray((m @ qt).toarray(), dtype=np.float64)   # each dot summed in column order
+    for b0 in range(0, n_q if k else 0, step):
+        b1 = min(n_q, b0 + step)
+        qt = np.zeros((matrix.shape[1], b1 - b0), dtype=np.float64)   # the queries as dense columns
+        for j in range(b1 - b0):
+            a, z = int(q.indptr[b0 + j]), int(q.indptr[b0 + j + 1])
+            qt[q.indices[a:z], j] = q.data[a:z]
+        for i, (lo, hi) in enumerate(matrix.bounds):
+            if hi == lo:
+                continue
+            m = matrix.block(i)
+            norms = matrix.row_norms(i)
+            # each dot product summed in column order (scipy's csr_matvec(s)), as the kernels sum it;
+            # the query's zeros add +-0.0, which changes no sum
+            dots = np.asarray(m @ (qt[:, 0] if b1 - b0 == 1 else qt), dtype=np.float64).reshape(hi - lo, b1 - b0)
             denom = qn[None, b0:b1] * norms[:, None]   # as the kernels compute it: |q| * |r|
             sims = np.zeros_like(dots)
             np.divide(dots, denom, out=sims, where=denom != 0.0)
