@@ -182,6 +182,8 @@ def test_operations_needing_the_whole_matrix_say_so(tmp_path, model):
             call()
     with pytest.raises(TypeError, match="row blocks on disk"):
         np.asarray(shd.vectors)
+    with pytest.raises(TypeError, match="in_memory=True"):
+        cooc.document_vector("ax bz", shd)
     resaved = cooc.load(shd.save(tmp_path / "again", shards=9))   # a sharded model keeps its blocks
     assert resaved.counts.n_blocks == 2
     assert_same_model(resaved, model)

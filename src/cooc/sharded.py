@@ -635,6 +635,11 @@ class ShardedCSR:
         raise TypeError(f"the {self.name} of a sharded model are kept in row blocks on disk; use .block(i), "
                         ".tocsr() (the whole matrix in memory) or cooc.load(path, in_memory=True)")
 
+    def __getitem__(self, key: Any) -> Any:
+        raise TypeError(f"the {self.name} of a sharded model are not indexed like an array; use .row(i) or "
+                        ".getrow(i) (one row), .block(i), or cooc.load(path, in_memory=True) to use the model "
+                        "where an in-memory one is expected (classify, vectorize, finetune, analyze)")
+
     def block(self, i: int) -> sp.csr_matrix:
         """Row block ``i`` as a scipy CSR matrix of shape (hi - lo, n_cols), checked on first use
         (memory-mapped arrays for local files)."""
