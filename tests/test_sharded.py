@@ -113,6 +113,25 @@ def test_blocks_are_memory_mapped(tmp_path, model):
             assert matrix.block(b) is block   # opened once
 
 
+def test_vectors_share_the_structure_of_the_counts(tmp_path, model):
+    path = model.save(tmp_path / "m", shards=3)
+    assert sorted(os.listdir(path / "vectors")) == ["00000.data.npy", "00001.data.npy", "00002.data.npy"]
+    meta = json.loads((path / META_NAME).read_text())
+    assert meta["matrices"]["vectors"]["structure"] == "counts"
+    again = cooc.load(cooc.load(path).save(tmp_path / "again", shards=3))   # kept when resaved
+    assert sorted(os.listdir(tmp_path / "again" / "vectors"))[0] == "00000.data.npy"
+    assert_same_model(again, model)
+    ppmi = model.reweight("ppmi")   # cells of PPMI 0 are dropped: a structure of its own
+    assert ppmi.vectors.nnz < model.counts.nnz
+    own = ppmi.save(tmp_path / "own", shards=2)
+    assert "00000.indices.npy" in os.listdir(own / "vectors")
+    assert json.loads((own / META_NAME).read_text())["matrices"]["vectors"]["structure"] == "own"
+    meta["matrices"]["vectors"]["blocks"] = [[0, len(model), model.counts.nnz]]
+    (path / META_NAME).write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="structure 'counts' does not match"):
+        cooc.load(path)
+
+
 def test_in_memory_load_is_an_ordinary_model(tmp_path, model):
     loaded = cooc.load(model.save(tmp_path / "m", shards=3), in_memory=True)
     assert not loaded.sharded and sp.issparse(loaded.counts)
@@ -339,7 +358,8 @@ def test_missing_metadata_is_an_incomplete_model(saved):
         cooc.load(saved)
 
 
-@pytest.mark.parametrize("rel", ["counts/00001.indices.npy", "vectors/00002.indptr.npy", "vocab.npz"])
+@pytest.mark.parametrize("rel", ["counts/00001.indices.npy", "counts/00002.indptr.npy", "vectors/00002.data.npy",
+                                 "vocab.npz"])
 def test_a_missing_file_is_named(saved, rel):
     (saved / rel).unlink()
     with pytest.raises(ModelFileError, match=rel.replace(".", r"\.") + ".*missing") as info:
@@ -442,6 +462,7 @@ def test_dask_writes_the_blocks_the_client_commits(tmp_path, processes):
         assert isinstance(emb.counts, ShardedCSR) and emb.counts.n_blocks == 3
         assert memory_mapped(emb.counts.block(0).data)
         assert sorted(os.listdir(tmp_path)) == ["corpus.txt", "model"]
+        assert sorted(os.listdir(out / "vectors")) == [f"0000{b}.data.npy" for b in range(3)]
         assert_same_model(emb, ref)
         assert_same_model(cooc.load(out), ref)
         for w in ref.index_to_key:

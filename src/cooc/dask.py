@@ -844,7 +844,8 @@ def _write_summed_block(block: Block, where: str, b: int, lo: int, hi: int, n: i
     counts = sp.csr_matrix((data, indices, indptr), shape=(hi - lo, n))
     vectors = sp.csr_matrix((_backend.normalize_rows_l2(indptr, data), indices, indptr), shape=(hi - lo, n))
     return [write_block(where, "counts", b, lo, hi, counts, storage_options=storage_options),
-            write_block(where, "vectors", b, lo, hi, vectors, storage_options=storage_options)]
+            write_block(where, "vectors", b, lo, hi, vectors, storage_options=storage_options,
+                        shares_counts=True)]
 
 
 def _write_sharded(

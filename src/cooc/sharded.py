@@ -9,11 +9,14 @@ A sharded model is a directory (or a URL that fsspec writes: ``s3://``, ``gs://`
     counts/00000.indptr.npy  per row block b and per matrix ("counts", sparse "vectors"):
     counts/00000.indices.npy     the block's rows lo..hi as CSR, in three plain .npy files
     counts/00000.data.npy        (indptr int64 from 0, indices int32, data int64 / float64)
-    vectors/00000.indptr.npy ...
+    vectors/00000.data.npy   (vectors with the counts' structure store only their values;
+    vectors/00000.indptr.npy  others all three arrays)
     vectors.npy              dense vectors instead (float32 or float64, shape (V, dim))
 
-The metadata (JSON) holds the format name and version, the vocabulary size, per matrix its shape
-and its row blocks as ``[lo, hi, nnz]`` (contiguous from 0 to V), which members exist, the recipe,
+The metadata (JSON) holds the format name and version, the vocabulary size, per matrix its shape, its
+row blocks as ``[lo, hi, nnz]`` (contiguous from 0 to V) and, for sparse vectors, whether they share
+the counts' ``indptr`` and ``indices`` (``"structure": "counts"``, the count weighting's L2-normalized
+rows) or have their own (``"own"``); which members exist, the recipe,
 window, stopwords, other attributes and ``written_by``.
 
 Writing (:class:`ShardWriter`): a local model is written into a temporary sibling directory
@@ -219,6 +222,7 @@ def write_block(
     csr: Any,
     *,
     storage_options: dict[str, Any] | None = None,
+    shares_counts: bool = False,
 ) -> dict[str, Any]:
     """Write rows ``lo..hi`` of a matrix as row block ``block_index`` of a sharded model being written.
 
@@ -238,11 +242,15 @@ def write_block(
         Integer counts (stored as int64, non-negative) or float vectors (stored as float64, finite).
     storage_options : dict, optional
         For fsspec, with a URL.
+    shares_counts : bool, default False
+        For vectors made from the counts of the same block with their structure (L2-normalized rows):
+        only their values are written; their ``indptr`` and ``indices`` are the counts' (checked when
+        the block is read).
 
     Returns
     -------
     dict
-        The block's record: ``{"matrix", "block", "lo", "hi", "nnz", "n_cols"}``.
+        The block's record: ``{"matrix", "block", "lo", "hi", "nnz", "n_cols", "shares_counts"}``.
 
     Raises
     ------
@@ -281,12 +289,15 @@ def write_block(
         problem = _vector_problem((indptr, indices, data))
     if problem:
         raise ValueError(f"{matrix_name} block {block_index} (rows {lo}..{hi}) cannot be saved: {problem}")
+    if shares_counts and matrix_name != "vectors":
+        raise ValueError("shares_counts is for vectors only")
     store = _Store(where, storage_options)
     parts: tuple[np.ndarray, ...] = (indptr, indices, data)
     for part, a in zip(_PARTS, parts):
-        store.write(_block_name(matrix_name, int(block_index), part), _npy_writer(a))
+        if part == "data" or not shares_counts:
+            store.write(_block_name(matrix_name, int(block_index), part), _npy_writer(a))
     return {"matrix": matrix_name, "block": int(block_index), "lo": int(lo), "hi": int(hi),
-            "nnz": int(data.size), "n_cols": n_cols}
+            "nnz": int(data.size), "n_cols": n_cols, "shares_counts": bool(shares_counts)}
 
 
 class ShardWriter:
@@ -453,13 +464,22 @@ class ShardWriter:
                 at = int(r["hi"])
             if at != n:
                 raise ValueError(f"{name}: the blocks end at row {at}, expected {n} (the vocabulary size)")
-            matrices[name] = {"layout": "csr", "shape": [n, n_cols.pop()], "blocks": blocks}
+            shares = {bool(r.get("shares_counts", False)) for r in mine}
+            if len(shares) != 1:
+                raise ValueError(f"{name}: some blocks share the structure of the counts and some do not")
+            matrices[name] = {"layout": "csr", "shape": [n, n_cols.pop()], "blocks": blocks,
+                              "structure": "counts" if shares.pop() else "own"}
         if "vectors" in matrices and self.dense is not None:
             raise ValueError("both sparse and dense vectors were written")
         if self.dense is not None:
             matrices["vectors"] = {"layout": "dense", "shape": self.dense["shape"], "dtype": self.dense["dtype"]}
         if "vectors" not in matrices:
             raise ValueError("no vectors were written (write_block(..., 'vectors', ...) or write_dense)")
+        vec = matrices["vectors"]
+        if vec.get("structure") == "counts" and (
+                "counts" not in matrices or vec["shape"] != matrices["counts"]["shape"]
+                or vec["blocks"] != matrices["counts"]["blocks"]):
+            raise ValueError("the vectors share the structure of the counts, but their blocks differ")
         if "counts" in matrices and matrices["counts"]["shape"] != [n, n]:
             raise ValueError(f"counts have shape {matrices['counts']['shape']}, expected [{n}, {n}]")
         freq = _write_vocab(self._store, words, frequencies)
@@ -566,19 +586,34 @@ def save_sharded(path: str | os.PathLike[str], model: ModelData, shards: int, *,
         raise ValueError(f"shards must be a positive integer, got {shards!r}")
     n = len(model.words)
     with ShardWriter(path, n, storage_options=storage_options) as w:
-        records = []
-        for name, matrix in (("counts", model.counts), ("vectors", model.vectors)):
-            if matrix is None:
-                continue
-            if isinstance(matrix, ShardedCSR):
-                records += [w.write_block(name, b, lo, hi, matrix.block(b))
-                            for b, (lo, hi) in enumerate(matrix.bounds)]
-            elif is_sparse(matrix):
-                m = sp.csr_matrix(matrix)
-                records += [w.write_block(name, b, lo, hi, m[lo:hi])
-                            for b, (lo, hi) in enumerate(_blocks_by_nnz(m.indptr, shards))]
-            else:
-                w.write_dense(matrix)
+        records: list[dict[str, Any]] = []
+        counts = model.counts
+        if isinstance(counts, ShardedCSR):
+            bounds = counts.bounds
+            records += [w.write_block("counts", b, lo, hi, counts.block(b)) for b, (lo, hi) in enumerate(bounds)]
+        elif counts is not None:
+            counts = sp.csr_matrix(counts)
+            if not counts.has_canonical_format:
+                counts = counts.copy()
+                counts.sum_duplicates()
+            bounds = _blocks_by_nnz(counts.indptr, shards)
+            records += [w.write_block("counts", b, lo, hi, counts[lo:hi]) for b, (lo, hi) in enumerate(bounds)]
+        vectors = model.vectors
+        if isinstance(vectors, ShardedCSR):
+            shared = vectors._structure == "counts" and isinstance(counts, ShardedCSR)
+            records += [write_block(w.where, "vectors", b, lo, hi, vectors.block(b), shares_counts=shared,
+                                    storage_options=w.storage_options)
+                        for b, (lo, hi) in enumerate(vectors.bounds)]
+        elif is_sparse(vectors):
+            v = sp.csr_matrix(vectors)
+            shares = counts is not None and not isinstance(counts, ShardedCSR) and v.shape == counts.shape \
+                and v.has_canonical_format and np.array_equal(v.indptr, counts.indptr) \
+                and np.array_equal(v.indices, counts.indices)
+            vb = bounds if shares else _blocks_by_nnz(v.indptr, shards)
+            records += [write_block(w.where, "vectors", b, lo, hi, v[lo:hi], shares_counts=shares,
+                                    storage_options=w.storage_options) for b, (lo, hi) in enumerate(vb)]
+        else:
+            w.write_dense(vectors)
         return w.commit(records, model.words, model.frequencies, window=model.window,
                         stopwords=model.stopwords, attributes=model.attributes, recipe=model.recipe)
 
@@ -606,9 +641,10 @@ class ShardedCSR:
     __array_priority__ = 100.0   # ndarray @ ShardedCSR defers to __rmatmul__
 
     def __init__(self, store: _Store, name: str, shape: tuple[int, int],
-                 blocks: Sequence[tuple[int, int, int]]) -> None:
+                 blocks: Sequence[tuple[int, int, int]], structure: str = "own") -> None:
         self._store = store
         self.name = name
+        self._structure = name if structure == "own" else structure   # whose indptr and indices
         self.shape = (int(shape[0]), int(shape[1]))
         self.dtype = _DATA_DTYPES[name]
         self.bounds = [(int(lo), int(hi)) for lo, hi, _ in blocks]
@@ -660,7 +696,7 @@ class ShardedCSR:
     def _read_block(self, i: int) -> sp.csr_matrix:
         lo, hi = self.bounds[i]
         nnz, n_cols = self._nnz[i], self.shape[1]
-        names = [_block_name(self.name, i, part) for part in _PARTS]
+        names = [_block_name(self._structure if part != "data" else self.name, i, part) for part in _PARTS]
         arrays = []
         dtypes: tuple[np.dtype[Any], ...] = (np.dtype(np.int64), np.dtype(np.int32), self.dtype)
         for rel, dtype, length in zip(names, dtypes, (hi - lo + 1, nnz, nnz)):
@@ -794,6 +830,10 @@ def _meta_problem(meta: Any) -> str | None:
             continue
         if layout != "csr":
             return f"{name}: layout is {layout!r}"
+        if m.get("structure", "own") not in ("own", "counts") or (
+                m.get("structure") == "counts" and (name != "vectors" or "counts" not in matrices
+                                                    or matrices["counts"].get("blocks") != m.get("blocks"))):
+            return f"{name}: structure {m.get('structure')!r} does not match the counts"
         blocks = m.get("blocks")
         if not isinstance(blocks, list):
             return f"{name}: blocks is not a list"
@@ -902,11 +942,12 @@ def read_sharded(path: str | os.PathLike[str], *,
                 a = a.astype(np.dtype(m["dtype"]))
             matrices[name] = a
         else:
-            s = ShardedCSR(store, name, tuple(m["shape"]), [tuple(b) for b in m["blocks"]])
+            s = ShardedCSR(store, name, tuple(m["shape"]), [tuple(b) for b in m["blocks"]],
+                           m.get("structure", "own"))
             if store.local:  # every file is there and of the declared size (values: on first use)
                 for b, (lo, hi) in enumerate(s.bounds):
                     for part, length in zip(_PARTS, (hi - lo + 1, s._nnz[b], s._nnz[b])):
-                        rel = _block_name(name, b, part)
+                        rel = _block_name(s._structure if part != "data" else name, b, part)
                         a = store.array(rel)
                         if a.shape != (length,):
                             raise ModelFileError(store.shown(rel), f"has shape {a.shape}, expected ({length},)")
