@@ -132,6 +132,17 @@ def test_vectors_share_the_structure_of_the_counts(tmp_path, model):
         cooc.load(path)
 
 
+def test_a_pickled_sharded_model_names_its_files(tmp_path, model):
+    import pickle
+
+    shd = cooc.load(model.save(tmp_path / "m", shards=3))
+    shd.most_similar("ax")   # opens every block
+    raw = pickle.dumps(shd)
+    assert len(raw) < model.counts.data.nbytes   # the blocks are not in the pickle
+    back = pickle.loads(raw)
+    assert back.most_similar("ax", topn=4) == model.most_similar("ax", topn=4)
+
+
 def test_in_memory_load_is_an_ordinary_model(tmp_path, model):
     loaded = cooc.load(model.save(tmp_path / "m", shards=3), in_memory=True)
     assert not loaded.sharded and sp.issparse(loaded.counts)

@@ -671,6 +671,12 @@ class ShardedCSR:
         raise TypeError(f"the {self.name} of a sharded model are kept in row blocks on disk; use .block(i), "
                         ".tocsr() (the whole matrix in memory) or cooc.load(path, in_memory=True)")
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the opened blocks (a pickle names the files; blocks reopen on first use)."""
+        state = self.__dict__.copy()
+        state.update(_cache={}, _norms={})
+        return state
+
     def __getitem__(self, key: Any) -> Any:
         raise TypeError(f"the {self.name} of a sharded model are not indexed like an array; use .row(i) or "
                         ".getrow(i) (one row), .block(i), or cooc.load(path, in_memory=True) to use the model "
