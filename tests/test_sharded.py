@@ -546,3 +546,29 @@ def test_cli_update_reads_a_sharded_model(tmp_path):
     src = model.save(tmp_path / "m", shards=2)
     assert run_cli(["update", str(src), str(more), "-o", str(tmp_path / "u.npz"), "-q"]) == 0
     assert_same_model(cooc.load(tmp_path / "u.npz"), model.update(cooc.LineCorpus(more)))
+
+
+def test_dask_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed", reason="cooc.dask needs the extra cooc[dask]")
+    import cooc.dask as cd
+
+    text = tmp_path / "corpus.txt"
+    text.write_text("\n".join(corpus(100)) + "\n", encoding="utf-8")
+    real = cd.write_block
+
+    def failing(where, matrix, b, *args, **kwargs):
+        if b == 1:
+            raise OSError("disk full")
+        return real(where, matrix, b, *args, **kwargs)
+
+    monkeypatch.setattr(cd, "write_block", failing)   # the worker threads run in this process
+    cluster = distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=2,
+                                       dashboard_address=None, worker_dashboard_address=None)
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            cd.pretrain(str(text), client=client, n_blocks=3, output=tmp_path / "model")
+    finally:
+        client.close()
+        cluster.close()
+    assert os.listdir(tmp_path) == ["corpus.txt"]
