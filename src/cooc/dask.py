@@ -26,8 +26,11 @@ block, and ``Bag.foldby`` merges every key's accumulator in one final task, the 
 Every block travels as ``(block id, CSR)`` and a sum refuses to mix blocks.
 
 The client then fetches the blocks one at a time into preallocated arrays (the sizes are known
-first), so it holds the whole matrix once plus one block. The whole matrix in the client is still
-needed by the in-memory model this returns; a model sharded on disk is not part of this module.
+first), so it holds the whole matrix once plus one block. With ``output=`` (a directory on storage
+every worker sees, or a URL) the client never holds it: each summed block's task writes its counts and
+its L2-normalized rows (each row needs only its own block) as one row block of a sharded model
+(:func:`cooc.sharded.write_block`), the client writes the metadata last and returns the model loaded
+memory-mapped (:mod:`cooc.sharded`).
 
 When the cluster fails (a worker dies, most often out of memory, so Dask gives up on a task with
 ``KilledWorker``; the scheduler is lost; a file becomes unreadable), :func:`pretrain` raises
@@ -81,7 +84,8 @@ from .counting import (
     partition_word_counts,
     select_vocabulary,
 )
-from .embeddings import Embeddings, Recipe, vocabulary_digest
+from .embeddings import Embeddings, Recipe, load, vocabulary_digest
+from .sharded import ShardWriter, write_block
 from .text import STOPWORDS
 from .weighting import l2_rows
 
@@ -595,6 +599,7 @@ def pretrain(
     errors: str = "strict",
     storage_options: dict[str, Any] | None = None,
     n_blocks: int | None = None,
+    output: str | os.PathLike[str] | None = None,
 ) -> Embeddings:
     """Count windowed co-occurrences on a Dask cluster: the same model as :func:`cooc.pretrain`.
 
@@ -642,11 +647,18 @@ def pretrain(
         blocks that ``split_every + 1`` partial sums of one block fit ``memory_limit`` (or, without
         it, the smallest worker memory limit per thread) at 12 bytes per expected non-zero, and at
         least one per worker. More blocks lower the peak memory of a summing task.
+    output : str, path-like or None
+        Write the model as a sharded model (:mod:`cooc.sharded`) to this directory or URL (with
+        ``storage_options``) instead of gathering the counts into this process: each block is written
+        by the worker that summed it, so a local directory must be on storage every worker sees at the
+        same path. An existing sharded model there is replaced once the new one is complete.
 
     Returns
     -------
     Embeddings
-        Vocabulary sorted alphabetically, ``counts`` (CSR, int64) and ``vectors`` (CSR, float64).
+        Vocabulary sorted alphabetically, ``counts`` (CSR, int64) and ``vectors`` (CSR, float64); with
+        ``output``, the sharded model read back from it (:class:`cooc.sharded.ShardedCSR` blocks,
+        memory-mapped when local), with the same values.
 
     Raises
     ------
@@ -707,7 +719,8 @@ def pretrain(
     client, owned = _get_client(client)
     try:
         return _run(client, bag, reader, what, window, stop, min_count, max_vocab_size, group_chars,
-                    split_every, vocab_words, budget, n_blocks)
+                    split_every, vocab_words, budget, n_blocks, output=output,
+                    storage_options=storage_options)
     finally:
         if owned:
             client.close()
@@ -727,6 +740,9 @@ def _run(
     vocabulary: frozenset[str] | None = None,
     budget: int | None = None,
     n_blocks: int | None = None,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Embeddings:
     from functools import partial
 
@@ -770,6 +786,10 @@ def _run(
             roots, labels = _block_sums(bag, reader, index_f, window, group_chars, bounds, split_every, token)
             cluster.labels.update(labels)
             futures = client.compute(roots)
+            if output is not None:
+                recipe = _recipe(stop, window, min_count, max_vocab_size, vocabulary)
+                return _write_sharded(client, cluster, futures, bounds, output, storage_options, words,
+                                      frequencies, window, stop, recipe)
             sizes = client.gather([client.submit(_nnz, f, pure=False) for f in futures])
         # the blocks one at a time into the final arrays: the client holds the matrix once
         total = int(sum(sizes))
@@ -800,14 +820,51 @@ def _run(
 
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
     vectors = l2_rows(indptr, indices, data, n)
-    recipe = Recipe(
+    recipe = _recipe(stop, window, min_count, max_vocab_size, vocabulary)
+    return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window,
+                      recipe=recipe)
+
+
+def _recipe(stop: frozenset[str] | None, window: int, min_count: int, max_vocab_size: int | None,
+            vocabulary: frozenset[str] | None) -> Recipe:
+    return Recipe(
         tokenizer="builtin", lowercase=True, stopwords=None if stop is None else tuple(sorted(stop)),
         window=window, distance="uniform", min_count=min_count, max_vocab_size=max_vocab_size,
         vocabulary=None if vocabulary is None else vocabulary_digest(vocabulary), pruned=False,
         **Recipe.weighting_fields("count", 0.75, None, None, 0.5, 0, False),
     )
-    return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window,
-                      recipe=recipe)
+
+
+def _write_summed_block(block: Block, where: str, b: int, lo: int, hi: int, n: int,
+                        storage_options: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """On a worker: one summed row block written as counts and L2-normalized vectors; the records."""
+    got_b, (indptr, indices, data) = block
+    if got_b != b:
+        raise RuntimeError(f"cooc.dask: row block {b} came back as block {got_b}")
+    counts = sp.csr_matrix((data, indices, indptr), shape=(hi - lo, n))
+    vectors = sp.csr_matrix((_backend.normalize_rows_l2(indptr, data), indices, indptr), shape=(hi - lo, n))
+    return [write_block(where, "counts", b, lo, hi, counts, storage_options=storage_options),
+            write_block(where, "vectors", b, lo, hi, vectors, storage_options=storage_options,
+                        shares_counts=True)]
+
+
+def _write_sharded(
+    client: Any, cluster: _Cluster, futures: list[Any], bounds: np.ndarray, output: str | os.PathLike[str],
+    storage_options: dict[str, Any] | None, words: list[str], frequencies: Any, window: int,
+    stop: frozenset[str] | None, recipe: Recipe,
+) -> Embeddings:
+    """Each summed block written by a worker; the metadata by the client, last; the model loaded."""
+    n, n_blocks = len(words), len(bounds) - 1
+    with ShardWriter(output, n, storage_options=storage_options) as writer:
+        with cluster.stage(f"writing {n_blocks} row block(s) to {output}"):
+            written = [client.submit(_write_summed_block, f, writer.where, b, int(bounds[b]), int(bounds[b + 1]),
+                                     n, storage_options, pure=False) for b, f in enumerate(futures)]
+            records = [r for pair in client.gather(written) for r in pair]
+            for f in (*written, *futures):
+                f.release()
+        path = writer.commit(records, words, frequencies, window=window, stopwords=stop,
+                             recipe=recipe.to_dict())
+    return load(path, storage_options=storage_options)
 
 
 def _block_sums(

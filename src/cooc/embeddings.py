@@ -34,12 +34,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _backend, io, neighbors
+from . import _backend, io, neighbors, sharded
 from ._parallel import check_n_jobs
 from ._validate import DISTANCES, WEIGHTINGS, check_positive, check_weighting, is_sparse, parse_size
 from .counting import check_vocabulary, count_corpus, sum_on_union, take_words
 from .dense import DenseIndex
 from .io import ModelFileError
+from .sharded import ShardedCSR
 from .text import STOPWORDS
 from .weighting import vectors_from_counts
 
@@ -311,7 +312,9 @@ class Embeddings:
         self._key_to_index: dict[str, int] | None = None
         if not _distinct and len(self.key_to_index) != len(self.index_to_key):
             raise ValueError("index_to_key must hold distinct words")
-        if is_sparse(vectors):
+        if isinstance(vectors, ShardedCSR):
+            pass  # a sharded model's vectors stay in their row blocks (cooc.sharded)
+        elif is_sparse(vectors):
             vectors = sp.csr_matrix(vectors.tocsr(), dtype=np.float64)
         else:
             vectors = np.asarray(vectors)
@@ -398,8 +401,19 @@ class Embeddings:
         return iter(self.index_to_key)
 
     def __repr__(self) -> str:
-        kind = "sparse" if is_sparse(self.vectors) else "dense"
+        kind = "sharded" if self.sharded else "sparse" if is_sparse(self.vectors) else "dense"
         return f"<Embeddings: {len(self)} words, dim {self.vector_size}, {kind}>"
+
+    @property
+    def sharded(self) -> bool:
+        """Whether the counts or vectors are row blocks on disk (:class:`cooc.sharded.ShardedCSR`)."""
+        return isinstance(self.vectors, ShardedCSR) or isinstance(self.counts, ShardedCSR)
+
+    def _whole(self, action: str, counts: bool = True) -> None:
+        """Refuse an operation that needs the whole vectors (and counts) in memory on a sharded model."""
+        if isinstance(self.vectors, ShardedCSR) or (counts and isinstance(self.counts, ShardedCSR)):
+            raise ValueError(f"{action} needs the whole matrix in memory, and this model is sharded (its "
+                             "row blocks stay on disk); load it with cooc.load(path, in_memory=True) first")
 
     @property
     def vector_size(self) -> int:
@@ -422,6 +436,11 @@ class Embeddings:
     def get_vector(self, word: str) -> np.ndarray:
         """The vector of ``word`` as a dense float64 array of shape (vector_size,)."""
         i = self.get_index(word)
+        if isinstance(self.vectors, ShardedCSR):
+            out = np.zeros(self.vector_size, dtype=np.float64)
+            ind, val = self.vectors.row(i)
+            out[ind] = val
+            return out
         if is_sparse(self.vectors):
             out = np.zeros(self.vector_size, dtype=np.float64)
             lo, hi = self.vectors.indptr[i], self.vectors.indptr[i + 1]
@@ -445,6 +464,7 @@ class Embeddings:
         return min(1.0, max(-1.0, _backend.cosine_dense(self[w1], self[w2])))
 
     def _rows_csr(self) -> sp.csr_matrix:
+        self._whole("this operation", counts=False)
         if self._csr is None:
             m: Any = sp.csr_matrix(self.vectors, dtype=np.float64)
             if not m.has_sorted_indices:
@@ -548,7 +568,11 @@ class Embeddings:
             exclude = -1
             query = self._query_vector(word)
         jobs = check_n_jobs(n_jobs)
-        if is_sparse(self.vectors):
+        if isinstance(self.vectors, ShardedCSR):
+            q: Any = self.vectors.getrow(exclude) if exclude >= 0 else sp.csr_matrix(query[None, :])
+            rows2, sims2, found = sharded.topk_rows(self.vectors, q, int(topn), np.array([exclude]))
+            rows, sims = rows2[0, : found[0]], sims2[0, : found[0]]
+        elif is_sparse(self.vectors):
             if exclude >= 0:  # the model's own row: checked once, with the index
                 rows2, sims2, found = self._transpose().query_rows([exclude], int(topn), jobs)
             else:
@@ -588,7 +612,11 @@ class Embeddings:
         if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
             raise ValueError(f"topn must be a non-negative integer, got {topn!r}")
         idx = np.asarray(ids, dtype=np.int64)
-        if is_sparse(self.vectors):
+        if isinstance(self.vectors, ShardedCSR):
+            queries = sp.vstack([self.vectors.getrow(i) for i in ids], format="csr") if ids else \
+                sp.csr_matrix((0, self.vector_size))
+            rows, sims, found = sharded.topk_rows(self.vectors, queries, int(topn), idx)
+        elif is_sparse(self.vectors):
             rows, sims, found = self._transpose().query_rows(idx, int(topn), jobs)
         else:   # one BLAS product per block of queries (BLAS has its own threads)
             rows, sims, found = self._dense_index().query_many(self.vectors[idx], int(topn), idx)
@@ -642,6 +670,7 @@ class Embeddings:
         """
         if self.counts is None:
             raise ValueError("this model has no counts to reweight (it was not made by cooc.pretrain)")
+        self._whole("reweight")
         check_weighting(weighting, cds, shift, "uniform", dim, p, add_context, seed)
         jobs = check_n_jobs(n_jobs)
         self._check_uniform("reweight")
@@ -675,6 +704,7 @@ class Embeddings:
                           window=self.window, recipe=recipe, _distinct=True)
 
     def _check_rebuildable(self, action: str, fields: Sequence[str]) -> None:
+        self._whole(action)
         if self.counts is None:
             raise ValueError(f"{action}: this model has no counts (it was not made by cooc.pretrain)")
         self.recipe.require(fields, action)
@@ -731,6 +761,7 @@ class Embeddings:
         """
         jobs = check_n_jobs(n_jobs)
         action = "restrict_vocab"
+        self._whole(action)
         if self.counts is None:
             raise ValueError(f"{action}: this model has no counts (it was not made by cooc.pretrain)")
         self.recipe.require(_WEIGHTING_FIELDS, action)
@@ -958,6 +989,7 @@ class Embeddings:
         query word), appending it to its section's "correct" or "incorrect" list."""
         if not questions:
             return
+        self._whole("evaluate_word_analogies", counts=False)
         sparse = is_sparse(self.vectors)
         rows: Any = self._rows_csr()[:n_ok] if sparse else np.asarray(self.vectors[:n_ok], dtype=np.float64)
         norms = (np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel()) if sparse
@@ -1012,6 +1044,7 @@ class Embeddings:
         ValueError
             Sparse vectors above the cap, without ``force``.
         """
+        self._whole("to_gensim", counts=False)
         try:
             models = importlib.import_module("gensim.models")
         except ImportError as exc:
@@ -1038,8 +1071,15 @@ class Embeddings:
 
     # -- files -----------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str], *, compress: bool = False) -> Path:
+    def save(self, path: str | os.PathLike[str], *, compress: bool = False, shards: int | None = None,
+             storage_options: dict[str, Any] | None = None) -> Path | str:
         """Write the model to ``path`` as a pickle-free ``.npz``, atomically; :func:`cooc.load` reads it.
+
+        With ``shards=N``, write a sharded model instead: a directory (or a URL such as
+        ``s3://bucket/model``, through fsspec with ``storage_options``) holding the counts and sparse
+        vectors in ``N`` row blocks of about equal non-zeros, each memory-mapped when loaded (format
+        and guarantees: :mod:`cooc.sharded`). A sharded model saves only with ``shards`` (its own
+        blocks are kept); saving it as one ``.npz`` needs ``cooc.load(path, in_memory=True)`` first.
 
         The vocabulary, vectors (sparse CSR or dense) and, when present, raw counts, frequencies,
         window, stopwords and other public attributes that have a JSON form (one that has none is
@@ -1051,12 +1091,16 @@ class Embeddings:
             The file to write, exactly as given: no ``.npz`` is appended (unlike ``numpy.savez``). A
             symlink is followed. An existing file is replaced and keeps its permissions.
         compress : bool, default False
-            Deflate the members: smaller files, slower saving and loading.
+            Deflate the members: smaller files, slower saving and loading (not with ``shards``).
+        shards : int, optional
+            Write a sharded model of this many row blocks.
+        storage_options : dict, optional
+            For fsspec, when ``path`` is a URL (with ``shards``).
 
         Returns
         -------
-        pathlib.Path
-            ``path``.
+        pathlib.Path or str
+            ``path`` (a ``str`` for a URL).
 
         Raises
         ------
@@ -1078,6 +1122,11 @@ class Embeddings:
                       if not k.startswith("_") and k not in _KNOWN_ATTRIBUTES}
         data = io.ModelData(self.index_to_key, self.vectors, self.counts, self.frequencies, self.window,
                             self.stopwords, attributes, self.recipe.to_dict())
+        if shards is not None:
+            if compress:
+                raise ValueError("compress: a sharded model's blocks are stored uncompressed (to be memory-mapped)")
+            return sharded.save_sharded(path, data, shards, storage_options=storage_options)
+        self._whole("save (to one .npz file)")
         return io.write_model(path, data, compress=compress)
 
     def save_word2vec_format(
@@ -1085,6 +1134,7 @@ class Embeddings:
     ) -> Path:
         """Write the vectors in word2vec's text (or binary) format, readable by gensim; see
         :func:`cooc.io.write_word2vec`."""
+        self._whole("save_word2vec_format", counts=False)
         return io.write_word2vec(path, self.index_to_key, self.vectors, binary=binary, force=force)
 
     def evaluate_word_pairs(
@@ -1167,11 +1217,27 @@ class Embeddings:
 
     def to_scipy(self) -> sp.csr_matrix:
         """The vectors as a scipy.sparse CSR matrix (float64, rows L2-normalized)."""
+        self._whole("to_scipy", counts=False)
         return self._rows_csr()
 
 
-def load(path: str | os.PathLike[str], *, max_inflated_bytes: int | str | None = None) -> Embeddings:
+def load(
+    path: str | os.PathLike[str],
+    *,
+    max_inflated_bytes: int | str | None = None,
+    in_memory: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> Embeddings:
     """Read a model written by :meth:`Embeddings.save`, refusing anything else with a clear error.
+
+    A directory or a URL is read as a sharded model (``save(..., shards=N)``, :mod:`cooc.sharded`):
+    its counts and sparse vectors are :class:`cooc.sharded.ShardedCSR`, row blocks memory-mapped
+    (local) or read on demand (URL), and its dense vectors a memory-mapped array. Such a model answers
+    :meth:`~Embeddings.most_similar`, :meth:`~Embeddings.most_similar_batch`,
+    :meth:`~Embeddings.similarity` and lookups block by block, with the answers of the in-memory model;
+    operations that need the whole matrix (``reweight``, ``update``, ``merge``, ``restrict_vocab``,
+    ``to_scipy``, ``to_gensim``, analogies, saving as one ``.npz``, word2vec export) raise a
+    ``ValueError`` unless it is loaded with ``in_memory=True``.
 
     Nothing is unpickled, and every member's declared size and shape are checked against the archive
     and against each other before its data is read (see :func:`cooc.io.read_model`), so a crafted
@@ -1184,6 +1250,11 @@ def load(path: str | os.PathLike[str], *, max_inflated_bytes: int | str | None =
         A fixed cap on the bytes the archive's members may inflate to (e.g. ``"16GB"``). By default a
         file that inflates to more than 64 times its size on disk and more than 64 MiB is refused as
         a likely decompression bomb (see :func:`cooc.io.read_model`).
+    in_memory : bool, default False
+        For a sharded model: read every block into ordinary in-memory matrices (12 bytes per non-zero
+        per matrix), as if it had been saved to one file.
+    storage_options : dict, optional
+        For fsspec, when ``path`` is a URL.
 
     Returns
     -------
@@ -1197,15 +1268,19 @@ def load(path: str | os.PathLike[str], *, max_inflated_bytes: int | str | None =
     ------
     FileNotFoundError
         ``path`` does not exist.
-    IsADirectoryError
-        ``path`` is a directory.
     ModelFileError
         A ``ValueError`` naming the file and the problem: not a zip/npz archive ("not a cooc model
         file"), an ``.npz`` without cooc's magic ("foreign .npz: not written by cooc"), an unsupported
         format version, a corrupt or truncated archive, a pickled member, missing members, wrong dtypes,
-        or arrays inconsistent with each other.
+        or arrays inconsistent with each other; for a sharded model, its missing or inconsistent file.
     """
-    data = io.read_model(path, max_inflated_bytes=max_inflated_bytes)
+    if sharded.is_sharded(path):
+        data = sharded.read_sharded(path, storage_options=storage_options)
+        if in_memory:
+            data.counts = None if data.counts is None else data.counts.tocsr()
+            data.vectors = data.vectors.tocsr() if isinstance(data.vectors, ShardedCSR) else np.array(data.vectors)
+    else:
+        data = io.read_model(path, max_inflated_bytes=max_inflated_bytes)
     try:
         recipe = None if data.recipe is None else Recipe.from_dict(data.recipe)
         emb = Embeddings(data.words, data.vectors, data.counts, stopwords=data.stopwords,

@@ -3,9 +3,10 @@
 One module per command group, each registering its subcommands and handlers:
 
 - ``cooc demo [--charts DIR]``: the reference walk-through (:mod:`cooc.cli.demo`).
-- ``cooc pretrain CORPUS... -o MODEL.npz``: count co-occurrences of text files into a model file;
-  ``cooc neighbors MODEL.npz WORD... [-k N] [--jobs N]``: nearest neighbours of words in a model
-  (:mod:`cooc.cli.pretrain`).
+- ``cooc pretrain CORPUS... -o MODEL.npz``: count co-occurrences of text files into a model file
+  (``-o DIR --shards N``: a sharded model directory, :mod:`cooc.sharded`);
+  ``cooc neighbors MODEL WORD... [-k N] [--jobs N]``: nearest neighbours of words in a model file or
+  sharded model (:mod:`cooc.cli.pretrain`).
 - ``cooc evaluate similarity|classify ...``: word-pair similarity and classification comparisons
   (:mod:`cooc.cli.evaluate`).
 - ``cooc update MODEL CORPUS... -o OUT`` and ``cooc merge A B ... -o OUT``: domain adaptation of saved

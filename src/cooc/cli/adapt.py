@@ -12,6 +12,7 @@ from typing import Any
 
 from ..corpus import LineCorpus
 from ..embeddings import Embeddings, load, merge
+from ..sharded import is_sharded
 from ..io import read_text
 from ._common import CliError, Progress, jobs, positive_int
 
@@ -31,9 +32,9 @@ def _load(path: str, option: str) -> Embeddings:
     p = Path(path)
     if not p.exists():
         raise CliError(f"{option} {path}: no such file")
-    if p.is_dir():
+    if p.is_dir() and not is_sharded(p):
         raise CliError(f"{option} {path}: is a directory, not a model file")
-    return load(p)
+    return load(p, in_memory=True)   # updating and merging need the whole counts
 
 
 def _vocabulary(path: str | None) -> list[str] | None:

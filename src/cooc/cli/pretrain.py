@@ -17,6 +17,7 @@ from ..corpus import LineCorpus, max_line_chars_for
 from ..embeddings import Embeddings, load
 from ..pretrain import pretrain
 from ..text import STOPWORDS
+from ..sharded import META_NAME
 from ._common import (
     CliError,
     Progress,
@@ -43,7 +44,9 @@ OPTIONS = {
 parameter check's message names the option."""
 
 
-def _output(args: argparse.Namespace) -> Path:
+def _output(args: argparse.Namespace) -> Any:
+    if getattr(args, "shards", None) is not None:
+        return _sharded_output(args.output)
     out = Path(args.output)
     try:
         is_dir, parent_ok = out.is_dir(), out.parent.is_dir()
@@ -58,6 +61,25 @@ def _output(args: argparse.Namespace) -> Path:
             pass  # a dangling link: the file it names is created
         except (OSError, RuntimeError) as exc:
             raise CliError(f"output {out}: cannot follow the symlink ({exc})") from None
+    if not parent_ok:
+        raise CliError(f"output directory {out.parent} does not exist")
+    return out
+
+
+def _sharded_output(output: str) -> Any:
+    """``-o`` with ``--shards``: a URL as given, or a directory that is new, empty or a sharded model."""
+    if "://" in output:
+        return output
+    out = Path(output)
+    try:
+        if out.is_file():
+            raise CliError(f"output {out} is a file; with --shards the model is a directory")
+        if out.is_dir() and any(out.iterdir()) and not (out / META_NAME).is_file():
+            raise CliError(f"output {out} is a directory that does not hold a sharded model; choose a new "
+                           "or empty directory")
+        parent_ok = out.parent.is_dir()
+    except OSError as exc:
+        raise CliError(f"output {out}: {exc.strerror or exc}") from None
     if not parent_ok:
         raise CliError(f"output directory {out.parent} does not exist")
     return out
@@ -100,7 +122,8 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
 
     _check_options(args, weighting)
     out = _output(args)
-    check_not_an_input(out, args.corpus)
+    if not isinstance(out, str):
+        check_not_an_input(out, args.corpus)
     budget = None if args.memory_limit is None else parse_size("memory_limit", args.memory_limit, minimum=1 << 20)
     corpus = LineCorpus(args.corpus, encoding=args.encoding, errors=args.errors,
                         max_line_chars=max_line_chars_for(budget))
@@ -120,7 +143,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         raise CliError(option_names(str(exc), OPTIONS, bare=False)) from None
     finally:
         progress.close()
-    return save_and_report(emb, out, t0)
+    return save_and_report(emb, out, t0, shards=args.shards)
 
 
 def pretrain_on_dask(args: argparse.Namespace) -> int:
@@ -138,7 +161,8 @@ def pretrain_on_dask(args: argparse.Namespace) -> int:
         distributed = cooc_dask.require_dask()
     except ImportError as exc:
         raise CliError(str(exc)) from None
-    check_not_an_input(out, args.corpus)
+    if not isinstance(out, str):
+        check_not_an_input(out, args.corpus)
     check_encoding(args.encoding, args.errors)
     with options_checked(OPTIONS):
         check_window(args.window)
@@ -168,7 +192,8 @@ def pretrain_on_dask(args: argparse.Namespace) -> int:
         emb = cooc_dask.pretrain(
             args.corpus, window=args.window, min_count=args.min_count, max_vocab_size=args.max_vocab,
             memory_limit=args.memory_limit, stopwords=stopwords, encoding=args.encoding,
-            errors=args.errors, client=client,
+            errors=args.errors, client=client, n_blocks=getattr(args, "shards", None),
+            output=out if getattr(args, "shards", None) is not None else None,
         )
     except cooc_dask.ClusterError as exc:
         raise CliError(str(exc)) from None
@@ -180,9 +205,11 @@ def pretrain_on_dask(args: argparse.Namespace) -> int:
     return save_and_report(emb, out, t0)
 
 
-def save_and_report(emb: Embeddings, out: Any, t0: float) -> int:
-    """Write the model (atomically) and print the closing summary of ``cooc pretrain`` on stderr."""
-    emb.save(out)
+def save_and_report(emb: Embeddings, out: Any, t0: float, shards: int | None = None) -> int:
+    """Write the model (atomically; with ``shards``, as a sharded model, unless it already is one) and
+    print the closing summary of ``cooc pretrain`` on stderr."""
+    if not emb.sharded:
+        emb.save(out, shards=shards)
     seconds = time.perf_counter() - t0
     tokens = int(emb.frequencies.sum()) if emb.frequencies is not None else 0
     nnz = emb.counts.nnz if emb.counts is not None else 0
@@ -218,7 +245,12 @@ def add_parsers(sub: Any) -> None:
     """Register ``cooc pretrain`` and ``cooc neighbors``."""
     p = sub.add_parser("pretrain", help="count co-occurrences of text files (one sentence per line)")
     p.add_argument("corpus", nargs="+", metavar="CORPUS", help="text files: plain, .gz, .bz2 or .xz; - for standard input")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL.npz", help="model file to write")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.npz",
+                   help="model file to write (with --shards: a directory, or a URL such as s3://bucket/model)")
+    p.add_argument("--shards", type=positive_int, default=None, metavar="N",
+                   help="write a sharded model: a directory of N row blocks, memory-mapped when loaded, "
+                        "for models too large for one process; with a Dask cluster, the N blocks it sums, "
+                        "each written by its worker (to storage every worker sees)")
     p.add_argument("--window", type=positive_int, default=3, help="window half-width (default 3)")
     p.add_argument("--min-count", type=positive_int, default=1, help="drop rarer words (default 1)")
     p.add_argument("--max-vocab", type=positive_int, default=None, help="keep the N most frequent words")
@@ -254,7 +286,7 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=_cmd_pretrain)
 
     p = sub.add_parser("neighbors", help="nearest neighbours of words in a model file")
-    p.add_argument("model", metavar="MODEL.npz", help="a model file written by cooc pretrain")
+    p.add_argument("model", metavar="MODEL", help="a model file or sharded model directory written by cooc pretrain")
     p.add_argument("words", nargs="+", metavar="WORD", help="one or more words of the model's vocabulary")
     p.add_argument("-k", type=positive_int, default=10, help="how many neighbours (default 10)")
     p.add_argument("-j", "--jobs", type=positive_int, default=1,
