@@ -119,9 +119,10 @@ def parse_size(text: str) -> int:
     try:
         n = _parse_size("size", str(text), base=1000)
     except ValueError:
-        raise BenchError(f"bad size {text!r}: expected a whole number of tokens like 10k, 100k, 1M or 2.5M") from None
+        raise BenchError(f"--sizes: bad size {text!r}: expected a whole number of tokens like 10k, 100k, 1M "
+                         "or 2.5M") from None
     if not MIN_TOKENS <= n <= MAX_TOKENS:
-        raise BenchError(f"bad size {text!r}: sizes must lie between 1k and 1G tokens")
+        raise BenchError(f"--sizes: bad size {text!r}: sizes must lie between 1k and 1G tokens")
     return n
 
 
@@ -1016,26 +1017,42 @@ def plot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
 # the command
 
 
+#: Options of ``cooc bench --growth`` alone (:mod:`cooc.bench.growth`), by ``argparse`` destination.
+_GROWTH_ONLY = {"memory_limit": "--memory-limit", "dim": "--dim", "min_count": "--min-count", "types": "--types",
+                "data_dir": "--data-dir"}
+
+
+def _given(args: argparse.Namespace, dest: str, default: str) -> str:
+    """An option's text, or its default when it was not given (the parser's defaults are None so that
+    ``--growth`` can tell which options were given)."""
+    value = getattr(args, dest, None)
+    return default if value is None else str(value)
+
+
 def _config_from_args(args: argparse.Namespace) -> BenchConfig:
+    for dest, option in _GROWTH_ONLY.items():
+        if getattr(args, dest, None) is not None:
+            raise BenchError(f"{option} applies to --growth only")
+    reference_cap = _given(args, "reference_cap", "2GB")
     try:
-        cap = _parse_size("--reference-cap", args.reference_cap, minimum=1 << 20)
+        cap = _parse_size("--reference-cap", reference_cap, minimum=1 << 20)
     except ValueError:
-        raise BenchError(f"--reference-cap must be a size like 500MB or 2GB, got {args.reference_cap!r}") from None
+        raise BenchError(f"--reference-cap must be a size like 500MB or 2GB, got {reference_cap!r}") from None
     jobs_text = str(args.jobs).strip()
     jobs = -1 if jobs_text == "-1" else _parse_count(jobs_text, "--jobs", 1)
     tmp_dir = args.tmp_dir
     if tmp_dir is not None and not Path(tmp_dir).is_dir():
         raise BenchError(f"--tmp-dir {tmp_dir} is not a directory")
     return BenchConfig(
-        sizes=parse_sizes(args.sizes),
-        stages=_parse_names(args.stages, STAGES, "stage"),
-        backends=_parse_names(args.backends, BACKENDS, "backend"),
-        repeat=_parse_count(args.repeat, "--repeat", 1),
-        warmup=_parse_count(args.warmup, "--warmup", 0),
+        sizes=parse_sizes(_given(args, "sizes", DEFAULT_SIZES)),
+        stages=_parse_names(_given(args, "stages", ",".join(STAGES)), STAGES, "stage"),
+        backends=_parse_names(_given(args, "backends", ",".join(BACKENDS)), BACKENDS, "backend"),
+        repeat=_parse_count(_given(args, "repeat", "5"), "--repeat", 1),
+        warmup=_parse_count(_given(args, "warmup", "1"), "--warmup", 0),
         jobs=check_n_jobs(jobs),
         window=_parse_count(args.window, "--window", 1),
         reference_cap=cap,
-        time_cap=_parse_seconds(args.time_cap, "--time-cap"),
+        time_cap=_parse_seconds(_given(args, "time_cap", "30"), "--time-cap"),
         in_process=bool(args.in_process),
         seed=_parse_count(args.seed, "--seed", 0),
         tmp_dir=tmp_dir,
@@ -1055,11 +1072,14 @@ def _command(cfg: BenchConfig) -> str:
 
 
 def _check_output(path: str, what: str) -> Path:
+    """``path`` where an output file can be written (checked before anything runs)."""
     p = Path(path)
     if p.is_dir():
         raise BenchError(f"{what} {p} is a directory")
     if not p.parent.is_dir():
         raise BenchError(f"{what}: directory {p.parent} does not exist")
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise BenchError(f"{what} {p} is not writable")
     return p
 
 
