@@ -12,7 +12,7 @@ The pipeline is the one the README recommends on real text, one stage per fresh 
 For each size, :func:`run_growth` writes a deterministic Zipf corpus
 (:func:`cooc.bench.baselines.write_zipf_text`: ``types`` word types, sentences of
 :data:`SENTENCE_LENGTHS` tokens) into a temporary directory, or reuses it from ``data_dir``, then runs
-each stage in a new Python interpreter (``sys.executable``) that loads the previous stage's output from
+each stage in a new Python interpreter (``sys.executable``, :mod:`cooc.bench.growth_stage`) that loads the previous stage's output from
 disk, times the stage once (wall clock) and reads the peak resident memory of the stage (the kernel's
 high-water mark ``VmHWM``, reset once the input is loaded: interpreter, libraries and input included).
 BLAS threads of the child follow ``jobs`` unless ``OMP_NUM_THREADS`` and the like are set.
@@ -40,14 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .._parallel import check_n_jobs
 from .._validate import parse_size as _parse_size
 from . import baselines as bl
+from .growth_stage import N_QUERIES, STAGES, TOPN
 from .harness import (
     BenchError,
-    MemoryProbe,
     _check_output,
     _fmt_bytes,
     _machine_line,
@@ -69,19 +67,13 @@ __all__ = [
     "plot_growth",
     "run",
     "run_growth",
-    "run_stage",
 ]
 
-STAGES = ("count", "ppmi", "svd", "neighbors")
 DEFAULT_SIZES = "1M,10M,50M,200M"
 #: Format tag of the JSON files written by ``cooc bench --growth --json``.
 FORMAT = "cooc-bench-growth/1"
 #: Sentence lengths of the generated corpus (both ends included).
 SENTENCE_LENGTHS = (8, 30)
-#: Query words of the neighbours stage and neighbours per query.
-N_QUERIES = 100
-TOPN = 10
-_OUTPUT = {"count": "counts.npz", "ppmi": "ppmi.npz", "svd": "vectors.npy"}
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -101,99 +93,7 @@ class GrowthConfig:
     data_dir: str | None = None
 
 
-# ------------------------------------------------------------------------------------------------
-# one stage, in the child process
-
-
-def _peak_now(probe: MemoryProbe) -> tuple[int | None, str]:
-    """The peak resident memory since the last ``probe.reset()`` (VmHWM), or, where the high-water mark
-    cannot be reset, the peak of the whole process (``ru_maxrss``)."""
-    if probe.method == "vmhwm":
-        return probe.peak(), "vmhwm"
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return None, "none"
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (rss if sys.platform == "darwin" else rss * 1024), "ru_maxrss"
-
-
-def run_stage(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run one stage of ``spec`` in this process: load its input from ``spec["dir"]``, time the stage,
-    read its peak memory, write its output there. Returns the figures (JSON-ready)."""
-    import scipy.sparse as sp
-
-    from ..embeddings import Embeddings
-    from ..pretrain import pretrain
-    from ..weighting import ppmi, svd, unit_rows
-
-    stage, d, jobs = spec["stage"], Path(spec["dir"]), int(spec["jobs"])
-    words_path = d / "words.txt"
-    facts: dict[str, Any] = {}
-    probe = MemoryProbe()
-    out: Any
-    if stage == "count":
-        corpus = Path(spec["corpus"])
-        rss_before = probe.reset()
-        t0 = time.perf_counter()
-        emb = pretrain(corpus, int(spec["window"]), min_count=int(spec["min_count"]),
-                       memory_limit=spec["memory_limit"], n_jobs=jobs, tmp_dir=spec.get("tmp_dir"))
-        seconds = time.perf_counter() - t0
-        peak, method = _peak_now(probe)
-        counts = emb.counts
-        assert counts is not None
-        facts = {"vocabulary": len(emb.index_to_key), "nonzeros": int(counts.nnz)}
-        sp.save_npz(d / _OUTPUT["count"], counts, compressed=False)
-        words_path.write_text("\n".join(emb.index_to_key), encoding="utf-8")
-    elif stage == "ppmi":
-        loaded = sp.load_npz(d / _OUTPUT["count"])
-        rss_before = probe.reset()
-        t0 = time.perf_counter()
-        out = ppmi(loaded)
-        seconds = time.perf_counter() - t0
-        peak, method = _peak_now(probe)
-        facts = {"vocabulary": int(out.shape[0]), "nonzeros": int(out.nnz)}
-        del loaded
-        sp.save_npz(d / _OUTPUT["ppmi"], out, compressed=False)
-    elif stage == "svd":
-        m = sp.load_npz(d / _OUTPUT["ppmi"])
-        k = min(int(spec["dim"]), int(m.shape[0]))
-        rss_before = probe.reset()
-        t0 = time.perf_counter()
-        out = np.ascontiguousarray(unit_rows(svd(m, k, seed=int(spec["seed"]), n_jobs=jobs)), dtype=np.float32)
-        seconds = time.perf_counter() - t0
-        peak, method = _peak_now(probe)
-        facts = {"vocabulary": int(out.shape[0]), "dim": int(out.shape[1])}
-        del m
-        np.save(d / _OUTPUT["svd"], out)
-    elif stage == "neighbors":
-        vectors = np.load(d / _OUTPUT["svd"])
-        words = words_path.read_text(encoding="utf-8").split("\n")
-        picks = np.unique(np.linspace(0, len(words) - 1, min(N_QUERIES, len(words))).astype(np.int64))
-        queries = [words[i] for i in picks.tolist()]
-        rss_before = probe.reset()
-        t0 = time.perf_counter()
-        model = Embeddings(words, vectors)
-        out = model.most_similar_batch(queries, topn=TOPN, n_jobs=jobs)
-        seconds = time.perf_counter() - t0
-        peak, method = _peak_now(probe)
-        facts = {"vocabulary": len(words), "dim": int(vectors.shape[1]), "queries": len(queries),
-                 "answers": sum(len(a) for a in out)}
-    else:
-        raise BenchError(f"unknown stage {stage!r}")
-    return {"seconds": seconds, "peak_rss_bytes": peak, "rss_before_bytes": rss_before,
-            "memory_method": method, **facts}
-
-
-def _child_main() -> int:
-    """Entry point of a stage's process: the spec as JSON in ``argv[1]``, the figures as JSON on the
-    last line of stdout."""
-    result = run_stage(json.loads(sys.argv[1]))
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
-    return 0
-
-
-_CHILD = "import sys; from cooc.bench.growth import _child_main; sys.exit(_child_main())"
+_CHILD = "import sys; from cooc.bench.growth_stage import main; sys.exit(main())"
 
 
 def _child_env(jobs: int) -> dict[str, str]:
