@@ -12,9 +12,10 @@ The pipeline is the one the README recommends on real text, one stage per fresh 
 For each size, :func:`run_growth` writes a deterministic Zipf corpus
 (:func:`cooc.bench.baselines.write_zipf_text`: ``types`` word types, sentences of
 :data:`SENTENCE_LENGTHS` tokens) into a temporary directory, or reuses it from ``data_dir``, then runs
-each stage in a new Python interpreter (``sys.executable``, :mod:`cooc.bench.growth_stage`) that loads the previous stage's output from
-disk, times the stage once (wall clock) and reads the peak resident memory of the stage (the kernel's
-high-water mark ``VmHWM``, reset once the input is loaded: interpreter, libraries and input included).
+each stage in a new Python interpreter (``sys.executable`` running :mod:`cooc.bench.growth_stage`)
+that loads the previous stage's output from disk, times the stage once (wall clock) and reads the peak
+resident memory of the stage (the kernel's high-water mark ``VmHWM``, reset once the input is loaded:
+interpreter, libraries and input included).
 BLAS threads of the child follow ``jobs`` unless ``OMP_NUM_THREADS`` and the like are set.
 
 :func:`format_growth` prints the figures as markdown tables with the growth exponent between
@@ -104,7 +105,8 @@ def _child_env(jobs: int) -> dict[str, str]:
 
 
 def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
-    """:func:`run_stage` in a new interpreter; ``{"status": "ok", ...}`` or ``{"status": "failed", "reason"}``."""
+    """:func:`cooc.bench.growth_stage.run_stage` in a new interpreter: ``{"status": "ok", ...figures}`` or
+    ``{"status": "failed", "reason": ...}`` (the last line the process wrote on stderr, or its signal)."""
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(spec)], capture_output=True, text=True,
                           env=_child_env(int(spec["jobs"])), check=False)
