@@ -342,10 +342,11 @@ def plot_growth(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
                         linestyle="--" if stage == "total" else "-")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):  # ticks at 1, 2, 5 x 10^k, labelled plainly
+            axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_minor_formatter(ticker.NullFormatter())
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _pos: size_label(int(round(x)))))
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda y, _pos: f"{y:g}"))
-        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xlabel("corpus tokens")
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.3)
