@@ -3,7 +3,9 @@
 Three parts, all deterministic:
 
 - :func:`write_corpus` writes a Zipf-like corpus (frequency proportional to 1 / rank, frequent words
-  short, sentence lengths log-normal like real text) as one sentence per line;
+  short, sentence lengths log-normal like real text) as one sentence per line; :func:`write_zipf_text`
+  writes one over a fixed number of word types with uniform sentence lengths (the corpora of
+  ``cooc bench --growth`` and of the pytest-benchmark suites under ``benchmarks/``);
 - the ``numpy_*`` functions are a well-written numpy/scipy implementation of each stage: the fastest
   "obvious" way to do the job with the scientific Python stack. Its tokenizer is ``str.split``, which is
   right for the generated corpus (lowercase ASCII letters and spaces) but not Unicode-aware like cooc's;
@@ -47,6 +49,8 @@ __all__ = [
     "reference_tokenize",
     "vocabulary_size_for",
     "write_corpus",
+    "write_zipf_text",
+    "zipf_word",
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -127,6 +131,59 @@ def write_corpus(path: str | os.PathLike[str], n_tokens: int, seed: int = 0, blo
             sentences += ends.size + 1
             left -= n
     return {"bytes": written, "sentences": sentences, "tokens": n_tokens}
+
+
+def zipf_word(i: int) -> str:
+    """The made-up word of id ``i`` in :func:`write_zipf_text`: ``"w"`` and ``i + 1`` in base 26 letters."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out = "w"
+    i += 1
+    while i:
+        i, r = divmod(i, 26)
+        out += letters[r]
+    return out
+
+
+def write_zipf_text(
+    path: str | os.PathLike[str], n_tokens: int, vocab_size: int, seed: int = 0, block: int = 1_000_000,
+    sentence_lengths: tuple[int, int] = (5, 40),
+) -> int:
+    """Write a Zipf-like corpus, one sentence per line, to ``path``; returns its size in bytes.
+
+    ``n_tokens`` tokens are drawn with probability proportional to 1 / rank among ``vocab_size`` word
+    types (:func:`zipf_word`; a random permutation maps ranks to words); sentence lengths are uniform
+    in ``sentence_lengths`` (both ends included, 5 to 40 by default), and each block of ``block``
+    tokens ends a sentence. Deterministic in ``seed`` (and ``block``).
+    """
+    lo, hi = (int(x) for x in sentence_lengths)
+    if not 1 <= lo <= hi:
+        raise ValueError(f"sentence_lengths must be (low, high) with 1 <= low <= high, got {sentence_lengths!r}")
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, vocab_size + 1)
+    p /= p.sum()
+    cdf = np.cumsum(p)
+    perm = rng.permutation(vocab_size)
+    words = np.array([zipf_word(i).encode() for i in range(vocab_size)], dtype=object)
+    written = 0
+    with open(path, "wb") as f:
+        left = n_tokens
+        while left > 0:
+            n = min(block, left)
+            ranks = np.minimum(np.searchsorted(cdf, rng.random(n)), vocab_size - 1)
+            toks = words[perm[ranks]]
+            seps = np.full(n, b" ", dtype=object)
+            lengths = rng.integers(lo, hi + 1, size=n // lo + 1)
+            ends = np.cumsum(lengths) - 1
+            seps[ends[ends < n]] = b"\n"
+            seps[-1] = b"\n"
+            out = np.empty(2 * n, dtype=object)
+            out[0::2] = toks
+            out[1::2] = seps
+            data = b"".join(out.tolist())
+            f.write(data)
+            written += len(data)
+            left -= n
+    return written
 
 
 # ------------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ from ..embeddings import Embeddings
 from ..pretrain import pretrain
 from ..text import STOPWORDS
 from . import baselines as bl
+from .memory import MemoryProbe
 
 __all__ = [
     "BACKENDS",
@@ -119,9 +120,10 @@ def parse_size(text: str) -> int:
     try:
         n = _parse_size("size", str(text), base=1000)
     except ValueError:
-        raise BenchError(f"bad size {text!r}: expected a whole number of tokens like 10k, 100k, 1M or 2.5M") from None
+        raise BenchError(f"--sizes: bad size {text!r}: expected a whole number of tokens like 10k, 100k, 1M "
+                         "or 2.5M") from None
     if not MIN_TOKENS <= n <= MAX_TOKENS:
-        raise BenchError(f"bad size {text!r}: sizes must lie between 1k and 1G tokens")
+        raise BenchError(f"--sizes: bad size {text!r}: sizes must lie between 1k and 1G tokens")
     return n
 
 
@@ -437,59 +439,6 @@ def make_stage(stage: str, backend: str, state: _State, *, jobs: int = 1, window
 
 # ------------------------------------------------------------------------------------------------
 # measuring
-
-
-class MemoryProbe:
-    """Peak resident memory of this process during a run.
-
-    On Linux the kernel's high-water mark (``VmHWM``) is reset before each timed run by writing ``5``
-    to ``/proc/self/clear_refs``, and read after it: the peak of that run alone, measured, not
-    estimated. Elsewhere, an extra untimed run under :mod:`tracemalloc` gives the peak of the Python
-    and numpy allocations of the run.
-    """
-
-    def __init__(self) -> None:
-        self.method = "vmhwm" if self._can_reset() else "tracemalloc"
-
-    @staticmethod
-    def _status(key: str) -> int:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) * 1024
-        raise OSError(f"{key} not in /proc/self/status")
-
-    @classmethod
-    def _can_reset(cls) -> bool:
-        try:
-            with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-                f.write("5")
-            cls._status("VmHWM")
-            return True
-        except OSError:
-            return False
-
-    def reset(self) -> int | None:
-        """Reset the high-water mark; return the resident memory now (bytes), or None."""
-        if self.method != "vmhwm":
-            return None
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")
-        return self._status("VmRSS")
-
-    def peak(self) -> int | None:
-        return self._status("VmHWM") if self.method == "vmhwm" else None
-
-    @staticmethod
-    def describe(method: str, in_process: bool) -> str:
-        where = "this process" if in_process else "a process forked for each measurement"
-        if method == "vmhwm":
-            return (f"resident memory of {where} (kernel high-water mark VmHWM, reset before each run "
-                    "via /proc/self/clear_refs): 'peak MB' is the highest peak of any run (interpreter, "
-                    "libraries and the stage's input included), '+MB' its growth over the memory before "
-                    "the stage's first run")
-        return ("tracemalloc peak of one extra untimed run ('+MB': Python objects and numpy arrays only, "
-                "buffers the compiled kernels allocate with malloc are not seen); no 'peak MB'")
 
 
 def measure(st: Stage, *, repeat: int, warmup: int, time_cap: float, probe: MemoryProbe) -> dict[str, Any]:
@@ -1016,26 +965,42 @@ def plot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
 # the command
 
 
+#: Options of ``cooc bench --growth`` alone (:mod:`cooc.bench.growth`), by ``argparse`` destination.
+_GROWTH_ONLY = {"memory_limit": "--memory-limit", "dim": "--dim", "min_count": "--min-count", "types": "--types",
+                "data_dir": "--data-dir"}
+
+
+def _given(args: argparse.Namespace, dest: str, default: str) -> str:
+    """An option's text, or its default when it was not given (the parser's defaults are None so that
+    ``--growth`` can tell which options were given)."""
+    value = getattr(args, dest, None)
+    return default if value is None else str(value)
+
+
 def _config_from_args(args: argparse.Namespace) -> BenchConfig:
+    for dest, option in _GROWTH_ONLY.items():
+        if getattr(args, dest, None) is not None:
+            raise BenchError(f"{option} applies to --growth only")
+    reference_cap = _given(args, "reference_cap", "2GB")
     try:
-        cap = _parse_size("--reference-cap", args.reference_cap, minimum=1 << 20)
+        cap = _parse_size("--reference-cap", reference_cap, minimum=1 << 20)
     except ValueError:
-        raise BenchError(f"--reference-cap must be a size like 500MB or 2GB, got {args.reference_cap!r}") from None
+        raise BenchError(f"--reference-cap must be a size like 500MB or 2GB, got {reference_cap!r}") from None
     jobs_text = str(args.jobs).strip()
     jobs = -1 if jobs_text == "-1" else _parse_count(jobs_text, "--jobs", 1)
     tmp_dir = args.tmp_dir
     if tmp_dir is not None and not Path(tmp_dir).is_dir():
         raise BenchError(f"--tmp-dir {tmp_dir} is not a directory")
     return BenchConfig(
-        sizes=parse_sizes(args.sizes),
-        stages=_parse_names(args.stages, STAGES, "stage"),
-        backends=_parse_names(args.backends, BACKENDS, "backend"),
-        repeat=_parse_count(args.repeat, "--repeat", 1),
-        warmup=_parse_count(args.warmup, "--warmup", 0),
+        sizes=parse_sizes(_given(args, "sizes", DEFAULT_SIZES)),
+        stages=_parse_names(_given(args, "stages", ",".join(STAGES)), STAGES, "stage"),
+        backends=_parse_names(_given(args, "backends", ",".join(BACKENDS)), BACKENDS, "backend"),
+        repeat=_parse_count(_given(args, "repeat", "5"), "--repeat", 1),
+        warmup=_parse_count(_given(args, "warmup", "1"), "--warmup", 0),
         jobs=check_n_jobs(jobs),
         window=_parse_count(args.window, "--window", 1),
         reference_cap=cap,
-        time_cap=_parse_seconds(args.time_cap, "--time-cap"),
+        time_cap=_parse_seconds(_given(args, "time_cap", "30"), "--time-cap"),
         in_process=bool(args.in_process),
         seed=_parse_count(args.seed, "--seed", 0),
         tmp_dir=tmp_dir,
@@ -1055,11 +1020,14 @@ def _command(cfg: BenchConfig) -> str:
 
 
 def _check_output(path: str, what: str) -> Path:
+    """``path`` where an output file can be written (checked before anything runs)."""
     p = Path(path)
     if p.is_dir():
         raise BenchError(f"{what} {p} is a directory")
     if not p.parent.is_dir():
         raise BenchError(f"{what}: directory {p.parent} does not exist")
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise BenchError(f"{what} {p} is not writable")
     return p
 
 
