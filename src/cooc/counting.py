@@ -590,7 +590,7 @@ def parked(matrix: sp.csr_matrix, tmp_dir: str | os.PathLike[str] | None = None)
         offset = 0
         for name in names:
             a = np.ascontiguousarray(saved[name])
-            f.write(memoryview(a).cast("B"))
+            f.write(a.data)
             offset_next = offset + a.nbytes
             if a.size:
                 f.flush()
