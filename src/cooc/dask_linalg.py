@@ -16,35 +16,40 @@ The blocks cover ``0..V`` in order.
   float64 result is :func:`cooc.weighting.ppmi` of the whole matrix, cell for cell.
 - :func:`svd_blocks`: the algorithm of :func:`cooc.weighting.svd` (the same function,
   ``cooc.weighting._range_finder``, with the same random start for a seed) whose two sparse
-  products run block by block on the workers: ``A @ Y`` as each block's rows of the product (``Y``,
-  ``V x l`` float32, broadcast to the workers once per product), ``A^T @ Q`` as the sum of the
-  blocks' ``A_b^T @ Q_b`` (each block receives its own rows of ``Q``; the ``V x l`` partial products
-  are summed in a tree of ``split_every``-way sums on the workers). The tall dense ``V x l`` blocks
-  (Cholesky QR, Gram matrices, the final projection) stay in the client. ``A @ Y`` is computed row by
-  row exactly as in one process; ``A^T @ Q`` adds the same terms in another order, so the vectors
-  equal :func:`~cooc.weighting.svd`'s to float32 rounding.
+  products run block by block on the workers. Before the first product, each block's transpose is cut
+  by the same row ranges and the pieces of a range are put side by side (one exchange of the matrix
+  between the workers): ``A^T`` is then held by row blocks too, each row's cells in the order of the
+  whole matrix's transpose. A product, ``A @ Y`` or ``A^T @ Q``, broadcasts the tall ``V x l`` float32
+  operand to the workers and fetches each block's rows of the result into the client, computed by
+  the compiled kernel :func:`cooc._backend.csr_matmat` exactly as in one process: the vectors equal
+  :func:`~cooc.weighting.svd`'s of the whole matrix. The tall dense ``V x l`` blocks (Cholesky QR,
+  Gram matrices, the final projection) stay in the client.
 - :func:`vectors_on_cluster`: the recipe of :func:`cooc.weighting.vectors_from_counts` on row blocks:
   dense vectors (in the client) or L2-normalized sparse rows (blocks on the workers).
 
-Memory per worker (``nnz_b`` the non-zeros of one block, ``V`` words, ``l = dim + oversamples``
-columns of the range finder, ``s`` = ``split_every``; 4 bytes per float32, 8 per float64)::
+Memory per worker (``nnz_b`` the non-zeros of one row block, ``nnz_t`` those of the same columns,
+``h = hi - lo`` its rows, ``V`` words, ``l = dim + oversamples`` columns of the range finder, ``s`` =
+``split_every``; 4 bytes per float32 or int32, 8 per float64 or int64)::
 
-    stage               held by one task                                         bytes
-    counts block        int32 column + int64 count per non-zero                  12 nnz_b
-    column sums         the block and its V-vector of sums; a tree-sum task      12 nnz_b + 8 V; (s+1) 8 V
-    weighting           counts block, float64 copy of its counts, the kernel's   about 40 nnz_b
+    stage               held by one task                                          bytes
+    counts block        int32 column + int64 count per non-zero                   12 nnz_b
+    column sums         the block and its V-vector of sums; a tree-sum task       12 nnz_b + 8 V; (s+1) 8 V
+    weighting           counts block, a float64 copy of its counts, the kernel's  about 40 nnz_b
                         kept cells (int32 + float64), the result
-    PPMI block          int32 + float64 (sparse vectors) / int32 + float32 (SVD) 12 / 8 nnz_b
-    SVD operand         float32 block + its float32 transpose, kept for the SVD  16 nnz_b + 8 V
-    A @ Y product       Y (one copy per worker, shared by its tasks) + the rows  4 V l + 4 (hi-lo) l
-    A^T @ Q product     Q_b + the V x l partial product                          4 (hi-lo) l + 4 V l
-    A^T @ Q tree sum    s partial products and their sum                         (s+1) 4 V l
+    PPMI block          int32 + float64 (sparse vectors) / int32 + float32 (SVD)  12 / 8 nnz_b
+    SVD operands        the float32 block and the rows lo..hi of A^T, kept for    8 nnz_b + 8 nnz_t
+                        the whole SVD (on average 16 nnz_b)
+    building A^T        the block's transpose, cut into pieces, then one range's  about 24 nnz_b
+                        pieces put side by side
+    a product           the V x l operand (one copy per worker, shared by its     4 V l + 4 h l
+                        tasks) and the block's h x l rows of the result
 
-A worker thus needs about ``16 nnz_b`` per block it holds during the SVD (plus the PPMI blocks the
-caller keeps) and, per thread, ``(s+1) 4 V l`` for a tree sum (with ``s = 2``: ``12 V l``). The
-client holds about four ``V x l`` float32 copies (``Y``, a product, the Cholesky QR's result and a
-partial being fetched) and the float64 result ``8 V dim`` (twice with ``add_context``). At ``V = 1M``,
-``l = 450``: ``4 V l`` = 1.8 GB. docs/dask.md has the same table.
+A worker thus needs about ``16 nnz_b`` for each block it holds during the SVD (plus the PPMI
+blocks the caller keeps; ``ppmi_blocks(dtype=np.float32)`` makes them 8 bytes per non-zero) and
+``4 V l`` for the operand of a product. The client holds about four ``V x l`` float32 copies (the
+operand, the product, the Cholesky QR's result and its Gram temporaries) and the float64 result
+``8 V dim`` (twice with ``add_context``). At ``V = 1M``, ``l = 450``: ``4 V l`` = 1.8 GB.
+docs/dask.md has the same table.
 
 When a worker dies (most often out of memory) these functions raise :class:`cooc.dask.ClusterError`
 naming the stage (``weighting`` or ``svd``), the memory each worker had and what to change.
@@ -146,11 +151,32 @@ def _float32_block(obj: Any, lo: int, hi: int, n_words: int) -> Any:
     return (m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data.astype(np.float32))
 
 
-def _transposed(parts: tuple[np.ndarray, ...], lo: int, hi: int, n_words: int) -> tuple[np.ndarray, ...]:
-    """``A_b^T`` (``V x (hi - lo)``) as float32 CSR parts."""
+def _transposed_pieces(parts: tuple[np.ndarray, ...], lo: int, hi: int, n_words: int,
+                       bounds: tuple[int, ...]) -> tuple[tuple[np.ndarray, ...], ...]:
+    """``A_b^T`` (``V x (hi - lo)``, float32) cut into the row ranges of ``bounds``: piece ``c`` holds
+    rows ``bounds[c]..bounds[c + 1]`` (copies: no piece keeps the others alive)."""
     indptr, indices, data = parts
     t = sp.csr_matrix((data, indices, indptr), shape=(hi - lo, n_words)).T.tocsr()
-    return (t.indptr.astype(np.int64), t.indices.astype(np.int32), t.data)
+    ptr = t.indptr.astype(np.int64)
+    out = []
+    for c in range(len(bounds) - 1):
+        a, z = int(ptr[bounds[c]]), int(ptr[bounds[c + 1]])
+        out.append((ptr[bounds[c]:bounds[c + 1] + 1] - a, t.indices[a:z].astype(np.int32), t.data[a:z].copy()))
+    return tuple(out)
+
+
+def _item(pieces: tuple[Any, ...], c: int) -> Any:
+    return pieces[c]
+
+
+def _transposed_rows(lo: int, hi: int, spans: tuple[tuple[int, int], ...],
+                     *pieces: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Rows ``lo..hi`` of ``A^T`` from the pieces of every row block, in block order: each row's
+    cells in increasing order of the rows of ``A`` they come from, as in the whole matrix's
+    transpose (``a.T.tocsr()``)."""
+    mats = [sp.csr_matrix((d, i, p), shape=(hi - lo, h - l)) for (p, i, d), (l, h) in zip(pieces, spans)]
+    m = sp.hstack(mats, format="csr") if len(mats) > 1 else mats[0]
+    return (m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data.astype(np.float32, copy=False))
 
 
 def _matmat(parts: tuple[np.ndarray, ...], y: np.ndarray) -> np.ndarray:
@@ -355,7 +381,6 @@ def _gather_rows(client: Any, spans: list[tuple[int, int]], futures: list[Any], 
 def svd_blocks(
     client: Any, blocks: Sequence[RowBlock], n_words: int, dim: int, p: float = 0.5, *, seed: int = 0,
     n_iter: int = 5, oversamples: int | None = None, add_context: bool = False, n_jobs: int = -1,
-    split_every: int = DEFAULT_SPLIT_EVERY,
 ) -> np.ndarray:
     """Truncated SVD embedding ``U_k * S_k ** p`` of a square matrix held as row blocks on a Dask
     cluster: :func:`cooc.weighting.svd` with its sparse products run on the workers.
@@ -372,15 +397,13 @@ def svd_blocks(
         As in :func:`cooc.weighting.svd` (products in float32).
     n_jobs : int, default -1
         Threads of the client for the dense products with the tall blocks.
-    split_every : int, default 2
-        ``V x l`` partial products summed per reduction task: a summing task holds
-        ``split_every + 1`` of them.
 
     Returns
     -------
     float64 ndarray, shape (n_words, dim)
-        Equal to :func:`cooc.weighting.svd` of the whole matrix with the same options, to float32
-        rounding (the sums of ``A^T @ Q`` are added block by block).
+        :func:`cooc.weighting.svd` of the whole matrix with the same options: every product's row is
+        the same sum in the same order as in one process (``A^T`` is built by the same row blocks,
+        each row's cells in the order of the whole matrix's transpose).
 
     Raises
     ------
@@ -404,7 +427,6 @@ def svd_blocks(
     if not isinstance(add_context, (bool, np.bool_)):
         raise TypeError(f"add_context must be True or False, not {add_context!r}")
     jobs = check_n_jobs(n_jobs)
-    split_every = _check_split_every(split_every)
     spans = _check_spans(blocks, n)
     k = int(dim)
     if k > n:
@@ -412,10 +434,9 @@ def svd_blocks(
     l = k + (max(20, k // 2) if oversamples is None else int(oversamples))
     cluster = _Cluster.of(client)
     stage = f"svd ({k} components, {l} columns per product, {len(spans)} row block(s), V = {n})"
-    partial_bytes = 4 * n * l
-    advice = (f"each product's V x l partial takes {_gib(partial_bytes)} and a summing task holds "
-              f"{split_every + 1} of them (split_every={split_every}): lower dim or oversamples, or cut "
-              "the matrix into more row blocks")
+    advice = (f"every worker holds the V x l operand of a product ({_gib(4 * n * l)}) besides its "
+              "blocks (16 bytes per non-zero): cut the matrix into more row blocks, or lower dim or "
+              "oversamples")
     token = _token()
     with _stage(client, cluster, stage, advice):
         futures = _futures(client, blocks)
@@ -424,9 +445,21 @@ def svd_blocks(
                        seed=int(seed), n_jobs=n_jobs, add_context=bool(add_context))
         a = [client.submit(_float32_block, f, lo, hi, n, key=f"cooc-svd-a-{token}-{b}", pure=False)
              for b, (f, (lo, hi)) in enumerate(zip(futures, spans))]
-        at = [client.submit(_transposed, f, lo, hi, n, key=f"cooc-svd-at-{token}-{b}", pure=False)
-              for b, (f, (lo, hi)) in enumerate(zip(a, spans))]
-        products = _Products(client, spans, a, at, n, split_every, token)
+        # A^T by row blocks of the same ranges: each block's transpose cut by those ranges, and the
+        # pieces of a range put side by side (a one-time exchange, then no V x l partial sums)
+        cuts = (spans[0][0],) + tuple(hi for _, hi in spans)
+        pieces = [client.submit(_transposed_pieces, f, lo, hi, n, cuts, key=f"cooc-svd-cut-{token}-{b}",
+                                pure=False) for b, (f, (lo, hi)) in enumerate(zip(a, spans))]
+        at = []
+        for c, (lo, hi) in enumerate(spans):
+            mine = [client.submit(_item, pf, c, key=f"cooc-svd-piece-{token}-{b}-{c}", pure=False)
+                    for b, pf in enumerate(pieces)]
+            at.append(client.submit(_transposed_rows, lo, hi, tuple(spans), *mine,
+                                    key=f"cooc-svd-at-{token}-{c}", pure=False))
+        del mine
+        _wait(at)
+        del pieces
+        products = _Products(client, spans, a, at, n, token)
         team = _Team(jobs)
         try:
             u, s, v = _range_finder(products.apply, products.apply_t, (n, n), k, l, int(n_iter), int(seed),
@@ -438,21 +471,20 @@ def svd_blocks(
 
 
 class _Products:
-    """The two products of :func:`cooc.weighting._range_finder` over the row blocks on the workers."""
+    """The two products of :func:`cooc.weighting._range_finder` over the row blocks on the workers:
+    the tall operand broadcast to the workers, each row block's rows of the product fetched in turn."""
 
     def __init__(self, client: Any, spans: list[tuple[int, int]], a: list[Any], at: list[Any], n: int,
-                 split_every: int, token: str) -> None:
-        self.client, self.spans, self.a, self.at = client, spans, a, at
-        self.n, self.split_every, self.token = n, split_every, token
+                 token: str) -> None:
+        self.client, self.spans, self.a, self.at, self.n, self.token = client, spans, a, at, n, token
         self.count = 0
 
-    def apply(self, y: np.ndarray) -> np.ndarray:
-        """``A @ y``: ``y`` broadcast to the workers, each block's rows of the product fetched in turn."""
+    def _rows(self, blocks: list[Any], y: np.ndarray, name: str) -> np.ndarray:
         self.count += 1
         y = np.ascontiguousarray(y, dtype=np.float32)
         [yf] = self.client.scatter([y], broadcast=True, hash=False)
-        parts = [self.client.submit(_matmat, f, yf, key=f"cooc-svd-ay-{self.token}-{self.count}-{b}", pure=False)
-                 for b, f in enumerate(self.a)]
+        parts = [self.client.submit(_matmat, f, yf, key=f"cooc-svd-{name}-{self.token}-{self.count}-{b}",
+                                    pure=False) for b, f in enumerate(blocks)]
         del yf
         out = np.empty((self.n, y.shape[1]), dtype=np.float32)
         for (lo, hi), f in zip(self.spans, parts):
@@ -460,25 +492,13 @@ class _Products:
             f.release()
         return out
 
+    def apply(self, y: np.ndarray) -> np.ndarray:
+        """``A @ y``."""
+        return self._rows(self.a, y, "ay")
+
     def apply_t(self, q: np.ndarray) -> np.ndarray:
-        """``A^T @ q``: each block's rows of ``q`` sent to the worker holding the block, the ``V x l``
-        partial products summed in a tree on the workers."""
-        self.count += 1
-        client = self.client
-        holders = client.who_has(self.at)
-        pieces = []
-        for (lo, hi), f in zip(self.spans, self.at):
-            where = list(holders.get(f.key, ())) or None
-            [qf] = client.scatter([np.ascontiguousarray(q[lo:hi], dtype=np.float32)], workers=where, hash=False)
-            pieces.append(qf)
-        parts = [client.submit(_matmat, f, qf, key=f"cooc-svd-atq-{self.token}-{self.count}-{b}", pure=False)
-                 for b, (f, qf) in enumerate(zip(self.at, pieces))]
-        del pieces
-        root = _tree(client, parts, _sum_arrays, self.split_every, f"cooc-svd-sum-{self.count}", self.token)
-        del parts
-        out: np.ndarray = root.result()
-        root.release()
-        return out
+        """``A^T @ q``."""
+        return self._rows(self.at, q, "atq")
 
 
 def vectors_on_cluster(
@@ -498,13 +518,13 @@ def vectors_on_cluster(
     n_jobs : int
         Threads of the client for the SVD's dense products.
     split_every : int
-        Partial results summed per reduction task.
+        Column-sum vectors summed per reduction task (PPMI).
 
     Returns
     -------
     numpy.ndarray or list of (lo, hi, future)
-        With ``dim``: the dense vectors, float32 ``(n_words, dim)`` with unit rows (equal to
-        ``vectors_from_counts``'s to float32 rounding). Without: the L2-normalized rows of the counts
+        With ``dim``: the dense vectors, float32 ``(n_words, dim)`` with unit rows (as
+        ``vectors_from_counts`` computes them, see :func:`svd_blocks`). Without: the L2-normalized rows of the counts
         or of their PPMI, as futures of float64 CSR blocks (equal to ``vectors_from_counts``'s rows,
         cell for cell).
     """
@@ -519,7 +539,7 @@ def vectors_on_cluster(
     if dim is not None:
         d = min(int(dim), n)
         vecs = svd_blocks(client, weighted, n, d, p, seed=int(seed), add_context=bool(add_context),
-                          n_jobs=n_jobs, split_every=split_every)
+                          n_jobs=n_jobs)
         return np.ascontiguousarray(unit_rows(vecs), dtype=np.float32)
     cluster = _Cluster.of(client)
     token = _token()
