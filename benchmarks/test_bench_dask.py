@@ -165,3 +165,93 @@ def test_dask_row_blocks_peak_memory(benchmark, corpus_path, single, n_blocks):
         max_worker_peak_rss_mb=round(max(rss.values()), 1),
         worker_rss_at_start_mb=sorted(round(v, 1) for v in base.values()),
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# PPMI and SVD on the cluster (cooc.dask_linalg) against cooc.weighting in one process
+
+LINALG_N = 20_000 if SMOKE else int(os.environ.get("COOC_BENCH_DASK_LINALG_TOKENS", "2000000"))
+LINALG_VOCAB = max(2_000, LINALG_N // 50)
+LINALG_DIM = 20 if SMOKE else 300
+LINALG_WORKER_MEMORY = os.environ.get("COOC_BENCH_DASK_LINALG_WORKER_MEMORY", "1.5GB")
+
+
+@pytest.fixture(scope="module")
+def linalg_counts(tmp_path_factory):
+    """The counts of a ``LINALG_N``-token corpus (``COOC_BENCH_DASK_LINALG_TOKENS``, default 2M), in
+    this process."""
+    path = tmp_path_factory.mktemp("dask-linalg") / "zipf.txt"
+    write_zipf_text(path, LINALG_N, LINALG_VOCAB, seed=LINALG_N)
+    _backend.set_backend("cython")
+    return cooc.pretrain(cooc.LineCorpus(path), stopwords=None, min_count=2)
+
+
+@pytest.fixture(scope="module")
+def linalg_single(linalg_counts):
+    """PPMI then SVD of the whole matrix in this process (2 threads): (seconds, vectors)."""
+    from cooc.weighting import ppmi, svd
+
+    t0 = time.perf_counter()
+    vecs = svd(ppmi(linalg_counts.counts), LINALG_DIM, seed=0, n_jobs=2)
+    return time.perf_counter() - t0, vecs
+
+
+def test_dask_ppmi_svd_single_process(benchmark, linalg_counts, linalg_single):
+    from cooc.weighting import ppmi, svd
+
+    benchmark.group = f"dask-linalg-{LINALG_N // 1000}k"
+    vecs = benchmark.pedantic(lambda: svd(ppmi(linalg_counts.counts), LINALG_DIM, seed=0, n_jobs=2),
+                              rounds=1, iterations=1)
+    np.testing.assert_array_equal(vecs, linalg_single[1])
+    benchmark.extra_info.update(tokens=LINALG_N, vocab=len(linalg_counts), nnz=int(linalg_counts.counts.nnz),
+                                dim=LINALG_DIM, process_peak_rss_mb=round(_peak_rss_mb(), 1))
+
+
+@pytest.mark.parametrize("n_blocks", [2, 6])
+def test_dask_ppmi_svd_on_cluster(benchmark, linalg_counts, linalg_single, n_blocks):
+    """ppmi_blocks + svd_blocks on 2 workers of 1 thread (``memory_limit`` 1.5GB each, or
+    ``COOC_BENCH_DASK_LINALG_WORKER_MEMORY``), the count blocks scattered first (not timed); the
+    vectors checked against the single-process ones."""
+    from cooc import dask_linalg as dl
+
+    benchmark.group = f"dask-linalg-{LINALG_N // 1000}k"
+    single_s, ref = linalg_single
+    counts = linalg_counts.counts
+    n = counts.shape[0]
+    bounds = cd.block_bounds(linalg_counts.frequencies, 3, n_blocks)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       memory_limit=LINALG_WORKER_MEMORY, dashboard_address=None,
+                                       worker_dashboard_address=None)
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        client.run(_backend.set_backend, "cython")
+        blocks = [(int(lo), int(hi), client.scatter([counts[lo:hi]], hash=False)[0])
+                  for lo, hi in zip(bounds[:-1], bounds[1:])]
+        base = client.run(_peak_rss_mb)
+        times = {}
+
+        def run():
+            t0 = time.perf_counter()
+            weighted = dl.ppmi_blocks(client, blocks, n, dtype=np.float32)
+            t1 = time.perf_counter()
+            vecs = dl.svd_blocks(client, weighted, n, LINALG_DIM, seed=0, n_jobs=2)
+            times.update(ppmi=t1 - t0, svd=time.perf_counter() - t1)
+            return vecs
+
+        vecs = benchmark.pedantic(run, rounds=1, iterations=1)
+        rss = client.run(_peak_rss_mb)
+    finally:
+        client.close()
+        cluster.close()
+    assert np.abs(vecs - ref).max() < 1e-3
+    seconds = times["ppmi"] + times["svd"]
+    benchmark.extra_info.update(
+        tokens=LINALG_N, vocab=n, nnz=int(counts.nnz), dim=LINALG_DIM, workers=2, n_blocks=len(bounds) - 1,
+        worker_memory_limit=LINALG_WORKER_MEMORY,
+        ppmi_seconds=round(times["ppmi"], 3), svd_seconds=round(times["svd"], 3),
+        single_process_seconds=round(single_s, 3), ratio_to_single=round(seconds / single_s, 3),
+        max_abs_difference=float(np.abs(vecs - ref).max()),
+        peak_rss_mb_per_worker=sorted(round(v, 1) for v in rss.values()),
+        worker_rss_at_start_mb=sorted(round(v, 1) for v in base.values()),
+        client_peak_rss_mb=round(_peak_rss_mb(), 1),
+    )

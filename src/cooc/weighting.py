@@ -486,6 +486,12 @@ def svd(
         u, s, v = u[:, :k], s[:k], vt[:k].T
     else:
         u, s, v = _randomized(a, k, l, int(n_iter), seed, dtype, jobs, right=add_context)
+    return _embedding(u, s, v, p, add_context)
+
+
+def _embedding(u: np.ndarray, s: np.ndarray, v: np.ndarray | None, p: float, add_context: bool) -> np.ndarray:
+    """The vectors of :func:`svd` from its singular triplets: signs fixed, ``S ** p`` applied, and with
+    ``add_context`` the normalized context vectors added (``v`` is then not None)."""
     # deterministic signs (the same flip of a component in U and V keeps U S V^T)
     idx = np.argmax(np.abs(u), axis=0)
     signs = np.sign(u[idx, np.arange(u.shape[1])])
@@ -504,48 +510,65 @@ def _randomized(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Top ``k`` left singular vectors and values of ``a`` from an ``l``-column randomized range finder,
     and with ``right`` its right singular vectors (else None)."""
-    n, m = a.shape
-    rng = np.random.default_rng(seed)
     a = a.astype(dtype, copy=False)
     team = _Team(jobs)
     try:
         ops = team.operator(a), team.operator(a.T.tocsr() if is_sparse(a) else np.ascontiguousarray(a.T))
-        # Products 1..P alternate a, a^T, a, ..., a (P = 2 n_iter + 1). The block is orthonormalized
-        # after the first product, which measures the growth of its condition per product, then every
-        # `every` products (as many as keep the condition within _COND_BUDGET, judged at every
-        # orthonormalization), and twice after the last product.
-        y = rng.standard_normal((m, l), dtype=np.float32).astype(dtype, copy=False)
-        n_products = 2 * n_iter + 1
-        every, since = 1, 0
-        for j in range(1, n_products + 1):
-            y = ops[j % 2 == 0](y)
-            since += 1
-            if j == n_products:
-                y, cond = _cholesky_qr(y, team)
-                if math.isfinite(cond):
-                    y = _cholesky_qr(y, team)[0]
-            elif since >= every:
-                y, cond = _cholesky_qr(y, team)
-                # one product is a poor sample of the growth (the random start hides the tail): margin 2
-                growth = cond ** (1.0 / since) * (2.0 if since == 1 else 1.0)
-                every = max(1, int(math.log(_COND_BUDGET) / math.log(growth))) if growth > 1.0 else n_products
-                since = 0
-        q = y
-        # B = Q^T A (l x m); its left singular vectors come from the small Gram matrix B B^T (float64).
-        b = ops[1](q)
-        evals, evecs = np.linalg.eigh(team.gram(b, np.float64))
-        order = np.argsort(evals)[::-1][:k]
-        s = np.sqrt(np.clip(evals[order], 0.0, None))
-        if not right:
-            del b   # V x l: not needed for U
-        u = team.matmul(q, np.ascontiguousarray(evecs[:, order]))
-        del q
-        v = None
-        if right:  # B^T = A^T Q = V S U_B^T, so V = B^T U_B / S (0 where S is 0)
-            inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
-            v = team.matmul(b, np.ascontiguousarray(evecs[:, order] * inv))
+        return _range_finder(ops[0], ops[1], a.shape, k, l, n_iter, seed, dtype, team, right)
     finally:
         team.close()
+
+
+def _range_finder(
+    apply: Callable[[np.ndarray], np.ndarray], apply_t: Callable[[np.ndarray], np.ndarray],
+    shape: tuple[int, int], k: int, l: int, n_iter: int, seed: int, dtype: Any, team: _Team,
+    right: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The algorithm of :func:`_randomized` for a matrix ``a`` of ``shape`` (n, m) known only by its
+    products: ``apply(y) = a @ y`` (y of shape (m, l)) and ``apply_t(q) = a^T @ q`` (q of shape (n, l)),
+    in ``dtype``; the dense products with the tall blocks run in ``team``.
+
+    The one loop behind the single-process :func:`svd` and the block-by-block products on a Dask
+    cluster (:mod:`cooc.dask_linalg`): the same seed gives the same random start, the same
+    orthonormalizations and the same small eigenproblem.
+    """
+    n, m = shape
+    rng = np.random.default_rng(seed)
+    # Products 1..P alternate a, a^T, a, ..., a (P = 2 n_iter + 1). The block is orthonormalized
+    # after the first product, which measures the growth of its condition per product, then every
+    # `every` products (as many as keep the condition within _COND_BUDGET, judged at every
+    # orthonormalization), and twice after the last product.
+    ops = apply, apply_t
+    y = rng.standard_normal((m, l), dtype=np.float32).astype(dtype, copy=False)
+    n_products = 2 * n_iter + 1
+    every, since = 1, 0
+    for j in range(1, n_products + 1):
+        y = ops[j % 2 == 0](y)
+        since += 1
+        if j == n_products:
+            y, cond = _cholesky_qr(y, team)
+            if math.isfinite(cond):
+                y = _cholesky_qr(y, team)[0]
+        elif since >= every:
+            y, cond = _cholesky_qr(y, team)
+            # one product is a poor sample of the growth (the random start hides the tail): margin 2
+            growth = cond ** (1.0 / since) * (2.0 if since == 1 else 1.0)
+            every = max(1, int(math.log(_COND_BUDGET) / math.log(growth))) if growth > 1.0 else n_products
+            since = 0
+    q = y
+    # B = Q^T A (l x m); its left singular vectors come from the small Gram matrix B B^T (float64).
+    b = apply_t(q)
+    evals, evecs = np.linalg.eigh(team.gram(b, np.float64))
+    order = np.argsort(evals)[::-1][:k]
+    s = np.sqrt(np.clip(evals[order], 0.0, None))
+    if not right:
+        del b   # V x l: not needed for U
+    u = team.matmul(q, np.ascontiguousarray(evecs[:, order]))
+    del q, y
+    v = None
+    if right:  # B^T = A^T Q = V S U_B^T, so V = B^T U_B / S (0 where S is 0)
+        inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+        v = team.matmul(b, np.ascontiguousarray(evecs[:, order] * inv))
     if u.shape[1] < k:  # a matrix of rank < k: the block lost directions; the missing components are 0
         u = np.hstack([u, np.zeros((n, k - u.shape[1]))])
         if v is not None:
