@@ -103,8 +103,9 @@ def test_neighbors_of_many_words_keep_their_order_and_report_unknown_ones(corpus
         (["pretrain", "{corpus}", "-o", "{out}", "--add-context"], "needs --dim"),
         (["pretrain", "{corpus}", "-o", "{out}", "--weighting", "ppmi", "--cds", "2"], "cds"),
         (["pretrain", "{corpus}", "-o", "{out}", "--weighting", "tfidf"], "--weighting"),
-        (["pretrain", "{corpus}", "-o", "{out}", "--dim", "3", "--scheduler", "tcp://127.0.0.1:1"],
+        (["pretrain", "{corpus}", "-o", "{out}", "--distance", "harmonic", "--scheduler", "tcp://127.0.0.1:1"],
          "not available with a Dask cluster"),
+        (["pretrain", "{corpus}", "-o", "{out}", "--dask-workers", "2", "--add-context"], "needs --dim"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(argv, message, corpus_file, tmp_path, capsys):

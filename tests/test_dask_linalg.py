@@ -291,3 +291,29 @@ class _Killer(distributed.WorkerPlugin):
         name = key[0] if isinstance(key, tuple) else str(key)
         if finish == "executing" and self.prefix in name:
             os._exit(1)
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_dask_pretrain_weighting_options_equal_the_single_process(client, tmp_path, sharded):
+    import cooc.dask
+
+    def word(x):
+        return "w" + chr(97 + x % 26) + chr(97 + x // 26)
+
+    lines = [" ".join(word((i * 7 + j * j) % 131) for j in range(14)) for i in range(900)]
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(lines) + "\n")
+    kwargs = dict(window=3, min_count=2, weighting="ppmi", dim=12, seed=3)
+    local = cooc.pretrain(lines, **kwargs)
+    out = str(tmp_path / "model") if sharded else None
+    emb = cooc.dask.pretrain(str(path), client=client, n_blocks=3, output=out, **kwargs)
+    assert emb.index_to_key == local.index_to_key
+    assert emb.recipe == local.recipe
+    got = np.asarray(emb.vectors)
+    assert got.shape == local.vectors.shape and got.dtype == np.float32
+    assert np.abs(got - local.vectors).max() < 1e-4
+    sparse = cooc.dask.pretrain(str(path), client=client, n_blocks=3, window=3, min_count=2, weighting="ppmi",
+                                output=str(tmp_path / "sparse") if sharded else None)
+    want = cooc.pretrain(lines, window=3, min_count=2, weighting="ppmi")
+    for w in (word(1), word(5), word(77)):
+        assert sparse.most_similar(w, topn=5) == want.most_similar(w, topn=5)

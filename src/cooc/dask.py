@@ -75,7 +75,7 @@ from .corpus import (
     fspaths,
     normalize_block,
 )
-from ._validate import check_positive, check_window, parse_size
+from ._validate import check_positive, check_weighting, check_window, parse_size
 from .counting import (
     BYTES_PER_PAIR,
     TokenizedCorpus,
@@ -86,6 +86,7 @@ from .counting import (
 )
 from .embeddings import Embeddings, Recipe, load, vocabulary_digest
 from .sharded import ShardWriter, write_block
+from ._cluster import ClusterError, _Cluster, require_dask
 from .text import STOPWORDS
 from .weighting import l2_rows
 
@@ -104,31 +105,11 @@ _STREAM_BLOCK = 1 << 22
 _SPLITTABLE = ("utf-8", "utf-8-sig", "ascii", "latin-1")
 _SPLITTABLE_PREFIXES = ("iso8859-", "cp125", "mac-", "koi8-")
 
-_EXTRA = "cooc[dask]"
 #: Bytes of one non-zero of a CSR block: an int32 column index and an int64 count.
 BYTES_PER_NONZERO = 12
 
 #: CSR parts of a square matrix of counts: int64 indptr, int32 indices, int64 data.
 CSR = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-class ClusterError(RuntimeError):
-    """A run on the Dask cluster failed: a worker died (most often out of memory), or the scheduler
-    was lost. The message names the stage, the memory each worker had and what to change."""
-
-
-def require_dask() -> Any:
-    """Import ``dask.bag``, ``distributed`` and ``fsspec``, or raise an ImportError naming the extra."""
-    try:
-        import dask.bag  # noqa: F401
-        import distributed
-        import fsspec  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            f"cooc.dask needs Dask's distributed scheduler, which is not installed ({exc}); "
-            f"install the extra: pip install '{_EXTRA}'"
-        ) from exc
-    return distributed
 
 
 def counting_bytes_per_char(window: int) -> int:
@@ -600,6 +581,13 @@ def pretrain(
     storage_options: dict[str, Any] | None = None,
     n_blocks: int | None = None,
     output: str | os.PathLike[str] | None = None,
+    weighting: str = "count",
+    cds: float = 0.75,
+    shift: float | None = None,
+    dim: int | None = None,
+    p: float = 0.5,
+    seed: int = 0,
+    add_context: bool = False,
 ) -> Embeddings:
     """Count windowed co-occurrences on a Dask cluster: the same model as :func:`cooc.pretrain`.
 
@@ -652,6 +640,11 @@ def pretrain(
         ``storage_options``) instead of gathering the counts into this process: each block is written
         by the worker that summed it, so a local directory must be on storage every worker sees at the
         same path. An existing sharded model there is replaced once the new one is complete.
+    weighting, cds, shift, dim, p, seed, add_context
+        As in :func:`cooc.pretrain` (the distance weighting is always "uniform" here). PPMI is
+        weighted where each row block lives, from row and column sums; ``dim`` runs the randomized SVD
+        of :func:`cooc.weighting.svd` with its sparse products on the workers, block by block
+        (:mod:`cooc.dask_linalg`); the dense vectors come back to this process.
 
     Returns
     -------
@@ -681,6 +674,8 @@ def pretrain(
     import dask.bag as db
 
     window = check_window(window)
+    check_weighting(weighting, cds, shift, "uniform", dim, p, add_context, seed)
+    weights = Recipe.weighting_fields(weighting, cds, shift, dim, p, seed, add_context)
     min_count = check_positive("min_count", min_count)  # type: ignore[assignment]
     max_vocab_size = check_positive("max_vocab_size", max_vocab_size, allow_none=True)
     split_every = check_positive("split_every", split_every)  # type: ignore[assignment]
@@ -720,7 +715,7 @@ def pretrain(
     try:
         return _run(client, bag, reader, what, window, stop, min_count, max_vocab_size, group_chars,
                     split_every, vocab_words, budget, n_blocks, output=output,
-                    storage_options=storage_options)
+                    storage_options=storage_options, weights=weights)
     finally:
         if owned:
             client.close()
@@ -743,8 +738,13 @@ def _run(
     *,
     output: str | os.PathLike[str] | None = None,
     storage_options: dict[str, Any] | None = None,
+    weights: dict[str, Any] | None = None,
 ) -> Embeddings:
     from functools import partial
+
+    weights = weights if weights is not None else Recipe.weighting_fields("count", 0.75, None, None, 0.5, 0, False)
+    weighted = weights["weighting"] != "count" or weights["dim"] is not None
+    recipe = _recipe(stop, window, min_count, max_vocab_size, vocabulary, weights)
 
     if bag.npartitions == 0:
         raise ValueError("empty corpus: the bag has no partitions")
@@ -786,10 +786,16 @@ def _run(
             roots, labels = _block_sums(bag, reader, index_f, window, group_chars, bounds, split_every, token)
             cluster.labels.update(labels)
             futures = client.compute(roots)
+            vectors: Any = None
+            if weighted:
+                from .dask_linalg import vectors_on_cluster
+
+                vectors = vectors_on_cluster(
+                    client, [(int(bounds[b]), int(bounds[b + 1]), f) for b, f in enumerate(futures)], n,
+                    **recipe.weighting_options())
             if output is not None:
-                recipe = _recipe(stop, window, min_count, max_vocab_size, vocabulary)
                 return _write_sharded(client, cluster, futures, bounds, output, storage_options, words,
-                                      frequencies, window, stop, recipe)
+                                      frequencies, window, stop, recipe, vectors)
             sizes = client.gather([client.submit(_nnz, f, pure=False) for f in futures])
         # the blocks one at a time into the final arrays: the client holds the matrix once
         total = int(sum(sizes))
@@ -819,49 +825,66 @@ def _run(
     logger.info("cooc.dask: %d non-zeros counted in %.2f s", data.size, time.perf_counter() - t1)
 
     counts = sp.csr_matrix((data, indices, indptr), shape=(n, n))
-    vectors = l2_rows(indptr, indices, data, n)
-    recipe = _recipe(stop, window, min_count, max_vocab_size, vocabulary)
+    if vectors is None:
+        vectors = l2_rows(indptr, indices, data, n)
+    elif not isinstance(vectors, np.ndarray):   # sparse rows of the PPMI, block by block
+        vectors = sp.vstack([f.result() for _, _, f in vectors], format="csr")
     return Embeddings(words, vectors, counts, stopwords=stop, frequencies=frequencies, window=window,
                       recipe=recipe)
 
 
 def _recipe(stop: frozenset[str] | None, window: int, min_count: int, max_vocab_size: int | None,
-            vocabulary: frozenset[str] | None) -> Recipe:
+            vocabulary: frozenset[str] | None, weights: dict[str, Any]) -> Recipe:
     return Recipe(
         tokenizer="builtin", lowercase=True, stopwords=None if stop is None else tuple(sorted(stop)),
         window=window, distance="uniform", min_count=min_count, max_vocab_size=max_vocab_size,
-        vocabulary=None if vocabulary is None else vocabulary_digest(vocabulary), pruned=False,
-        **Recipe.weighting_fields("count", 0.75, None, None, 0.5, 0, False),
+        vocabulary=None if vocabulary is None else vocabulary_digest(vocabulary), pruned=False, **weights,
     )
 
 
+def _write_vector_block(block: Any, where: str, b: int, lo: int, hi: int,
+                        storage_options: dict[str, Any] | None) -> dict[str, Any]:
+    """On a worker: one block of sparse (PPMI) vectors written with a structure of its own."""
+    return write_block(where, "vectors", b, lo, hi, block, storage_options=storage_options)
+
+
 def _write_summed_block(block: Block, where: str, b: int, lo: int, hi: int, n: int,
-                        storage_options: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """On a worker: one summed row block written as counts and L2-normalized vectors; the records."""
+                        storage_options: dict[str, Any] | None, with_vectors: bool = True) -> list[dict[str, Any]]:
+    """On a worker: one summed row block written as counts and (``with_vectors``) their L2-normalized
+    rows; the records."""
     got_b, (indptr, indices, data) = block
     if got_b != b:
         raise RuntimeError(f"cooc.dask: row block {b} came back as block {got_b}")
     counts = sp.csr_matrix((data, indices, indptr), shape=(hi - lo, n))
-    vectors = sp.csr_matrix((_backend.normalize_rows_l2(indptr, data), indices, indptr), shape=(hi - lo, n))
-    return [write_block(where, "counts", b, lo, hi, counts, storage_options=storage_options),
-            write_block(where, "vectors", b, lo, hi, vectors, storage_options=storage_options,
-                        shares_counts=True)]
+    records = [write_block(where, "counts", b, lo, hi, counts, storage_options=storage_options)]
+    if with_vectors:
+        vectors = sp.csr_matrix((_backend.normalize_rows_l2(indptr, data), indices, indptr), shape=(hi - lo, n))
+        records.append(write_block(where, "vectors", b, lo, hi, vectors, storage_options=storage_options,
+                                   shares_counts=True))
+    return records
 
 
 def _write_sharded(
     client: Any, cluster: _Cluster, futures: list[Any], bounds: np.ndarray, output: str | os.PathLike[str],
     storage_options: dict[str, Any] | None, words: list[str], frequencies: Any, window: int,
-    stop: frozenset[str] | None, recipe: Recipe,
+    stop: frozenset[str] | None, recipe: Recipe, vectors: Any = None,
 ) -> Embeddings:
-    """Each summed block written by a worker; the metadata by the client, last; the model loaded."""
+    """Each summed block written by a worker; the metadata by the client, last; the model loaded.
+    ``vectors``: None (the count weighting, written beside each block), dense vectors (written by the
+    client) or ``(lo, hi, future)`` blocks of sparse vectors (written by the workers)."""
     n, n_blocks = len(words), len(bounds) - 1
     with ShardWriter(output, n, storage_options=storage_options) as writer:
         with cluster.stage(f"writing {n_blocks} row block(s) to {output}"):
             written = [client.submit(_write_summed_block, f, writer.where, b, int(bounds[b]), int(bounds[b + 1]),
-                                     n, storage_options, pure=False) for b, f in enumerate(futures)]
-            records = [r for pair in client.gather(written) for r in pair]
+                                     n, storage_options, vectors is None, pure=False) for b, f in enumerate(futures)]
+            if vectors is not None and not isinstance(vectors, np.ndarray):
+                written += [client.submit(_write_vector_block, f, writer.where, b, lo, hi, storage_options, pure=False)
+                            for b, (lo, hi, f) in enumerate(vectors)]
+            records = [r for got in client.gather(written) for r in (got if isinstance(got, list) else [got])]
             for f in (*written, *futures):
                 f.release()
+        if isinstance(vectors, np.ndarray):
+            writer.write_dense(vectors)
         path = writer.commit(records, words, frequencies, window=window, stopwords=stop,
                              recipe=recipe.to_dict())
     return load(path, storage_options=storage_options)
@@ -899,101 +922,3 @@ def _block_sums(
     return roots, labels
 
 
-def _gib(n: float) -> str:
-    return f"{n / (1 << 30):.2f} GiB"
-
-
-class _Cluster:
-    """What the client knows of the cluster at the start of a run (for the number of blocks and the
-    error messages, which must not depend on a scheduler that may be gone)."""
-
-    def __init__(self, address: str, workers: list[tuple[int, int]]) -> None:
-        self.address = address
-        self.workers = workers  # (memory_limit in bytes, 0 = none; threads) per worker
-        self.labels: dict[str, str] = {}
-
-    @classmethod
-    def of(cls, client: Any) -> _Cluster:
-        try:
-            info = client.scheduler_info(n_workers=-1)
-        except TypeError:  # older distributed: every worker is listed
-            info = client.scheduler_info()
-        workers = [(int(w.get("memory_limit") or 0), int(w.get("nthreads") or 1))
-                   for w in info.get("workers", {}).values()]
-        return cls(str(info.get("address", "")), workers)
-
-    @property
-    def n_workers(self) -> int:
-        return len(self.workers)
-
-    @property
-    def per_thread(self) -> int | None:
-        """The smallest worker memory limit per thread, or None if no worker has a limit."""
-        limits = [m // max(t, 1) for m, t in self.workers if m > 0]
-        return min(limits) if limits else None
-
-    def memory(self) -> str:
-        """E.g. ``"2 worker(s), memory limit 1.00 GiB each, 1 thread(s) each"``."""
-        if not self.workers:
-            return "no workers"
-        lo, hi = min(m for m, _ in self.workers), max(m for m, _ in self.workers)
-        limit = ("no memory limit" if hi == 0 else f"memory limit {_gib(lo)} each" if lo == hi
-                 else f"memory limits {_gib(lo)} to {_gib(hi)}")
-        threads = max(t for _, t in self.workers)
-        return f"{self.n_workers} worker(s), {limit}, up to {threads} thread(s) each"
-
-    def failure(self, exc: BaseException, stage: str) -> BaseException | None:
-        """The cooc exception for a cluster failure during ``stage``, or None to let ``exc`` through."""
-        import concurrent.futures
-
-        import distributed
-        from distributed.comm.core import CommClosedError
-
-        if isinstance(exc, distributed.KilledWorker):
-            key = exc.task[0] if isinstance(exc.task, tuple) else str(exc.task)
-            where = self.labels.get(str(key), stage)
-            more_blocks = "cut the counts into more row blocks (a lower memory_limit=, or a larger n_blocks=)"
-            smaller = "count smaller pieces (a lower memory_limit= or partition_size=)"
-            if where.startswith("summing"):
-                advice = more_blocks
-            elif where.startswith("counting partition"):
-                advice = smaller
-            else:  # a task of no named stage (Dask gives up on every task the dead worker held)
-                advice = f"{smaller}, {more_blocks}"
-            return ClusterError(
-                f"{where} failed: a worker holding it died {exc.allowed_failures + 1} time(s), Dask's "
-                f"limit (most often out of memory; {self.memory()}); {advice}, give each worker "
-                "more memory, or add workers"
-            )
-        if isinstance(exc, (CommClosedError, concurrent.futures.CancelledError)):
-            return ClusterError(
-                f"{stage} failed: lost the connection to the Dask scheduler {self.address} "
-                f"({type(exc).__name__}: {exc}); check that the scheduler is running and reachable, "
-                "then run again"
-            )
-        if isinstance(exc, TimeoutError):
-            return ClusterError(
-                f"{stage} failed: timed out ({exc}); the Dask scheduler {self.address} or the "
-                "storage the workers read did not answer"
-            )
-        if isinstance(exc, OSError) and not isinstance(exc, ClusterError):
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            if exc.errno is None:
-                return OSError(f"{stage}: {reason}")
-            return OSError(exc.errno, f"{stage}: {reason}", exc.filename)
-        return None
-
-    def stage(self, stage: str) -> Any:
-        from contextlib import contextmanager
-
-        @contextmanager
-        def guard() -> Iterator[None]:
-            try:
-                yield
-            except Exception as exc:
-                mapped = self.failure(exc, stage)
-                if mapped is None:
-                    raise
-                raise mapped from exc
-
-        return guard()

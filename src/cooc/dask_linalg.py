@@ -70,7 +70,7 @@ import scipy.sparse as sp
 from . import _backend
 from ._parallel import check_n_jobs
 from ._validate import MAX_P, check_positive, check_real, check_weighting, is_sparse
-from .dask import ClusterError, _Cluster, require_dask
+from ._cluster import ClusterError, _Cluster, _gib, require_dask
 from .weighting import _embedding, _range_finder, _Team, svd, unit_rows
 
 __all__ = ["ppmi_blocks", "svd_blocks", "vectors_on_cluster"]
@@ -249,7 +249,7 @@ def _tree(client: Any, parts: list[Any], fn: Callable[..., Any], split_every: in
 @contextmanager
 def _stage(client: Any, cluster: _Cluster, stage: str, advice: str) -> Iterator[None]:
     """Cluster failures during ``stage`` as :class:`cooc.dask.ClusterError` (a dead worker: with the
-    workers' memory and ``advice``; the other failures as :meth:`cooc.dask._Cluster.failure` says)."""
+    workers' memory and ``advice``; the other failures as :meth:`cooc._cluster._Cluster.failure` says)."""
     import distributed
     from distributed.comm.core import CommClosedError
 
@@ -290,10 +290,6 @@ def _check_split_every(split_every: Any) -> int:
     if s < 2:
         raise ValueError(f"split_every must be at least 2, got {s}")
     return int(s)
-
-
-def _gib(n: float) -> str:
-    return f"{n / (1 << 30):.2f} GiB"
 
 
 def ppmi_blocks(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import sys
@@ -113,11 +112,11 @@ def _check_options(args: argparse.Namespace, weighting: dict[str, Any]) -> None:
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     weighting = {k: getattr(args, k) for k in _WEIGHTING}
     if args.scheduler is not None or args.dask_workers is not None:
-        defaults = inspect.signature(pretrain).parameters
-        changed = [f"--{k.replace('_', '-')}" for k, v in weighting.items() if v != defaults[k].default]
-        if changed:
-            raise CliError(f"{', '.join(changed)}: not available with a Dask cluster, which counts raw "
-                           "co-occurrences (reweight a saved model's counts with Embeddings.reweight)")
+        if args.distance != "uniform":
+            raise CliError(f"--distance {args.distance}: not available with a Dask cluster, which counts "
+                           "uniform windows")
+        with options_checked(OPTIONS):
+            check_weighting(**weighting)
         return pretrain_on_dask(args)
 
     _check_options(args, weighting)
@@ -194,6 +193,7 @@ def pretrain_on_dask(args: argparse.Namespace) -> int:
             memory_limit=args.memory_limit, stopwords=stopwords, encoding=args.encoding,
             errors=args.errors, client=client, n_blocks=getattr(args, "shards", None),
             output=out if getattr(args, "shards", None) is not None else None,
+            **{k: getattr(args, k) for k in _WEIGHTING if k != "distance"},
         )
     except cooc_dask.ClusterError as exc:
         raise CliError(str(exc)) from None
