@@ -189,8 +189,6 @@ def _valid_inputs():
         "ppmi_csr": (indptr, indices, data, np.array([3.0, 3.0, 1.0]), np.array([0.2, 0.3, 0.5]), 0.0),
         "csr_matmat": (indptr, indices, data.astype(np.float32), np.ones((3, 2), dtype=np.float32),
                        np.zeros((3, 2), dtype=np.float32)),
-        "csr_matmat_t": (indptr, indices, data.astype(np.float32), np.ones((3, 2), dtype=np.float32),
-                         np.zeros((3, 2), dtype=np.float32), 0, 2),
         "remap_ids": (ids, offsets, np.array([1, -1, 0], dtype=np.int32)),
         # the transpose of the 3 x 3 matrix (indptr, indices, data) is itself here: rows 0 and 2 ...
         "topk_cosine_sparse_many": (np.array([0, 1, 2, 3], dtype=np.int64), np.array([0, 1, 0], dtype=np.int32),

@@ -331,62 +331,6 @@ def test_csr_matmat_validation_is_the_same_on_both_backends(across_backends, cha
     assert got_kind is kind and match in msg
 
 
-def test_csr_matmat_t_twins_are_bit_identical(compiled_kernels):
-    ptr, ind, data, x = _matmat_args(seed=2)
-    y = np.random.default_rng(3).standard_normal((60, 13)).astype(np.float32)   # one row per row of A
-    py = _kernels_py.csr_matmat_t(ptr, ind, data, y, np.full((45, 13), np.nan, dtype=np.float32), 0, 13)
-    assert py.dtype == np.float32 and py.shape == (45, 13) and np.isfinite(py).all()
-    c = compiled_kernels.csr_matmat_t(ptr, ind, data, y, np.full((45, 13), np.nan, dtype=np.float32), 0, 13)
-    assert c.dtype == np.float32 and c.tobytes() == py.tobytes()
-    # a range of columns is computed alone, the others are left as they were
-    part = compiled_kernels.csr_matmat_t(ptr, ind, data, y, np.full((45, 13), 7.0, dtype=np.float32), 4, 9)
-    assert part[:, 4:9].tobytes() == py[:, 4:9].copy().tobytes() and np.all(part[:, :4] == 7.0)
-    previous = _backend.BACKEND
-    try:
-        for name in ("python", "cython"):
-            _backend.set_backend(name)
-            for threads in (1, 2, 5):   # columns cut into ranges, run on threads
-                c = _backend.csr_matmat_t(ptr, ind, data, y, 45, threads)
-                assert c.dtype == np.float32 and c.tobytes() == py.tobytes()
-    finally:
-        _backend.set_backend(previous)
-
-
-def test_csr_matmat_t_is_the_transposed_product(backend):
-    ptr, ind, data, _ = _matmat_args(seed=4)
-    y = np.random.default_rng(5).standard_normal((60, 7)).astype(np.float32)
-    a = sp.csr_matrix((data.astype(np.float64), ind, ptr), shape=(60, 45))
-    got = _backend.csr_matmat_t(ptr, ind, data, y, 45, n_threads=2)
-    np.testing.assert_allclose(got, a.T @ y.astype(np.float64), rtol=1e-5, atol=1e-5)
-    wide = _backend.csr_matmat_t(ptr, ind, data, y, 50)   # columns no cell reaches are zero
-    assert wide.shape == (50, 7) and not np.any(wide[45:])
-    empty = _backend.csr_matmat_t(np.zeros(4, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32),
-                                  np.ones((3, 2), dtype=np.float32), 5)
-    assert empty.shape == (5, 2) and not np.any(empty)
-
-
-@pytest.mark.parametrize(
-    "change,kind,match",
-    [
-        ({"indices": np.array([0, 45], dtype=np.int32)}, ValueError, "indices"),
-        ({"data": np.ones(2, dtype=np.float64)}, TypeError, "float32"),
-        ({"x": np.ones((2, 2))}, TypeError, "float32"),
-        ({"x": np.ones((3, 2), dtype=np.float32)}, ValueError, "one row per row"),
-        ({"n_cols": -1}, ValueError, "n_cols"),
-        ({"n_threads": 0}, ValueError, "n_threads"),
-    ],
-)
-def test_csr_matmat_t_validation_is_the_same_on_both_backends(across_backends, change, kind, match):
-    args = {"indptr": np.array([0, 1, 2]), "indices": np.array([0, 44], dtype=np.int32),
-            "data": np.ones(2, dtype=np.float32), "x": np.ones((2, 2), dtype=np.float32), "n_cols": 45,
-            "n_threads": 1}
-    args.update(change)
-    res = across_backends(_backend.csr_matmat_t, **args)
-    assert len(set(res.values())) == 1
-    (got_kind, msg), = set(res.values())
-    assert got_kind is kind and match in msg
-
-
 # -- pretrain ----------------------------------------------------------------------------------
 
 CORPUS = [

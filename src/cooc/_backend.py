@@ -39,7 +39,6 @@ __all__ = [
     "cosine_dense",
     "csr_add",
     "csr_matmat",
-    "csr_matmat_t",
     "new_word_table",
     "normalize_rows_l2",
     "ppmi_csr",
@@ -344,34 +343,6 @@ def csr_matmat(indptr: Any, indices: Any, data: Any, x: Any, n_threads: int = 1)
     # ranges of about equal work: stored cells plus a row's own cost
     work = ptr + np.arange(n_rows + 1, dtype=np.int64) if n_threads > 1 else None
     _parallel.map_ranges(lambda lo, hi: kernel(ptr[lo:hi + 1], ind, vals, xa, out[lo:hi]), n_rows, n_threads, work)
-    return out
-
-
-def csr_matmat_t(indptr: Any, indices: Any, data: Any, x: Any, n_cols: int, n_threads: int = 1) -> np.ndarray:
-    """Product of the transpose of a CSR matrix of float32 (``n_cols`` columns) and a dense row-major
-    float32 matrix: ``A^T @ x``, float32 ``(n_cols, n_vecs)``, without forming ``A^T`` (no second copy
-    of the matrix), rounded exactly as the kernel :func:`cooc._pure.linalg.csr_matmat_t` says; the
-    columns of ``x`` are cut into ``n_threads`` ranges, multiplied in parallel (the result does not
-    depend on it)."""
-    xa = np.asarray(x)
-    if xa.ndim != 2:
-        raise ValueError(f"x must be two-dimensional, got shape {xa.shape}")
-    if xa.dtype != np.float32:
-        raise TypeError(f"x must hold float32, got dtype {xa.dtype}")
-    n_cols = _check_int("n_cols", n_cols, 0)
-    ptr, ind, vals = _check_csr(indptr, indices, data, n_cols)
-    if ptr.size - 1 != xa.shape[0]:
-        raise ValueError(f"x must have one row per row of the matrix ({ptr.size - 1}), got {xa.shape[0]}")
-    if vals.ndim != 1 or vals.size != ind.size:
-        raise ValueError("data and indices must have the same length")
-    if vals.dtype != np.float32:
-        raise TypeError(f"data must hold float32, got dtype {vals.dtype}")
-    n_threads = _check_int("n_threads", n_threads, 1)
-    vals = np.ascontiguousarray(vals)
-    xa = np.ascontiguousarray(xa)
-    out = np.empty((n_cols, xa.shape[1]), dtype=np.float32)
-    kernel = _impl.csr_matmat_t
-    _parallel.map_ranges(lambda lo, hi: kernel(ptr, ind, vals, xa, out, lo, hi), xa.shape[1], n_threads)
     return out
 
 

@@ -11,7 +11,7 @@ cimport cython
 from libc.math cimport sqrt, log
 from libc.stdint cimport int32_t, int64_t
 
-__all__ = ["normalize_rows_l2", "row_norms", "cosine_dense", "ppmi_csr", "csr_matmat", "csr_matmat_t"]
+__all__ = ["normalize_rows_l2", "row_norms", "cosine_dense", "ppmi_csr", "csr_matmat"]
 
 
 ctypedef fused count_t:
@@ -218,30 +218,7 @@ cdef extern from *:
             }
         }
     }
-    /* Columns [lo, hi) of A^T @ x: every stored cell (r, c, v) of A, row by row, adds v * x[r] to
-       out[c], one float32 multiply and one add per element (the order the pure-Python twin follows). */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
-    __attribute__((target_clones("avx2", "default")))
-    #endif
-    static void cooc_csr_matmat_t_cols(const int64_t *ptr, const int32_t *ind, const float *val,
-                                       const float *x, float *out, int64_t n_rows, int64_t n_cols,
-                                       int64_t l, int64_t lo, int64_t hi) {
-        for (int64_t c = 0; c < n_cols; c++)
-            memset(out + c * l + lo, 0, (size_t)(hi - lo) * sizeof(float));
-        for (int64_t r = 0; r < n_rows; r++) {
-            const float *xr = x + r * l;
-            for (int64_t j = ptr[r]; j < ptr[r + 1]; j++) {
-                const float v = val[j];
-                float *o = out + (int64_t)ind[j] * l;
-                for (int64_t k = lo; k < hi; k++)
-                    o[k] += v * xr[k];
-            }
-        }
-    }
     """
-    void cooc_csr_matmat_t_cols(const int64_t* ptr, const int32_t* ind, const float* val, const float* x,
-                                float* out, int64_t n_rows, int64_t n_cols, int64_t l, int64_t lo,
-                                int64_t hi) nogil
     void cooc_csr_matmat_rows(const int64_t* ptr, const int32_t* ind, const float* val, const float* x,
                               float* out, int64_t n_rows, int64_t l) nogil
 
@@ -292,54 +269,4 @@ def csr_matmat(indptr, indices, data, x, out):
         px = &xv[0, 0]
     with nogil:
         cooc_csr_matmat_rows(&ptr[0], pi, pv, px, &ov[0, 0], n_rows, l)
-    return out
-
-
-def csr_matmat_t(indptr, indices, data, x, out, lo, hi):
-    """Columns ``lo:hi`` of the product of the transpose of a CSR matrix of float32 and a dense
-    row-major float32 matrix: ``(A^T @ x)[:, lo:hi]``, without forming ``A^T``.
-
-    Columns ``lo:hi`` of ``out`` start at zero; then every stored cell ``(r, c, v)`` of ``A``, row by
-    row and in its row's order, adds ``v * x[r, k]`` to ``out[c, k]`` for ``lo <= k < hi``: one float32
-    multiply and one float32 add per element, so both backends give bit-identical floats, and the
-    columns of ``out`` do not depend on how ``[0, n_vecs)`` is cut into ranges.
-
-    Parameters
-    ----------
-    indptr : int64 array, shape (n_rows + 1,)
-    indices : int32 array, shape (nnz,)
-        Column indices of ``A``, each in ``[0, out.shape[0])``.
-    data : float32 array, shape (nnz,)
-    x : float32 C-contiguous array, shape (n_rows, n_vecs)
-    out : float32 C-contiguous array, shape (n_cols, n_vecs)
-        Columns ``lo:hi`` receive the product (the other columns are left alone).
-    lo, hi : int
-        The range of columns of ``x`` and ``out``, ``0 <= lo <= hi <= n_vecs``.
-
-    Returns
-    -------
-    float32 array, shape (n_cols, n_vecs)
-        ``out``.
-    """
-    cdef const int64_t[::1] ptr = indptr
-    cdef const int32_t[::1] ind = indices
-    cdef const float[::1] val = data
-    cdef const float[:, ::1] xv = x
-    cdef float[:, ::1] ov = out
-    cdef Py_ssize_t n_rows = ptr.shape[0] - 1, n_cols = ov.shape[0], l = ov.shape[1], nnz = ind.shape[0]
-    cdef int64_t a = lo, b = hi
-    cdef float dummy_x = 0.0
-    cdef int32_t dummy_i = 0
-    cdef const int32_t* pi = &dummy_i
-    cdef const float* pv = &dummy_x
-    cdef const float* px = &dummy_x
-    if n_cols <= 0 or b <= a:
-        return out
-    if nnz > 0:
-        pi = &ind[0]
-        pv = &val[0]
-    if xv.shape[0] > 0:
-        px = &xv[0, 0]
-    with nogil:
-        cooc_csr_matmat_t_cols(&ptr[0], pi, pv, px, &ov[0, 0], n_rows, n_cols, l, a, b)
     return out

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["normalize_rows_l2", "row_norms", "cosine_dense", "ppmi_csr", "csr_matmat", "csr_matmat_t"]
+__all__ = ["normalize_rows_l2", "row_norms", "cosine_dense", "ppmi_csr", "csr_matmat"]
 
 
 
@@ -191,41 +191,4 @@ def csr_matmat(indptr, indices, data, x, out):
         rows = np.flatnonzero(left > i)
         j = indptr[rows] + 4 * groups[rows] + i
         out[rows] += data[j][:, None] * x[indices[j]]
-    return out
-
-
-def csr_matmat_t(indptr, indices, data, x, out, lo, hi):
-    """Columns ``lo:hi`` of the product of the transpose of a CSR matrix of float32 and a dense
-    row-major float32 matrix: ``(A^T @ x)[:, lo:hi]``, without forming ``A^T``.
-
-    Columns ``lo:hi`` of ``out`` start at zero; then every stored cell ``(r, c, v)`` of ``A``, row by
-    row and in its row's order, adds ``v * x[r, k]`` to ``out[c, k]`` for ``lo <= k < hi``: one float32
-    multiply and one float32 add per element, so both backends give bit-identical floats, and the
-    columns of ``out`` do not depend on how ``[0, n_vecs)`` is cut into ranges.
-
-    Parameters
-    ----------
-    indptr : int64 array, shape (n_rows + 1,)
-    indices : int32 array, shape (nnz,)
-        Column indices of ``A``, each in ``[0, out.shape[0])``.
-    data : float32 array, shape (nnz,)
-    x : float32 C-contiguous array, shape (n_rows, n_vecs)
-    out : float32 C-contiguous array, shape (n_cols, n_vecs)
-        Columns ``lo:hi`` receive the product (the other columns are left alone).
-    lo, hi : int
-        The range of columns of ``x`` and ``out``, ``0 <= lo <= hi <= n_vecs``.
-
-    Returns
-    -------
-    float32 array, shape (n_cols, n_vecs)
-        ``out``.
-    """
-    out[:, lo:hi] = 0.0
-    if hi <= lo:
-        return out
-    indptr = np.asarray(indptr, dtype=np.int64)
-    for r in range(indptr.size - 1):
-        s, e = int(indptr[r]), int(indptr[r + 1])
-        if e > s:  # a row's columns are distinct: one fancy-indexed add per row keeps the order
-            out[indices[s:e], lo:hi] += data[s:e, None] * x[r, lo:hi]
     return out
