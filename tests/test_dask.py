@@ -336,6 +336,7 @@ def test_cli_handler_against_a_scheduler(client, corpus, tmp_path, capsys):
         corpus=[str(p) for p in corpus], output=str(tmp_path / "model.npz"), window=3, min_count=2,
         max_vocab=None, memory_limit=None, jobs=1, no_stopwords=False, encoding="utf-8",
         errors="strict", quiet=True, scheduler=client.scheduler.address, dask_workers=None,
+        weighting="count", cds=0.75, shift=None, distance="uniform", dim=None, p=0.5, seed=0, add_context=False,
     )
     assert pretrain_on_dask(args) == 0
     assert "tokens/s" in capsys.readouterr().err

@@ -53,7 +53,7 @@ import codecs
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -786,16 +786,16 @@ def _run(
             roots, labels = _block_sums(bag, reader, index_f, window, group_chars, bounds, split_every, token)
             cluster.labels.update(labels)
             futures = client.compute(roots)
-            vectors: Any = None
-            if weighted:
+            blocks = [(int(bounds[b]), int(bounds[b + 1]), f) for b, f in enumerate(futures)]
+
+            def weigh(release: bool) -> Any:
                 from .dask_linalg import vectors_on_cluster
 
-                vectors = vectors_on_cluster(
-                    client, [(int(bounds[b]), int(bounds[b + 1]), f) for b, f in enumerate(futures)], n,
-                    **recipe.weighting_options())
+                return vectors_on_cluster(client, blocks, n, **recipe.weighting_options(), release_counts=release)
             if output is not None:
                 return _write_sharded(client, cluster, futures, bounds, output, storage_options, words,
-                                      frequencies, window, stop, recipe, vectors)
+                                      frequencies, window, stop, recipe, weigh if weighted else None)
+            vectors = weigh(False) if weighted else None
             sizes = client.gather([client.submit(_nnz, f, pure=False) for f in futures])
         # the blocks one at a time into the final arrays: the client holds the matrix once
         total = int(sum(sizes))
@@ -867,21 +867,30 @@ def _write_summed_block(block: Block, where: str, b: int, lo: int, hi: int, n: i
 def _write_sharded(
     client: Any, cluster: _Cluster, futures: list[Any], bounds: np.ndarray, output: str | os.PathLike[str],
     storage_options: dict[str, Any] | None, words: list[str], frequencies: Any, window: int,
-    stop: frozenset[str] | None, recipe: Recipe, vectors: Any = None,
+    stop: frozenset[str] | None, recipe: Recipe, weigh: Callable[[bool], Any] | None = None,
 ) -> Embeddings:
     """Each summed block written by a worker; the metadata by the client, last; the model loaded.
-    ``vectors``: None (the count weighting, written beside each block), dense vectors (written by the
-    client) or ``(lo, hi, future)`` blocks of sparse vectors (written by the workers)."""
+    Without ``weigh``, each block's L2-normalized rows are written beside it (the count weighting).
+    With it, the counts are written first, then ``weigh(True)`` weights them on the cluster (and
+    releases them once their PPMI is computed): dense vectors are written by the client, blocks of
+    sparse vectors by the workers."""
     n, n_blocks = len(words), len(bounds) - 1
     with ShardWriter(output, n, storage_options=storage_options) as writer:
         with cluster.stage(f"writing {n_blocks} row block(s) to {output}"):
             written = [client.submit(_write_summed_block, f, writer.where, b, int(bounds[b]), int(bounds[b + 1]),
-                                     n, storage_options, vectors is None, pure=False) for b, f in enumerate(futures)]
+                                     n, storage_options, weigh is None, pure=False) for b, f in enumerate(futures)]
+            records = [r for got in client.gather(written) for r in got]
+            for f in written:
+                f.release()
+        vectors = weigh(True) if weigh is not None else None
+        with cluster.stage(f"writing {n_blocks} row block(s) to {output}"):
             if vectors is not None and not isinstance(vectors, np.ndarray):
-                written += [client.submit(_write_vector_block, f, writer.where, b, lo, hi, storage_options, pure=False)
-                            for b, (lo, hi, f) in enumerate(vectors)]
-            records = [r for got in client.gather(written) for r in (got if isinstance(got, list) else [got])]
-            for f in (*written, *futures):
+                written = [client.submit(_write_vector_block, f, writer.where, b, lo, hi, storage_options, pure=False)
+                           for b, (lo, hi, f) in enumerate(vectors)]
+                records += client.gather(written)
+                for f in (*written, *(f for _, _, f in vectors)):
+                    f.release()
+            for f in futures:
                 f.release()
         if isinstance(vectors, np.ndarray):
             writer.write_dense(vectors)

@@ -376,7 +376,7 @@ def _gather_rows(client: Any, spans: list[tuple[int, int]], futures: list[Any], 
 
 def svd_blocks(
     client: Any, blocks: Sequence[RowBlock], n_words: int, dim: int, p: float = 0.5, *, seed: int = 0,
-    n_iter: int = 5, oversamples: int | None = None, add_context: bool = False, n_jobs: int = -1,
+    n_iter: int = 2, oversamples: int | None = None, add_context: bool = False, n_jobs: int = -1,
 ) -> np.ndarray:
     """Truncated SVD embedding ``U_k * S_k ** p`` of a square matrix held as row blocks on a Dask
     cluster: :func:`cooc.weighting.svd` with its sparse products run on the workers.
@@ -501,6 +501,7 @@ def vectors_on_cluster(
     client: Any, blocks: Sequence[RowBlock], n_words: int, weighting: str = "count", *, cds: float = 0.75,
     shift: float | None = None, dim: int | None = None, p: float = 0.5, seed: int = 0,
     add_context: bool = False, n_jobs: int = -1, split_every: int = DEFAULT_SPLIT_EVERY,
+    release_counts: bool = False,
 ) -> np.ndarray | list[RowBlock]:
     """A model's vectors from its integer counts held as row blocks on a Dask cluster: the recipe of
     :func:`cooc.weighting.vectors_from_counts` (and :func:`cooc.pretrain`'s weighting options).
@@ -515,6 +516,9 @@ def vectors_on_cluster(
         Threads of the client for the SVD's dense products.
     split_every : int
         Column-sum vectors summed per reduction task (PPMI).
+    release_counts : bool, default False
+        Release the futures of ``blocks`` as soon as their PPMI is computed (the caller has written
+        them out): the workers then hold the PPMI blocks during the SVD, not the counts too.
 
     Returns
     -------
@@ -532,6 +536,10 @@ def vectors_on_cluster(
         k = shift if shift is not None else (5.0 if weighting == "sppmi" else 1.0)
         weighted = ppmi_blocks(client, blocks, n, cds, k, dtype=np.float32 if dim is not None else np.float64,
                                split_every=split_every)
+        if release_counts:
+            for _, _, f in blocks:
+                if hasattr(f, "release"):
+                    f.release()
     if dim is not None:
         d = min(int(dim), n)
         vecs = svd_blocks(client, weighted, n, d, p, seed=int(seed), add_context=bool(add_context),
