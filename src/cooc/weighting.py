@@ -563,7 +563,8 @@ def _range_finder(
     s = np.sqrt(np.clip(evals[order], 0.0, None))
     if not right:
         del b   # V x l: not needed for U
-    u = team.matmul(q, np.ascontiguousarray(evecs[:, order]))
+    # U in the products' precision (float32 by default): V x k, half the memory of float64
+    u = team.matmul(q, np.ascontiguousarray(evecs[:, order], dtype=q.dtype))
     del q, y
     v = None
     if right:  # B^T = A^T Q = V S U_B^T, so V = B^T U_B / S (0 where S is 0)
