@@ -312,11 +312,10 @@ class Embeddings:
         self._key_to_index: dict[str, int] | None = None
         if not _distinct and len(self.key_to_index) != len(self.index_to_key):
             raise ValueError("index_to_key must hold distinct words")
-        if isinstance(vectors, ShardedCSR):
-            pass  # a sharded model's vectors stay in their row blocks (cooc.sharded)
-        elif is_sparse(vectors):
+        sharded = isinstance(vectors, ShardedCSR)   # its vectors stay in their row blocks (cooc.sharded)
+        if is_sparse(vectors) and not sharded:
             vectors = sp.csr_matrix(vectors.tocsr(), dtype=np.float64)
-        else:
+        elif not sharded:
             vectors = np.asarray(vectors)
             # dense vectors keep float32 (the SVD's, and every embedding format's) or become float64
             vectors = np.ascontiguousarray(vectors, dtype=np.float32 if vectors.dtype == np.float32 else np.float64)

@@ -47,12 +47,12 @@ from . import baselines as bl
 from .growth_stage import N_QUERIES, STAGES, TOPN
 from .harness import (
     BenchError,
-    _check_output,
     _fmt_bytes,
     _machine_line,
     _parse_count,
     _write_json,
     machine_facts,
+    output_paths,
     parse_sizes,
     size_label,
 )
@@ -436,15 +436,7 @@ def run(args: argparse.Namespace) -> int:
     """``cooc bench --growth``: tables on stdout, progress on stderr, one-line errors with exit status 2."""
     try:
         cfg = config_from_args(args)
-        json_path = _check_output(args.json, "--json") if args.json else None
-        plot_path = _check_output(args.plot, "--plot") if args.plot else None
-        if plot_path is not None:
-            from ..charts import _pyplot
-
-            try:
-                _pyplot()
-            except ImportError as exc:
-                raise BenchError(f"--plot: {exc}") from None
+        json_path, plot_path = output_paths(args)
         progress = None if args.quiet else (lambda line: print("cooc bench: " + line, file=sys.stderr, flush=True))
         doc = run_growth(cfg, progress)
         doc["command"] = command_line(cfg)

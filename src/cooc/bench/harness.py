@@ -1031,6 +1031,21 @@ def _check_output(path: str, what: str) -> Path:
     return p
 
 
+def output_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """The checked ``--json`` and ``--plot`` paths (None when not asked for); with ``--plot``,
+    matplotlib must import (the ``plot`` extra)."""
+    json_path = _check_output(args.json, "--json") if args.json else None
+    plot_path = _check_output(args.plot, "--plot") if args.plot else None
+    if plot_path is not None:
+        from ..charts import _pyplot
+
+        try:
+            _pyplot()
+        except ImportError as exc:
+            raise BenchError(f"--plot: {exc}") from None
+    return json_path, plot_path
+
+
 def _write_json(doc: dict[str, Any], path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -1045,15 +1060,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(compare(a, b, args.compare[0], args.compare[1]))
             return 0
         cfg = _config_from_args(args)
-        json_path = _check_output(args.json, "--json") if args.json else None
-        plot_path = _check_output(args.plot, "--plot") if args.plot else None
-        if plot_path is not None:
-            from ..charts import DPI, _pyplot
-
-            try:
-                _pyplot()
-            except ImportError as exc:
-                raise BenchError(f"--plot: {exc}") from None
+        json_path, plot_path = output_paths(args)
         progress = None if args.quiet else (lambda line: print("cooc bench: " + line, file=sys.stderr, flush=True))
         doc = run_benchmarks(cfg, progress)
         doc["command"] = _command(cfg)
