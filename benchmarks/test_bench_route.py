@@ -131,7 +131,7 @@ def cooc_stages(path, seed, times):
     emb = cooc.pretrain(cooc.LineCorpus(path), window=3, min_count=MIN_COUNT, n_jobs=1)
     times["tokenize + count"] = time.perf_counter() - t
     t = time.perf_counter()
-    m = ppmi(emb.counts).astype(np.float32)
+    m = ppmi(emb.counts, dtype=np.float32)
     times["ppmi"] = time.perf_counter() - t
     t = time.perf_counter()
     svd(m, K, seed=seed, n_jobs=1)

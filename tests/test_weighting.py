@@ -49,6 +49,22 @@ def test_ppmi_equals_the_definition(backend, cds, shift):
     assert np.all(got.data > 0)  # non-positive values are not stored
 
 
+def test_ppmi_float32_is_the_float64_result_rounded_once(backend):
+    counts = _random_counts()
+    wide, narrow = ppmi(counts, shift=2.0), ppmi(counts, shift=2.0, dtype="float32")
+    assert narrow.dtype == np.float32 and sp.isspmatrix_csr(narrow)
+    assert np.array_equal(narrow.indptr, wide.indptr) and np.array_equal(narrow.indices, wide.indices)
+    assert narrow.data.tobytes() == wide.data.astype(np.float32).tobytes()
+
+
+@pytest.mark.parametrize("dtype,error", [(np.int64, ValueError), (np.float16, ValueError), ("nonsense", TypeError)])
+def test_ppmi_and_svd_reject_a_dtype_other_than_float32_or_float64(dtype, error):
+    with pytest.raises(error, match="dtype must be np.float32 or np.float64"):
+        ppmi(_random_counts(), dtype=dtype)
+    with pytest.raises(error, match="dtype must be np.float32 or np.float64"):
+        svd(ppmi(_random_counts()), 2, dtype=dtype)
+
+
 def test_sppmi_is_sparser_than_ppmi(backend):
     counts = _random_counts()
     assert ppmi(counts, shift=5.0).nnz < ppmi(counts).nnz < counts.nnz

@@ -18,6 +18,7 @@ __all__ = [
     "MAX_P",
     "MAX_WINDOW",
     "WEIGHTINGS",
+    "check_float_dtype",
     "check_positive",
     "check_real",
     "check_weighting",
@@ -66,6 +67,19 @@ def check_positive(name: str, value: Any, allow_none: bool = False) -> int | Non
         extra = " or None" if allow_none else ""
         raise ValueError(f"{name} must be an integer >= 1{extra}, got {value!r}")
     return int(value)
+
+
+def check_float_dtype(dtype: Any) -> type[np.floating[Any]]:
+    """``np.float32`` or ``np.float64`` from anything ``np.dtype`` reads as one of them."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be np.float32 or np.float64, not {dtype!r}") from None
+    if dt == np.float32:
+        return np.float32
+    if dt == np.float64:
+        return np.float64
+    raise ValueError(f"dtype must be np.float32 or np.float64, got {dt}")
 
 
 def check_real(name: str, value: Any, *, low: float, low_inclusive: bool, high: float | None = None) -> float:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import _check_excludes, _check_int
+from ._validate import check_float_dtype
 
 __all__ = ["DenseIndex", "error_bound"]
 
@@ -63,7 +64,7 @@ def error_bound(dim: int, dtype: Any = np.float32) -> float:
     >>> round(error_bound(300), 7)
     2.26e-05
     """
-    info = np.finfo(_check_dtype(dtype))
+    info = np.finfo(check_float_dtype(dtype))
     u = float(info.eps) / 2
     d = _check_int("dim", dim, 0)
     if d * u >= 0.5:
@@ -121,7 +122,7 @@ class DenseIndex:
     """
 
     def __init__(self, vectors: Any, dtype: Any = np.float32) -> None:
-        self.dtype = np.dtype(_check_dtype(dtype))
+        self.dtype = np.dtype(check_float_dtype(dtype))
         a = _real_array("vectors", vectors, 2, check_finite=False)
         n_rows, dim = a.shape
         step = _block_rows(dim, 8)
@@ -283,18 +284,6 @@ class DenseIndex:
 
 
 # -- checks and helpers ---------------------------------------------------------------------------
-
-
-def _check_dtype(dtype: Any) -> type[np.floating[Any]]:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be np.float32 or np.float64, not {dtype!r}") from None
-    if dt == np.float32:
-        return np.float32
-    if dt == np.float64:
-        return np.float64
-    raise ValueError(f"dtype must be np.float32 or np.float64, got {dt}")
 
 
 def _real_array(name: str, arr: Any, ndim: int, check_finite: bool = True) -> np.ndarray:

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from . import _backend
 from ._parallel import check_n_jobs, cuts, map_ranges, run
-from ._validate import DISTANCES, MAX_P, WEIGHTINGS, check_real, is_sparse
+from ._validate import DISTANCES, MAX_P, WEIGHTINGS, check_float_dtype, check_real, is_sparse
 
 __all__ = [
     "DISTANCES",
@@ -112,7 +112,7 @@ def _as_csr(matrix: Any, name: str = "counts") -> sp.csr_matrix:
     return m  # type: ignore[no-any-return]
 
 
-def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
+def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0, dtype: Any = np.float64) -> sp.csr_matrix:
     """Positive pointwise mutual information of a co-occurrence matrix, optionally shifted (SPPMI).
 
     For a word ``w`` and a context ``c`` with count ``n(w, c)``::
@@ -130,10 +130,14 @@ def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
         Context-distribution smoothing exponent in (0, 1]; 1 is plain PMI.
     shift : float, default 1.0
         ``k`` of SPPMI, at least 1; 1 is no shift.
+    dtype : np.float64 or np.float32, default np.float64
+        Type of the values. float32 is what :func:`svd` computes in (and what ``pretrain(...,
+        weighting="ppmi", dim=...)`` hands it): 8 bytes per stored cell with its index instead of 12.
+        Each value is computed in float64 and rounded once.
 
     Returns
     -------
-    scipy.sparse CSR matrix of float64, shape (V, V)
+    scipy.sparse CSR matrix of ``dtype``, shape (V, V)
 
     Examples
     --------
@@ -145,9 +149,10 @@ def ppmi(counts: Any, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
     m = _as_csr(counts)
     cds = check_real("cds", cds, low=0.0, low_inclusive=False, high=1.0)
     shift = check_real("shift", shift, low=1.0, low_inclusive=True)
+    dtype = check_float_dtype(dtype)
     if m.nnz and m.data.min() < 0:
         raise ValueError("counts must be non-negative")
-    return _ppmi(m, cds, shift, np.float64)
+    return _ppmi(m, cds, shift, dtype)
 
 
 #: Stored cells weighted per call of the PPMI kernel: its float64 copy of the counts and its output
@@ -467,6 +472,7 @@ def svd(
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}")
     jobs = check_n_jobs(n_jobs)
+    dtype = check_float_dtype(dtype)
     if not isinstance(add_context, (bool, np.bool_)):
         raise TypeError(f"add_context must be True or False, not {add_context!r}")
     a: Any = sp.csr_matrix(matrix) if is_sparse(matrix) else np.asarray(matrix)

@@ -3,7 +3,8 @@
 The pipeline is the one the README recommends on real text, one stage per fresh process:
 
 - ``count``: a corpus file -> counts, ``cooc.pretrain(path, window, min_count=, memory_limit=, n_jobs=)``;
-- ``ppmi``: counts -> PPMI, :func:`cooc.weighting.ppmi`;
+- ``ppmi``: counts -> PPMI, :func:`cooc.weighting.ppmi` with float32 values (what
+  ``pretrain(..., weighting="ppmi", dim=)`` hands the SVD);
 - ``svd``: PPMI -> dense vectors, :func:`cooc.weighting.svd` to ``dim`` dimensions, rows
   L2-normalized and stored as float32 (as ``pretrain(..., dim=)`` stores them);
 - ``neighbors``: a model on the dense vectors and the top-:data:`TOPN` neighbours of :data:`N_QUERIES`

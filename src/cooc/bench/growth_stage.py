@@ -70,7 +70,7 @@ def run_stage(spec: dict[str, Any]) -> dict[str, Any]:
         loaded = sp.load_npz(d / _OUTPUT["count"])
         rss_before = probe.reset()
         t0 = time.perf_counter()
-        out = ppmi(loaded)
+        out = ppmi(loaded, dtype=np.float32)   # what pretrain(..., dim=) hands the SVD
         seconds = time.perf_counter() - t0
         peak, method = _peak_now(probe)
         facts = {"vocabulary": int(out.shape[0]), "nonzeros": int(out.nnz)}
