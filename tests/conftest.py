@@ -91,3 +91,20 @@ def across_backends():
         return results
 
     return run
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A LocalCluster of 2 worker processes (1 thread each) and its client, one per test module; calls
+    pass ``client=`` explicitly (it is not set as Dask's default)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+        worker_dashboard_address=None,
+    )
+    c = distributed.Client(cluster, set_as_default=False)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()

@@ -31,20 +31,6 @@ from cooc.text import STOPWORDS
 # fixtures
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
-        worker_dashboard_address=None,
-    )
-    c = distributed.Client(cluster, set_as_default=False)  # calls pass client= explicitly
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
-
 def make_lines(n: int, seed: int) -> list[str]:
     """Zipf-distributed made-up words, stopwords, capitals, punctuation, accents and empty lines."""
     rng = np.random.default_rng(seed)

@@ -26,20 +26,6 @@ from cooc.weighting import ppmi, svd, unit_rows, vectors_from_counts  # noqa: E4
 from conftest import available_backends  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
-        worker_dashboard_address=None,
-    )
-    c = distributed.Client(cluster, set_as_default=False)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
-
 @pytest.fixture(params=available_backends())
 def backend(request, client):
     """The backend switched in the client and on every worker for one test."""
