@@ -8,9 +8,11 @@ weighting="ppmi", dim=300, n_jobs=1)``. BLAS is held to one thread for both (thr
 
 The corpus: a text file named by ``COOC_BENCH_ROUTE_CORPUS`` (one sentence or paragraph per line;
 real English, with quality measured on WordSim353 from gensim's test data when gensim is installed),
-else a generated Zipf corpus of ``COOC_BENCH_ROUTE_TOKENS`` tokens (default 1M; timing only). Goal:
-cooc at least 4x faster end to end, its WordSim353 Spearman at most 0.01 below the route's (means over
-``SEEDS`` seeds).
+else a generated Zipf corpus of ``COOC_BENCH_ROUTE_TOKENS`` tokens (default 1M). Goal: cooc at least 4x
+faster end to end, at equal quality on real text: its WordSim353 Spearman at most 0.01 below the
+route's (means over ``SEEDS`` seeds). On any corpus the test prints the sum of each route's top-300
+singular-value estimates (lower bounds of the true values, so larger is closer; it needs no meaning in
+the words) and fails below 95 % of the route's.
 
     COOC_BENCH_ROUTE_CORPUS=real.txt python -m pytest benchmarks/test_bench_route.py -s
     COOC_BENCH_ROUTE_TOKENS=50M python -m pytest benchmarks/test_bench_route.py -s
@@ -119,14 +121,15 @@ def baseline_route(path, seed, times):
     t = time.perf_counter()
     u, s, _ = sklearn_extmath.randomized_svd(m, K, random_state=seed)
     times["svd"] = time.perf_counter() - t
-    return words, unit_rows(u * s ** 0.5)
+    return words, unit_rows(u * s ** 0.5), s
 
 
 # -- cooc ----------------------------------------------------------------------------------------
 
 
 def cooc_stages(path, seed, times):
-    """The same work as ``pretrain(weighting="ppmi", dim=K)``, stage by stage."""
+    """The same work as ``pretrain(weighting="ppmi", dim=K)``, stage by stage; returns the singular-value
+    estimates (the column norms of ``U S``: U's columns are orthonormal)."""
     t = time.perf_counter()
     emb = cooc.pretrain(cooc.LineCorpus(path), window=3, min_count=MIN_COUNT, n_jobs=1)
     times["tokenize + count"] = time.perf_counter() - t
@@ -134,8 +137,9 @@ def cooc_stages(path, seed, times):
     m = ppmi(emb.counts, dtype=np.float32)
     times["ppmi"] = time.perf_counter() - t
     t = time.perf_counter()
-    svd(m, K, seed=seed, n_jobs=1)
+    us = svd(m, K, p=1.0, seed=seed, n_jobs=1)
     times["svd"] = time.perf_counter() - t
+    return np.linalg.norm(us, axis=0)
 
 
 def cooc_route(path, seed):
@@ -145,7 +149,7 @@ def cooc_route(path, seed):
 
 def test_route_goal_speed_and_quality(corpus):
     pairs = _wordsim() if os.environ.get("COOC_BENCH_ROUTE_CORPUS") else None
-    t_cooc, t_base, r_cooc, r_base = [], [], [], []
+    t_cooc, t_base, r_cooc, r_base, s_cooc, s_base = [], [], [], [], [], []
     stages_base: dict[str, list[float]] = {}
     stages_cooc: dict[str, list[float]] = {}
     with threadpoolctl.threadpool_limits(limits=1):
@@ -155,12 +159,13 @@ def test_route_goal_speed_and_quality(corpus):
             t_cooc.append(time.perf_counter() - t)
             times: dict[str, float] = {}
             t = time.perf_counter()
-            words, vecs = baseline_route(corpus, seed, times)
+            words, vecs, s = baseline_route(corpus, seed, times)
+            s_base.append(float(np.sum(s)))
             t_base.append(time.perf_counter() - t)
             for k, v in times.items():
                 stages_base.setdefault(k, []).append(v)
             times = {}
-            cooc_stages(corpus, seed, times)
+            s_cooc.append(float(np.sum(cooc_stages(corpus, seed, times))))
             for k, v in times.items():
                 stages_cooc.setdefault(k, []).append(v)
             if pairs is not None:
@@ -173,6 +178,9 @@ def test_route_goal_speed_and_quality(corpus):
     print(f"  end to end: cooc {np.median(t_cooc):.2f} s, numpy + scikit-learn {np.median(t_base):.2f} s: x{ratio:.1f}")
     print("  stages, numpy + scikit-learn: " + ", ".join(f"{k} {np.median(v):.2f} s" for k, v in stages_base.items()))
     print("  stages, cooc: " + ", ".join(f"{k} {np.median(v):.2f} s" for k, v in stages_cooc.items()))
+    captured = float(np.mean(s_cooc) / np.mean(s_base))
+    print(f"  sum of the top-{K} singular-value estimates: cooc {np.mean(s_cooc):.6g}, "
+          f"numpy + scikit-learn {np.mean(s_base):.6g}: ratio {captured:.4f}")
     if pairs is not None:
         print(f"  WordSim353 Spearman: cooc {np.mean(r_cooc):.4f} (sd {np.std(r_cooc):.4f}), "
               f"numpy + scikit-learn {np.mean(r_base):.4f} (sd {np.std(r_base):.4f})")
@@ -181,5 +189,10 @@ def test_route_goal_speed_and_quality(corpus):
     if ratio < 4.0:
         warnings.warn(f"route speed goal not reached: x{ratio:.1f} against numpy + scikit-learn (goal x4)",
                       stacklevel=1)
-    if pairs is not None:   # equal quality: not worse than the route by more than 0.01
+    # The estimates of a randomized SVD are lower bounds of the true singular values, so a larger sum is
+    # a closer approximation. svd's 2 power iterations reach about 97 % of the sum of scikit-learn's 7
+    # (99.9 % with n_iter=4, at 1.5x the SVD's time) with equal word similarity on real text; below
+    # 95 % something is wrong.
+    assert captured >= 0.95
+    if pairs is not None:   # and on real text: WordSim353 not worse than the route's by more than 0.01
         assert np.mean(r_cooc) >= np.mean(r_base) - 0.01
