@@ -37,7 +37,7 @@ def reset_peak() -> None:
 
 def one(args: argparse.Namespace) -> None:
     from cooc.counting import parked
-    from cooc.weighting import _as_csr, _ppmi, svd
+    from cooc.weighting import ppmi, svd
 
     t = time.perf_counter()
     reset_peak()
@@ -50,7 +50,7 @@ def one(args: argparse.Namespace) -> None:
     del emb.vectors
     t = time.perf_counter()
     reset_peak()
-    m = _ppmi(_as_csr(emb.counts), 0.75, 1.0, np.float32)
+    m = ppmi(emb.counts, dtype=np.float32)
     print(f"ppmi: {time.perf_counter() - t:.1f} s, peak {peak_gb():.2f} GB, nnz={m.nnz}", flush=True)
     t = time.perf_counter()
     reset_peak()
